@@ -1,0 +1,321 @@
+"""The knowledge base: the one facade the bot and the CLI use.
+
+It owns the store (source of truth), the embedder and the two indexes (FAISS vectors and BM25). Ingest
+writes facts to the store at once; :meth:`KnowledgeBase.sync` then embeds what changed and brings the
+indexes up to date. The same catch-up runs at start, so an index file saved before a crash or by an older
+process is brought forward rather than trusted, and several processes on one database see each other's
+changes.
+
+The knowledge base is synchronous and guards its embedder and indexes with one lock: the async shell
+calls it from worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from knowledge import events as ev
+from knowledge import ingest
+from knowledge import search as s
+from knowledge.embedding import Embedder
+from knowledge.errors import EmbedderMismatch, InvalidQuestion
+from knowledge.lexical import BM25Index
+from knowledge.model import Expert, Scope, SearchResult, Stats
+from knowledge.people import rank_experts
+from knowledge.store import Store
+from knowledge.store import repository as repo
+from knowledge.vectors import FaissIndex, IndexInfo, vector_bytes, vector_from_bytes
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 64
+INDEX_FILE = "threads.faiss"
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludeThread:
+    """The thread a question was asked in, never suggested back to it."""
+
+    platform: str
+    channel_id: str
+    root_message_id: str
+
+
+class KnowledgeBase:
+    """Threads, people and their answers, searchable by meaning and by words."""
+
+    def __init__(self, *, store: Store, embedder: Embedder, index_dir: Path | None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._index_path = index_dir / INDEX_FILE if index_dir is not None else None
+        self._lock = threading.RLock()
+        self._vectors = FaissIndex(embedder.dimension)
+        self._lexical = BM25Index()
+        self._seq = 0
+        self._dirty = False
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, *, database_url: str, embedder: Embedder, index_dir: Path | None) -> KnowledgeBase:
+        """Open (creating or migrating) a knowledge base and bring its indexes up to date.
+
+        Raises :class:`EmbedderMismatch` when the stored vectors come from another embedder.
+        """
+        store = Store.open(database_url)
+        kb = cls(store=store, embedder=embedder, index_dir=index_dir)
+        try:
+            kb._check_embedder()
+            kb._load_indexes()
+        except BaseException:
+            store.close()
+            raise
+        return kb
+
+    def close(self) -> None:
+        with self._lock:
+            self.save_index()
+            self.store.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_embedder(self) -> None:
+        with self.store.begin() as conn:
+            stored = repo.get_meta(conn, "embedder")
+            if stored is None:
+                repo.set_meta(conn, "embedder", self.embedder.model_id)
+            elif stored != self.embedder.model_id:
+                raise EmbedderMismatch(stored, self.embedder.model_id)
+
+    def _load_indexes(self) -> None:
+        started = time.perf_counter()
+        loaded = FaissIndex.load(self._index_path) if self._index_path else None
+        with self.store.begin() as conn:
+            head = repo.current_change_seq(conn)
+        if loaded is not None and loaded[1].model_id == self.embedder.model_id and loaded[1].change_seq <= head:
+            self._vectors, info = loaded
+            seq = info.change_seq
+            log.info("loaded %d vectors from %s (change %d)", len(self._vectors), self._index_path, seq)
+        else:
+            if self._index_path is not None and self._index_path.exists():
+                log.warning("index %s is stale or unreadable: rebuilding it from the store", self._index_path)
+            self._rebuild_vectors()
+            seq = head
+        # BM25 lives in memory only: build it from the store's documents as of `head`.
+        with self.store.begin() as conn:
+            for doc in repo.iter_visible_documents(conn):
+                self._lexical.add(doc.thread_id, doc.document)
+        self._seq = min(seq, head)
+        self.sync()
+        log.info("indexes ready in %.2fs: %d threads", time.perf_counter() - started, len(self._vectors))
+
+    def _rebuild_vectors(self) -> None:
+        """Rebuild the vector index from the store, embedding only documents without a stored vector."""
+        self._vectors = FaissIndex(self.embedder.dimension)
+        with self.store.begin() as conn:
+            docs = list(repo.iter_visible_documents(conn))
+        for i in range(0, len(docs), 1000):
+            self._index_documents(docs[i : i + 1000])
+        self._dirty = True
+
+    def reindex(self) -> int:
+        """Re-embed every thread with the configured embedder (after changing embedders)."""
+        with self._lock, self.store.begin() as conn:
+            repo.clear_embeddings(conn)
+            repo.set_meta(conn, "embedder", self.embedder.model_id)
+            head = repo.current_change_seq(conn)
+        with self._lock:
+            self._rebuild_vectors()
+            self._seq = head
+            self.sync()
+            self.save_index()
+            return len(self._vectors)
+
+    def save_index(self) -> None:
+        """Write the vector index to the data directory if it changed since it was loaded."""
+        with self._lock:
+            if self._index_path is None or not self._dirty:
+                return
+            self._vectors.save(self._index_path, IndexInfo(self.embedder.model_id, self.embedder.dimension, self._seq))
+            self._dirty = False
+
+    # --- ingest ----------------------------------------------------------------------------------
+
+    def ingest(self, event: ev.Event) -> bool:
+        """Store one event (one transaction). Indexes follow on the next :meth:`sync`."""
+        return ingest.apply(self.store, event)
+
+    def ingest_many(self, events: Iterable[ev.Event], *, batch: int = 500) -> tuple[int, int]:
+        """Store many events, ``batch`` per transaction; returns (changed, unchanged)."""
+        changed = unchanged = 0
+        pending: list[ev.Event] = []
+
+        def flush() -> None:
+            nonlocal changed, unchanged
+            with self.store.begin() as conn:
+                for event in pending:
+                    if ingest.apply_in(conn, event):
+                        changed += 1
+                    else:
+                        unchanged += 1
+            pending.clear()
+
+        for event in events:
+            pending.append(event)
+            if len(pending) >= batch:
+                flush()
+        if pending:
+            flush()
+        return changed, unchanged
+
+    def record_delivery(self, key: str) -> bool:
+        """Remember a platform delivery id; ``False`` when it was already accepted (a retry)."""
+        with self.store.begin() as conn:
+            return repo.record_receipt(conn, key)
+
+    def sync(self) -> int:
+        """Embed and index every thread changed since the last sync; returns how many changed."""
+        done = 0
+        with self._lock:
+            while True:
+                with self.store.begin() as conn:
+                    changes = repo.changes_since(conn, self._seq)
+                if not changes:
+                    return done
+                visible = [c for c in changes if c.visible]
+                gone = np.asarray([c.thread_id for c in changes if not c.visible], dtype=np.int64)
+                self._vectors.remove(gone)
+                for thread_id in gone.tolist():
+                    self._lexical.remove(int(thread_id))
+                self._index_documents(visible)
+                self._seq = changes[-1].change_seq
+                self._dirty = True
+                done += len(changes)
+
+    def _index_documents(self, docs: list[repo.ThreadChange]) -> None:
+        if not docs:
+            return
+        model = self.embedder.model_id
+        with self.store.begin() as conn:
+            stored = repo.get_embeddings(conn, model, [d.thread_id for d in docs])
+        vectors: dict[int, np.ndarray] = {}
+        todo = []
+        for doc in docs:
+            hit = stored.get(doc.thread_id)
+            if hit is not None and hit[0] == doc.document_hash:
+                vectors[doc.thread_id] = vector_from_bytes(hit[1])
+            else:
+                todo.append(doc)
+        for i in range(0, len(todo), EMBED_BATCH):
+            chunk = todo[i : i + EMBED_BATCH]
+            embedded = self.embedder.embed_documents([d.document for d in chunk])
+            with self.store.begin() as conn:
+                for doc, vector in zip(chunk, embedded, strict=True):
+                    repo.put_embedding(conn, doc.thread_id, model, doc.document_hash, vector_bytes(vector))
+                    vectors[doc.thread_id] = vector
+        ids = np.asarray([d.thread_id for d in docs], dtype=np.int64)
+        self._vectors.add(ids, np.vstack([vectors[d.thread_id] for d in docs]))
+        for doc in docs:
+            self._lexical.add(doc.thread_id, doc.document)
+
+    # --- questions -------------------------------------------------------------------------------
+
+    def suggest(
+        self,
+        question: str,
+        *,
+        scope: Scope | None = None,
+        exclude: ExcludeThread | None = None,
+        limit: int = 3,
+        abstain: bool = True,
+        require_answer: bool = True,
+        now: datetime | None = None,
+    ) -> SearchResult:
+        """Past threads that may answer ``question``, as seen from ``scope`` (public channels by default).
+
+        With ``abstain`` (the default) only threads whose relevance passes the abstain rule are
+        suggested, and an empty result is marked as abstained. ``require_answer`` leaves out threads
+        nobody answered.
+        """
+        question = s.clean_question(question)
+        if not question:
+            raise InvalidQuestion("the question is empty")
+        scope = scope or Scope.public()
+        now = now or datetime.now(UTC)
+        with self._lock:
+            self.sync()
+            query_vector = self.embedder.embed_queries([question])[0]
+            candidates = s.retrieve(question, query_vector, self._vectors, self._lexical)
+        with self.store.begin() as conn:
+            views = repo.thread_views(conn, [c.thread_id for c in candidates])
+            ranked = []
+            for c in candidates:
+                view = views.get(c.thread_id)
+                if view is None or not s.allowed(view, scope):
+                    continue
+                if exclude is not None and (view.platform, view.channel_external_id, view.root_external_id) == (
+                    exclude.platform,
+                    exclude.channel_id,
+                    exclude.root_message_id,
+                ):
+                    continue
+                if require_answer and not view.answers:
+                    continue
+                if abstain and c.relevance < s.ABSTAIN_BELOW:
+                    continue
+                ranked.append((s.rank_score(c.relevance, view, now), view))
+            ranked.sort(key=lambda item: item[0], reverse=True)
+            suggestions = tuple(
+                s.build_suggestion(view, score, lambda platform, ids: repo.find_people(conn, platform, ids))
+                for score, view in ranked[:limit]
+            )
+        return SearchResult(question=question, suggestions=suggestions, abstained=not suggestions)
+
+    def experts(self, topic: str, *, scope: Scope | None = None, limit: int = 5, now: datetime | None = None) -> list[Expert]:
+        """People who answered questions similar to ``topic``, best first, with the evidence."""
+        topic = s.clean_question(topic)
+        if not topic:
+            raise InvalidQuestion("the topic is empty")
+        scope = scope or Scope.public()
+        with self._lock:
+            self.sync()
+            query_vector = self.embedder.embed_queries([topic])[0]
+            candidates = s.retrieve(topic, query_vector, self._vectors, self._lexical)
+        relevant = [c for c in candidates if c.relevance >= s.ABSTAIN_BELOW - s.EXPERT_MARGIN]
+        with self.store.begin() as conn:
+            views = repo.thread_views(conn, [c.thread_id for c in relevant])
+            pairs = [
+                (views[c.thread_id], c.relevance)
+                for c in relevant
+                if c.thread_id in views and s.allowed(views[c.thread_id], scope)
+            ]
+            people: dict[tuple[str, str], repo.PersonRow] = {}
+            for platform in {v.platform for v, _ in pairs}:
+                ids = [a.author_external_id for v, _ in pairs if v.platform == platform for a in v.answers if a.author_external_id]
+                people.update({(platform, k): p for k, p in repo.find_people(conn, platform, ids).items()})
+        return rank_experts(pairs, people, now=now or datetime.now(UTC), limit=limit)
+
+    # --- facts -----------------------------------------------------------------------------------
+
+    def stats(self) -> Stats:
+        with self.store.begin() as conn:
+            counts = repo.counts(conn)
+            pending = len(repo.changes_since(conn, self._seq, limit=1_000_000))
+            embedder = repo.get_meta(conn, "embedder")
+        return Stats(indexed=len(self._vectors), pending=pending, embedder=embedder, **counts)
+
+    @property
+    def indexed(self) -> int:
+        return len(self._vectors)

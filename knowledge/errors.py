@@ -1,0 +1,36 @@
+"""The knowledge base's errors: few, carrying data, translated at each boundary (CLI, chat, HTTP)."""
+
+from __future__ import annotations
+
+
+class KnowledgeError(Exception):
+    """Base of every error the knowledge base raises on purpose."""
+
+
+class StorageError(KnowledgeError):
+    """The database cannot be opened or used."""
+
+
+class EmbedderMismatch(KnowledgeError):
+    """The stored vectors were made by another embedder than the one configured."""
+
+    def __init__(self, stored: str, configured: str) -> None:
+        self.stored = stored
+        self.configured = configured
+        super().__init__(
+            f"the knowledge base was indexed with embedder {stored!r} but {configured!r} is configured; "
+            "run `yorozu reindex` to re-embed every thread with the configured embedder "
+            "(or configure the original embedder again)"
+        )
+
+
+class EmbedderUnavailable(KnowledgeError):
+    """The configured embedder cannot be loaded."""
+
+
+class ImportFailed(KnowledgeError):
+    """An export or CSV cannot be read; says where and why."""
+
+
+class InvalidQuestion(KnowledgeError):
+    """A question that cannot be searched (empty, or far too long)."""

@@ -1,0 +1,618 @@
+"""Repository functions: every read and write of the knowledge base's SQL tables.
+
+Functions take an open :class:`~sqlalchemy.engine.Connection` so that callers decide the transaction
+(one event = one transaction). Rows come back as small dataclasses, never as SQLAlchemy objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from knowledge.model import Visibility
+from knowledge.store.tables import (
+    channels,
+    counters,
+    embeddings,
+    event_receipts,
+    messages,
+    meta,
+    people,
+    reactions,
+    threads,
+)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _upsert(conn: Connection, table: sa.Table, keys: dict[str, object], values: dict[str, object]) -> int:
+    """Insert or update one row found by ``keys``; returns its ``id``."""
+    where = sa.and_(*(table.c[k] == v for k, v in keys.items()))
+    row = conn.execute(sa.select(table.c.id).where(where)).first()
+    if row is not None:
+        if values:
+            conn.execute(table.update().where(table.c.id == row.id).values(**values))
+        return int(row.id)
+    result = conn.execute(table.insert().values(**keys, **values))
+    return int(result.inserted_primary_key[0])
+
+
+# --- meta and counters -----------------------------------------------------------------------------
+
+
+def get_meta(conn: Connection, key: str) -> str | None:
+    return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none()
+
+
+def set_meta(conn: Connection, key: str, value: str) -> None:
+    if conn.execute(meta.update().where(meta.c.key == key).values(value=value)).rowcount == 0:
+        conn.execute(meta.insert().values(key=key, value=value))
+
+
+def next_change_seq(conn: Connection) -> int:
+    """Take the next change number. The row lock held until commit keeps numbers in commit order."""
+    conn.execute(counters.update().where(counters.c.name == "change_seq").values(value=counters.c.value + 1))
+    return int(conn.execute(sa.select(counters.c.value).where(counters.c.name == "change_seq")).scalar_one())
+
+
+def current_change_seq(conn: Connection) -> int:
+    return int(conn.execute(sa.select(counters.c.value).where(counters.c.name == "change_seq")).scalar_one())
+
+
+def record_receipt(conn: Connection, key: str) -> bool:
+    """Remember a platform delivery; ``False`` when it was seen before."""
+    exists = conn.execute(sa.select(event_receipts.c.key).where(event_receipts.c.key == key)).first()
+    if exists is not None:
+        return False
+    conn.execute(event_receipts.insert().values(key=key, received_at=datetime.now(UTC)))
+    return True
+
+
+# --- channels and people ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRow:
+    id: int
+    platform: str
+    external_id: str
+    name: str | None
+    visibility: Visibility
+    archived: bool
+    deleted: bool
+
+
+def _channel_row(row: sa.Row) -> ChannelRow:
+    return ChannelRow(
+        id=row.id,
+        platform=row.platform,
+        external_id=row.external_id,
+        name=row.name,
+        visibility=Visibility(row.visibility),
+        archived=bool(row.archived),
+        deleted=bool(row.deleted),
+    )
+
+
+def find_channel(conn: Connection, platform: str, external_id: str) -> ChannelRow | None:
+    row = conn.execute(
+        sa.select(channels).where(channels.c.platform == platform, channels.c.external_id == external_id)
+    ).first()
+    return None if row is None else _channel_row(row)
+
+
+def upsert_channel(
+    conn: Connection,
+    *,
+    platform: str,
+    external_id: str,
+    name: str | None = None,
+    visibility: Visibility | None = None,
+    workspace_id: str | None = None,
+    archived: bool | None = None,
+) -> ChannelRow:
+    """Create a channel or update the fields given (``None`` leaves a field as it is)."""
+    existing = find_channel(conn, platform, external_id)
+    values: dict[str, object] = {}
+    if name is not None:
+        values["name"] = name
+    if visibility is not None:
+        values["visibility"] = str(visibility)
+    if workspace_id is not None:
+        values["workspace_id"] = workspace_id
+    if archived is not None:
+        values["archived"] = archived
+    if existing is None:
+        values.setdefault("visibility", str(Visibility.PUBLIC))
+        values.setdefault("archived", False)
+        values["deleted"] = False
+    _upsert(conn, channels, {"platform": platform, "external_id": external_id}, values)
+    channel = find_channel(conn, platform, external_id)
+    assert channel is not None
+    return channel
+
+
+def mark_channel_deleted(conn: Connection, channel_id: int) -> None:
+    conn.execute(channels.update().where(channels.c.id == channel_id).values(deleted=True))
+
+
+def channel_threads(conn: Connection, channel_id: int) -> list[int]:
+    return list(conn.execute(sa.select(threads.c.id).where(threads.c.channel_id == channel_id)).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    platform: str
+    external_id: str
+    display_name: str
+    organization: str | None
+    is_bot: bool
+    opted_out: bool
+
+
+def upsert_person(
+    conn: Connection,
+    *,
+    platform: str,
+    external_id: str,
+    display_name: str,
+    organization: str | None,
+    email: str | None,
+    is_bot: bool,
+) -> bool:
+    """Create or update a person; ``True`` when anything changed (names shown with suggestions)."""
+    row = conn.execute(
+        sa.select(people).where(people.c.platform == platform, people.c.external_id == external_id)
+    ).first()
+    values = {"display_name": display_name, "organization": organization, "email": email, "is_bot": is_bot}
+    if row is not None and all(getattr(row, k) == v for k, v in values.items()):
+        return False
+    if row is None:
+        values["opted_out"] = False
+    _upsert(conn, people, {"platform": platform, "external_id": external_id}, values)
+    return True
+
+
+def find_people(conn: Connection, platform: str, external_ids: Iterable[str]) -> dict[str, PersonRow]:
+    ids = sorted(set(external_ids))
+    if not ids:
+        return {}
+    out: dict[str, PersonRow] = {}
+    for chunk in _chunks(ids, 500):
+        rows = conn.execute(
+            sa.select(people).where(people.c.platform == platform, people.c.external_id.in_(chunk))
+        )
+        for row in rows:
+            out[row.external_id] = PersonRow(
+                platform=row.platform,
+                external_id=row.external_id,
+                display_name=row.display_name,
+                organization=row.organization,
+                is_bot=bool(row.is_bot),
+                opted_out=bool(row.opted_out),
+            )
+    return out
+
+
+def people_in_threads(conn: Connection, platform: str, external_ids: Sequence[str]) -> list[int]:
+    """Threads with a message by any of these people (their names appear with suggestions)."""
+    if not external_ids:
+        return []
+    query = (
+        sa.select(messages.c.thread_id)
+        .join(channels, channels.c.id == messages.c.channel_id)
+        .where(channels.c.platform == platform, messages.c.author_external_id.in_(list(external_ids)))
+        .distinct()
+    )
+    return list(conn.execute(query).scalars())
+
+
+# --- threads and messages --------------------------------------------------------------------------
+
+
+def thread_for(conn: Connection, channel_id: int, root_external_id: str) -> int:
+    """The thread whose root has this platform id, created (hidden, empty) when first referenced."""
+    row = conn.execute(
+        sa.select(threads.c.id).where(
+            threads.c.channel_id == channel_id, threads.c.root_external_id == root_external_id
+        )
+    ).first()
+    if row is not None:
+        return int(row.id)
+    result = conn.execute(
+        threads.insert().values(
+            channel_id=channel_id,
+            root_external_id=root_external_id,
+            title="",
+            is_question=False,
+            answer_count=0,
+            hidden=True,
+            document="",
+            document_hash="",
+            change_seq=0,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    id: int
+    thread_id: int
+    external_id: str
+    author_external_id: str | None
+    text: str
+    posted_at: datetime
+    edited_at: datetime | None
+    deleted: bool
+    is_bot: bool
+    url: str | None
+
+
+def _message_row(row: sa.Row) -> MessageRow:
+    posted = utc(row.posted_at)
+    assert posted is not None
+    return MessageRow(
+        id=row.id,
+        thread_id=row.thread_id,
+        external_id=row.external_id,
+        author_external_id=row.author_external_id,
+        text=row.text,
+        posted_at=posted,
+        edited_at=utc(row.edited_at),
+        deleted=bool(row.deleted),
+        is_bot=bool(row.is_bot),
+        url=row.url,
+    )
+
+
+def find_message(conn: Connection, channel_id: int, external_id: str) -> MessageRow | None:
+    row = conn.execute(
+        sa.select(messages).where(messages.c.channel_id == channel_id, messages.c.external_id == external_id)
+    ).first()
+    return None if row is None else _message_row(row)
+
+
+def insert_message(
+    conn: Connection,
+    *,
+    channel_id: int,
+    thread_id: int,
+    external_id: str,
+    author_external_id: str | None,
+    text: str,
+    posted_at: datetime,
+    edited_at: datetime | None,
+    is_bot: bool,
+    url: str | None,
+) -> int:
+    result = conn.execute(
+        messages.insert().values(
+            channel_id=channel_id,
+            thread_id=thread_id,
+            external_id=external_id,
+            author_external_id=author_external_id,
+            text=text,
+            posted_at=posted_at,
+            edited_at=edited_at,
+            deleted=False,
+            is_bot=is_bot,
+            url=url,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def update_message(conn: Connection, message_id: int, **values: object) -> None:
+    conn.execute(messages.update().where(messages.c.id == message_id).values(**values))
+
+
+def set_reaction(conn: Connection, message_id: int, person_external_id: str, name: str, added: bool) -> bool:
+    """Add or remove a reaction; ``True`` when that changed anything."""
+    where = sa.and_(
+        reactions.c.message_id == message_id,
+        reactions.c.person_external_id == person_external_id,
+        reactions.c.name == name,
+    )
+    exists = conn.execute(sa.select(reactions.c.name).where(where)).first() is not None
+    if added and not exists:
+        conn.execute(reactions.insert().values(message_id=message_id, person_external_id=person_external_id, name=name))
+        return True
+    if not added and exists:
+        conn.execute(reactions.delete().where(where))
+        return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadFacts:
+    """Everything stored about one thread, from which its derived state is computed."""
+
+    thread_id: int
+    root_external_id: str
+    channel: ChannelRow
+    messages: tuple[MessageRow, ...]
+    reactions: dict[int, tuple[tuple[str, str], ...]]  # message id -> (person, reaction name)
+
+    @property
+    def root(self) -> MessageRow | None:
+        return next((m for m in self.messages if m.external_id == self.root_external_id), None)
+
+
+def thread_facts(conn: Connection, thread_id: int) -> ThreadFacts:
+    trow = conn.execute(sa.select(threads).where(threads.c.id == thread_id)).one()
+    crow = conn.execute(sa.select(channels).where(channels.c.id == trow.channel_id)).one()
+    rows = conn.execute(
+        sa.select(messages).where(messages.c.thread_id == thread_id).order_by(messages.c.posted_at, messages.c.id)
+    )
+    msgs = tuple(_message_row(r) for r in rows)
+    reacts: dict[int, list[tuple[str, str]]] = {}
+    if msgs:
+        rrows = conn.execute(sa.select(reactions).where(reactions.c.message_id.in_([m.id for m in msgs])))
+        for r in rrows:
+            reacts.setdefault(r.message_id, []).append((r.person_external_id, r.name))
+    return ThreadFacts(
+        thread_id=thread_id,
+        root_external_id=trow.root_external_id,
+        channel=_channel_row(crow),
+        messages=msgs,
+        reactions={k: tuple(sorted(v)) for k, v in reacts.items()},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadState:
+    """What ingest derives from a thread's facts; stored on the thread row."""
+
+    asker_external_id: str | None
+    title: str
+    is_question: bool
+    answer_count: int
+    accepted_message_id: int | None
+    asked_at: datetime | None
+    last_activity_at: datetime | None
+    hidden: bool
+    url: str | None
+    document: str
+    document_hash: str
+
+
+def save_thread_state(conn: Connection, thread_id: int, state: ThreadState) -> bool:
+    """Store a thread's derived state; bumps its change number only when something changed."""
+    row = conn.execute(sa.select(threads).where(threads.c.id == thread_id)).one()
+    values = {
+        "asker_external_id": state.asker_external_id,
+        "title": state.title,
+        "is_question": state.is_question,
+        "answer_count": state.answer_count,
+        "accepted_message_id": state.accepted_message_id,
+        "asked_at": state.asked_at,
+        "last_activity_at": state.last_activity_at,
+        "hidden": state.hidden,
+        "url": state.url,
+        "document": state.document,
+        "document_hash": state.document_hash,
+    }
+    current = {k: (utc(getattr(row, k)) if k in ("asked_at", "last_activity_at") else getattr(row, k)) for k in values}
+    if current == values and row.change_seq:
+        return False
+    values["change_seq"] = next_change_seq(conn)
+    conn.execute(threads.update().where(threads.c.id == thread_id).values(**values))
+    return True
+
+
+def touch_threads(conn: Connection, thread_ids: Iterable[int]) -> None:
+    """Give threads a new change number (e.g. a name shown with them changed)."""
+    for thread_id in thread_ids:
+        conn.execute(threads.update().where(threads.c.id == thread_id).values(change_seq=next_change_seq(conn)))
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadChange:
+    thread_id: int
+    change_seq: int
+    visible: bool
+    document: str
+    document_hash: str
+
+
+def changes_since(conn: Connection, seq: int, limit: int = 2000) -> list[ThreadChange]:
+    """Threads changed after change number ``seq``, oldest change first."""
+    query = (
+        sa.select(
+            threads.c.id,
+            threads.c.change_seq,
+            threads.c.hidden,
+            threads.c.document,
+            threads.c.document_hash,
+            channels.c.deleted,
+        )
+        .join(channels, channels.c.id == threads.c.channel_id)
+        .where(threads.c.change_seq > seq)
+        .order_by(threads.c.change_seq)
+        .limit(limit)
+    )
+    return [
+        ThreadChange(
+            thread_id=r.id,
+            change_seq=r.change_seq,
+            visible=not r.hidden and not r.deleted and bool(r.document),
+            document=r.document,
+            document_hash=r.document_hash,
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def iter_visible_documents(conn: Connection, batch: int = 5000) -> Iterator[ThreadChange]:
+    """Every visible thread's document, for rebuilding indexes from the store."""
+    last = 0
+    while True:
+        query = (
+            sa.select(threads.c.id, threads.c.change_seq, threads.c.document, threads.c.document_hash)
+            .join(channels, channels.c.id == threads.c.channel_id)
+            .where(
+                threads.c.id > last,
+                threads.c.hidden.is_(False),
+                channels.c.deleted.is_(False),
+                threads.c.document != "",
+            )
+            .order_by(threads.c.id)
+            .limit(batch)
+        )
+        rows = conn.execute(query).all()
+        if not rows:
+            return
+        for r in rows:
+            yield ThreadChange(r.id, r.change_seq, True, r.document, r.document_hash)
+        last = rows[-1].id
+
+
+# --- embeddings ------------------------------------------------------------------------------------
+
+
+def get_embeddings(conn: Connection, model_id: str, thread_ids: Sequence[int]) -> dict[int, tuple[str, bytes]]:
+    """Stored vectors of this model: thread id -> (document hash, vector bytes)."""
+    out: dict[int, tuple[str, bytes]] = {}
+    for chunk in _chunks(list(thread_ids), 500):
+        rows = conn.execute(
+            sa.select(embeddings).where(embeddings.c.thread_id.in_(chunk), embeddings.c.model_id == model_id)
+        )
+        for r in rows:
+            out[r.thread_id] = (r.document_hash, bytes(r.vector))
+    return out
+
+
+def put_embedding(conn: Connection, thread_id: int, model_id: str, document_hash: str, vector: bytes) -> None:
+    values = {"model_id": model_id, "document_hash": document_hash, "vector": vector}
+    if conn.execute(embeddings.update().where(embeddings.c.thread_id == thread_id).values(**values)).rowcount == 0:
+        conn.execute(embeddings.insert().values(thread_id=thread_id, **values))
+
+
+def delete_embeddings(conn: Connection, thread_ids: Sequence[int]) -> None:
+    for chunk in _chunks(list(thread_ids), 500):
+        conn.execute(embeddings.delete().where(embeddings.c.thread_id.in_(chunk)))
+
+
+def clear_embeddings(conn: Connection) -> None:
+    conn.execute(embeddings.delete())
+
+
+def embedding_count(conn: Connection, model_id: str) -> int:
+    return int(
+        conn.execute(sa.select(sa.func.count()).select_from(embeddings).where(embeddings.c.model_id == model_id)).scalar_one()
+    )
+
+
+# --- reading threads for suggestions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadView:
+    """A visible thread with what a suggestion shows."""
+
+    thread_id: int
+    platform: str
+    channel_external_id: str
+    channel_name: str | None
+    visibility: Visibility
+    root_external_id: str
+    asker_external_id: str | None
+    title: str
+    is_question: bool
+    asked_at: datetime
+    last_activity_at: datetime
+    url: str | None
+    accepted_message_id: int | None
+    answers: tuple[MessageRow, ...]
+
+
+def thread_views(conn: Connection, thread_ids: Sequence[int]) -> dict[int, ThreadView]:
+    """Visible threads among ``thread_ids`` with their non-deleted human answers (asker's own excluded)."""
+    if not thread_ids:
+        return {}
+    query = (
+        sa.select(threads, channels.c.platform, channels.c.external_id.label("ch_ext"), channels.c.name.label("ch_name"), channels.c.visibility)
+        .join(channels, channels.c.id == threads.c.channel_id)
+        .where(threads.c.id.in_(list(thread_ids)), threads.c.hidden.is_(False), channels.c.deleted.is_(False))
+    )
+    trows = {r.id: r for r in conn.execute(query)}
+    answers: dict[int, list[MessageRow]] = {tid: [] for tid in trows}
+    if trows:
+        mrows = conn.execute(
+            sa.select(messages)
+            .where(messages.c.thread_id.in_(list(trows)), messages.c.deleted.is_(False), messages.c.is_bot.is_(False))
+            .order_by(messages.c.posted_at, messages.c.id)
+        )
+        for m in mrows:
+            t = trows[m.thread_id]
+            if m.external_id != t.root_external_id and m.author_external_id != t.asker_external_id and m.text:
+                answers[m.thread_id].append(_message_row(m))
+    out: dict[int, ThreadView] = {}
+    for tid, t in trows.items():
+        asked = utc(t.asked_at) or datetime.fromtimestamp(0, UTC)
+        out[tid] = ThreadView(
+            thread_id=tid,
+            platform=t.platform,
+            channel_external_id=t.ch_ext,
+            channel_name=t.ch_name,
+            visibility=Visibility(t.visibility),
+            root_external_id=t.root_external_id,
+            asker_external_id=t.asker_external_id,
+            title=t.title,
+            is_question=bool(t.is_question),
+            asked_at=asked,
+            last_activity_at=utc(t.last_activity_at) or asked,
+            url=t.url,
+            accepted_message_id=t.accepted_message_id,
+            answers=tuple(answers[tid]),
+        )
+    return out
+
+
+def find_thread_id(conn: Connection, platform: str, channel_external_id: str, root_external_id: str) -> int | None:
+    query = (
+        sa.select(threads.c.id)
+        .join(channels, channels.c.id == threads.c.channel_id)
+        .where(
+            channels.c.platform == platform,
+            channels.c.external_id == channel_external_id,
+            threads.c.root_external_id == root_external_id,
+        )
+    )
+    return conn.execute(query).scalar_one_or_none()
+
+
+# --- statistics ------------------------------------------------------------------------------------
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    visible = sa.and_(threads.c.hidden.is_(False), channels.c.deleted.is_(False))
+
+    def count_threads(*where: sa.ColumnElement[bool]) -> int:
+        q = sa.select(sa.func.count()).select_from(threads.join(channels)).where(visible, *where)
+        return int(conn.execute(q).scalar_one())
+
+    return {
+        "channels": int(conn.execute(sa.select(sa.func.count()).select_from(channels).where(channels.c.deleted.is_(False))).scalar_one()),
+        "people": int(conn.execute(sa.select(sa.func.count()).select_from(people).where(people.c.is_bot.is_(False))).scalar_one()),
+        "threads": count_threads(),
+        "questions": count_threads(threads.c.is_question.is_(True)),
+        "answered": count_threads(threads.c.is_question.is_(True), threads.c.answer_count > 0),
+        "accepted": count_threads(threads.c.accepted_message_id.is_not(None)),
+        "messages": int(conn.execute(sa.select(sa.func.count()).select_from(messages).where(messages.c.deleted.is_(False))).scalar_one()),
+    }
+
+
+def _chunks(items: Sequence[object], size: int) -> Iterator[list]:  # type: ignore[type-arg]
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])

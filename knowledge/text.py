@@ -1,0 +1,108 @@
+"""Japanese-first text handling: normalisation, question and thanks detection, lexical tokens."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# NFKC leaves these apart; people type all of them for the same thing ("10〜12時", "10～12時", "A-B", "A−B").
+_WAVE_DASHES = "\u301c\uff5e\u223c\u223e\u2053"  # 〜 ～ ∼ ∾ ⁓
+_HYPHENS = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe63\uff0d\u30fc\u2500"
+_HYPHEN_TABLE = {ord(c): "-" for c in _HYPHENS.replace("\u30fc", "")}
+_WAVE_TABLE = {ord(c): "~" for c in _WAVE_DASHES}
+_SPACE_RE = re.compile(r"\s+")
+# Long vowel mark ー is a letter in katakana words (サーバー) but a dash between digits or Latin letters.
+_CHOONPU_AS_DASH_RE = re.compile(r"(?<=[0-9A-Za-z])\u30fc(?=[0-9A-Za-z])")
+
+
+def normalize(text: str) -> str:
+    """NFKC, unified wave dashes and hyphens, lower case, collapsed whitespace."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _CHOONPU_AS_DASH_RE.sub("-", text)
+    text = text.translate(_HYPHEN_TABLE).translate(_WAVE_TABLE)
+    return _SPACE_RE.sub(" ", text).strip().lower()
+
+
+_QUESTION_ENDINGS = re.compile(
+    r"(\?|ますか|ですか|でしょうか|ませんか|ないか|のか|かな|かね|だろうか|"
+    r"教えて|おしえて|ください|下さい|頂けますか|いただけ|知りたい|聞きたい|伺いたい|"
+    r"困って|悩んで|迷って|どうすれば|どうしたら|どうして|どのように|どうやって|どう(?:なって|して|され)|"
+    r"方法|やり方|ご存知|ご存じ|ありますか|いますか|おられ|されていますか|でしょう)"
+)
+_QUESTION_WORDS = re.compile(
+    r"(どう|どの|どんな|何|なに|なぜ|なんで|いつ|どこ|誰|だれ|いくら|どれ|どちら|"
+    r"ご教示|ご助言|アドバイス|知見|事例|情報提供|相談|how |what |why |which |where |when |who |any (?:idea|tips))"
+)
+_ENGLISH_QUESTION = re.compile(r"^(how|what|why|which|where|when|who|is|are|do|does|can|could|should|anyone)\b")
+_NOT_QUESTION = re.compile(r"^(お知らせ|【?(お知らせ|共有|周知|連絡|報告|資料)】?)")
+
+
+def looks_like_question(text: str) -> bool:
+    """Whether a thread root reads as a question (Japanese first, English too).
+
+    Signals: a question mark anywhere, question endings (ますか, でしょうか), requests (教えてください),
+    trouble (困っています), and asking words near a request (どのように…運用, 方法, 事例).
+    """
+    norm = normalize(text)
+    if not norm:
+        return False
+    if _NOT_QUESTION.match(norm) and "?" not in norm:
+        return False
+    if "?" in norm:
+        return True
+    if _QUESTION_ENDINGS.search(norm):
+        return True
+    if _ENGLISH_QUESTION.match(norm):
+        return True
+    # "皆さんの団体での事例があれば" without an ending: an asking word plus a hedge.
+    return bool(_QUESTION_WORDS.search(norm) and re.search(r"(あれば|たら|れば|たい|ほしい|欲しい)", norm))
+
+
+_THANKS = re.compile(
+    r"(ありがとう|有難う|有り難う|感謝|助かりました|助かります|解決しました|解決できました|解消しました|"
+    r"うまくいきました|上手くいきました|いけました|できました|参考になりました|thank|solved|that worked|works now)"
+)
+
+
+def is_thanks(text: str) -> bool:
+    """Whether a reply from the asker says the problem is solved or the answer helped."""
+    return bool(_THANKS.search(normalize(text)))
+
+
+def tokens(text: str) -> list[str]:
+    """Lexical terms: character bigrams of each run of non-space characters of the normalised text.
+
+    A run of one character yields that character, so one-character queries still match.
+    """
+    out: list[str] = []
+    for run in normalize(text).split(" "):
+        run = "".join(ch for ch in run if ch.isalnum() or ch in "-~#+.@_")
+        if len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+_GREETING = re.compile(
+    r"(お疲れ様|お疲れさま|おつかれさま|こんにちは|こんばんは|いつもお世話に|はじめまして|初めまして).{0,20}"
+    r"|.{1,16}の.{1,8}(です|と申します)[。!！]?"
+)
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
+
+
+def title_of(text: str, limit: int = 60) -> str:
+    """A thread's title: the first sentence (or line) of its root, shortened to ``limit`` characters."""
+    flat = text.strip()
+    for part in _SENTENCE_END.split(flat):
+        part = part.strip()
+        # Skip greetings and self-introductions ("お疲れさまです。北山市の佐藤です。") when more follows.
+        if part and not _GREETING.fullmatch(part):
+            return shorten(part, limit)
+    return shorten(flat, limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """Collapse whitespace and cut to ``limit`` characters with an ellipsis."""
+    flat = _SPACE_RE.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
