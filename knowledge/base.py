@@ -65,15 +65,19 @@ class KnowledgeBase:
     # --- lifecycle -------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, *, database_url: str, embedder: Embedder, index_dir: Path | None) -> KnowledgeBase:
+    def open(
+        cls, *, database_url: str, embedder: Embedder, index_dir: Path | None, adopt_embedder: bool = False
+    ) -> KnowledgeBase:
         """Open (creating or migrating) a knowledge base and bring its indexes up to date.
 
-        Raises :class:`EmbedderMismatch` when the stored vectors come from another embedder.
+        Raises :class:`EmbedderMismatch` when the stored vectors come from another embedder, unless
+        ``adopt_embedder`` (what ``yorozu reindex`` does): then the old vectors are dropped and every
+        thread is embedded again with ``embedder``.
         """
         store = Store.open(database_url)
         kb = cls(store=store, embedder=embedder, index_dir=index_dir)
         try:
-            kb._check_embedder()
+            kb._check_embedder(adopt=adopt_embedder)
             kb._load_indexes()
         except BaseException:
             store.close()
@@ -91,13 +95,16 @@ class KnowledgeBase:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _check_embedder(self) -> None:
+    def _check_embedder(self, *, adopt: bool) -> None:
         with self.store.begin() as conn:
             stored = repo.get_meta(conn, "embedder")
-            if stored is None:
+            if stored is not None and stored != self.embedder.model_id:
+                if not adopt:
+                    raise EmbedderMismatch(stored, self.embedder.model_id)
+                log.warning("switching embedder from %s to %s: re-embedding every thread", stored, self.embedder.model_id)
+                repo.clear_embeddings(conn)
+            if stored != self.embedder.model_id:
                 repo.set_meta(conn, "embedder", self.embedder.model_id)
-            elif stored != self.embedder.model_id:
-                raise EmbedderMismatch(stored, self.embedder.model_id)
 
     def _load_indexes(self) -> None:
         started = time.perf_counter()
@@ -131,10 +138,9 @@ class KnowledgeBase:
         self._dirty = True
 
     def reindex(self) -> int:
-        """Re-embed every thread with the configured embedder (after changing embedders)."""
+        """Re-embed every thread with the configured embedder and rewrite the index file."""
         with self._lock, self.store.begin() as conn:
             repo.clear_embeddings(conn)
-            repo.set_meta(conn, "embedder", self.embedder.model_id)
             head = repo.current_change_seq(conn)
         with self._lock:
             self._rebuild_vectors()
@@ -282,6 +288,17 @@ class KnowledgeBase:
                 for score, view in ranked[:limit]
             )
         return SearchResult(question=question, suggestions=suggestions, abstained=not suggestions)
+
+    def nearest(self, question: str, *, mode: str, k: int) -> list[tuple[int, float]]:
+        """Thread ids by one index alone (``dense`` or ``lexical``), with no access check: for evaluation."""
+        question = s.clean_question(question)
+        with self._lock:
+            self.sync()
+            if mode == "lexical":
+                return self._lexical.search(question, k)
+            if mode == "dense":
+                return self._vectors.search(self.embedder.embed_queries([question])[0], k)
+        raise ValueError(f"unknown mode {mode!r}")
 
     def experts(self, topic: str, *, scope: Scope | None = None, limit: int = 5, now: datetime | None = None) -> list[Expert]:
         """People who answered questions similar to ``topic``, best first, with the evidence."""

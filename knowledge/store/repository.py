@@ -592,6 +592,16 @@ def find_thread_id(conn: Connection, platform: str, channel_external_id: str, ro
     return conn.execute(query).scalar_one_or_none()
 
 
+def thread_roots(conn: Connection, platform: str, channel_external_id: str) -> dict[int, str]:
+    """Thread id -> root message id for every thread of one channel."""
+    query = (
+        sa.select(threads.c.id, threads.c.root_external_id)
+        .join(channels, channels.c.id == threads.c.channel_id)
+        .where(channels.c.platform == platform, channels.c.external_id == channel_external_id)
+    )
+    return {r.id: r.root_external_id for r in conn.execute(query)}
+
+
 # --- statistics ------------------------------------------------------------------------------------
 
 

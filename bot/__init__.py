@@ -1,0 +1,1 @@
+"""Yorozu's async shell: the aiohttp server, the chat platforms' adapters and the CLI."""

@@ -1,0 +1,63 @@
+"""The aiohttp application: one server for the local web chat and the chat platforms' endpoints."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot.service import KnowledgeService
+from bot.settings import Settings
+from bot.web import routes as web_routes
+
+log = logging.getLogger(__name__)
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+SERVICE_KEY = web.AppKey("service", KnowledgeService)
+
+# Chat messages are small; anything bigger than this is not a message and is refused with 413.
+MAX_BODY_BYTES = 1024 * 1024
+
+LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
+
+
+def create_app(settings: Settings, *, service: KnowledgeService, web_chat: bool = False) -> web.Application:
+    """The application. ``web_chat`` mounts the local web chat (loopback servers only)."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors_as_json])
+    app[SETTINGS_KEY] = settings
+    app[SERVICE_KEY] = service
+    app.router.add_get("/healthz", _health)
+    if web_chat:
+        web_routes.mount(app, service)
+    app.cleanup_ctx.append(_indexer)
+    return app
+
+
+async def _indexer(app: web.Application) -> AsyncIterator[None]:
+    async with app[SERVICE_KEY].running():
+        yield
+
+
+async def _health(request: web.Request) -> web.Response:
+    stats = await request.app[SERVICE_KEY].stats()
+    return web.json_response({"status": "ok", "threads": stats.threads, "indexed": stats.indexed, "pending": stats.pending})
+
+
+@web.middleware
+async def _errors_as_json(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """HTTP errors as small JSON bodies; an unexpected failure is logged, never shown as a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        return web.json_response({"error": exc.reason}, status=exc.status, headers=_allowed(exc))
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return web.json_response({"error": "internal error"}, status=500)
+
+
+def _allowed(exc: web.HTTPException) -> dict[str, str]:
+    allow = exc.headers.get("Allow")
+    return {"Allow": allow} if allow else {}

@@ -1,0 +1,285 @@
+"""The ``yorozu`` command line: import history, ask, find people, run the server.
+
+Every command is usable by scripts: ``--json`` prints machine-readable output on stdout, progress and
+errors go to stderr, and failures exit non-zero with a one-line message (never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from knowledge.base import KnowledgeBase
+from knowledge.errors import KnowledgeError
+from knowledge.model import Scope, SearchResult
+
+from bot.settings import ConfigError, Settings
+
+log = logging.getLogger("yorozu")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def sample_community_path() -> Path:
+    """The sample community (Slack export layout) shipped inside the package."""
+    return Path(str(resources.files("knowledge") / "data" / "sample_community"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="yorozu",
+        description="Yorozu: finds past answers in your community's chat history, and the people who gave them.",
+    )
+    parser.add_argument("--data-dir", type=Path, help="where the SQLite file and indexes live (env YOROZU_DATA_DIR)")
+    parser.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://... (env YOROZU_DATABASE_URL)")
+    parser.add_argument("--embedder", help="e5-small-q4 (default), minilm, or sentence-transformers:<model> (env YOROZU_EMBEDDER)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (DEBUG)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    imp = sub.add_parser("import", help="import saved chat history")
+    imp_sub = imp.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    slack = imp_sub.add_parser("slack-export", help="a Slack export (ZIP file or unzipped folder)")
+    slack.add_argument("path", type=Path)
+
+    ask = sub.add_parser("ask", help="find past threads that answer a question")
+    ask.add_argument("question", nargs="?", help="the question (or --stdin)")
+    ask.add_argument("--channel", help="ask as if in this channel id (its private threads become visible)")
+    ask.add_argument("--platform", help="the platform of --channel (slack, teams)")
+    ask.add_argument("--limit", type=int, default=3, help="at most this many suggestions (default 3)")
+    ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.add_argument("--stdin", action="store_true", help="one question per input line, one JSON object per output line")
+
+    who = sub.add_parser("who", help="people who answered questions on a topic")
+    who.add_argument("topic")
+    who.add_argument("--channel", help="include this channel's private threads")
+    who.add_argument("--limit", type=int, default=5)
+    who.add_argument("--json", action="store_true")
+
+    sub.add_parser("reindex", help="re-embed every thread with the configured embedder")
+    stats = sub.add_parser("stats", help="what the knowledge base holds")
+    stats.add_argument("--json", action="store_true")
+
+    for name, text in (("serve", "run the server for Teams, Slack and the local web chat"), ("demo", "load the sample community and open the local web chat")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+        cmd.add_argument("--port", type=int, help="port (default 3978)")
+        if name == "serve":
+            cmd.add_argument("--local", action="store_true", help="local mode: loopback only, web chat, no platform credentials")
+
+    evaluate = sub.add_parser("evaluate", help="retrieval quality on a folder in BEIR layout")
+    evaluate.add_argument("folder", type=Path)
+    evaluate.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = Settings.from_env(
+            environ,
+            data_dir=args.data_dir,
+            database_url=args.database_url,
+            embedder=args.embedder,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            local=True if getattr(args, "local", False) or args.command == "demo" else None,
+        )
+        handler = COMMANDS[args.command]
+        return handler(args, settings)
+    except (KnowledgeError, ConfigError) as exc:
+        print(f"yorozu: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _open(settings: Settings) -> KnowledgeBase:
+    from bot.service import open_knowledge_base
+
+    return open_knowledge_base(settings)
+
+
+def _progress(label: str) -> Callable[[int, int], None]:
+    interactive = sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        if interactive:
+            print(f"\r{label}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+        elif done == total or done % max(1, total // 10) == 0:
+            print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.importers.slack_export import ImportReport, read_slack_export
+
+    report = ImportReport()
+    with _open(settings) as kb:
+        events = read_slack_export(args.path, on_progress=_progress("day files"), report=report)
+        changed, unchanged = kb.ingest_many(events)
+        print("indexing…", file=sys.stderr)
+        kb.sync()
+    _print_report(report, changed, unchanged)
+    return EXIT_OK
+
+
+def _print_report(report: object, changed: int, unchanged: int) -> None:
+    summary = getattr(report, "summary", None)
+    print(summary() if callable(summary) else report)
+    print(f"stored: {changed} new or changed, {unchanged} already known (safe to run again)")
+
+
+def _format_result(result: SearchResult) -> str:
+    if result.abstained:
+        return "No past thread answers this closely enough. (見つかりませんでした)"
+    lines = []
+    for n, s in enumerate(result.suggestions, 1):
+        tag = "[FAQ] " if s.kind == "faq" else ""
+        lines.append(f"{n}. {tag}{s.title}  ({s.score:.3f})")
+        if s.answer_excerpt:
+            lines.append(f"   {s.answer_excerpt}")
+        people = "、".join(f"{a.name}（{a.organization}）" if a.organization else a.name for a in s.answerers)
+        where = f"#{s.channel_name}" if s.channel_name else s.channel_id
+        lines.append(f"   answered by: {people or '—'}   {where}  {s.asked_at:%Y-%m-%d}")
+        if s.url:
+            lines.append(f"   {s.url}")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    if args.stdin == bool(args.question):
+        print("yorozu ask: give a QUESTION or --stdin (not both)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.limit < 1 or args.limit > 20:
+        print("yorozu ask: --limit must be between 1 and 20", file=sys.stderr)
+        return EXIT_USAGE
+    scope = Scope(platform=args.platform, channel_id=args.channel) if args.channel else Scope.public()
+    with _open(settings) as kb:
+        if args.stdin:
+            return _ask_lines(kb, sys.stdin, sys.stdout, scope, args.limit)
+        result = kb.suggest(args.question, scope=scope, limit=args.limit)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print(_format_result(result))
+    return EXIT_OK
+
+
+def _ask_lines(kb: KnowledgeBase, lines: TextIO, out: TextIO, scope: Scope, limit: int) -> int:
+    """One question per line in, one JSON object per line out; a bad line gets an error object."""
+    status = EXIT_OK
+    for line in lines:
+        question = line.strip()
+        if not question:
+            continue
+        try:
+            payload = kb.suggest(question, scope=scope, limit=limit).to_json()
+        except KnowledgeError as exc:
+            payload = {"question": question, "error": str(exc)}
+            status = EXIT_FAILED
+        out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        out.flush()
+    return status
+
+
+def cmd_who(args: argparse.Namespace, settings: Settings) -> int:
+    scope = Scope(channel_id=args.channel) if args.channel else Scope.public()
+    with _open(settings) as kb:
+        experts = kb.experts(args.topic, scope=scope, limit=args.limit)
+    if args.json:
+        print(json.dumps({"topic": args.topic, "experts": [e.to_json() for e in experts]}, ensure_ascii=False))
+    elif not experts:
+        print("Nobody has answered questions like this yet. (まだ見つかりません)")
+    else:
+        for n, e in enumerate(experts, 1):
+            org = f"（{e.organization}）" if e.organization else ""
+            print(f"{n}. {e.name}{org} — {e.explanation}")
+            for title in e.thread_titles:
+                print(f"   · {title}")
+    return EXIT_OK
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.service import open_knowledge_base
+
+    # Reindexing is how one changes embedders, so a mismatch is expected here rather than refused.
+    with open_knowledge_base(settings, adopt_embedder=True) as kb:
+        count = kb.reindex()
+        model = kb.embedder.model_id
+    print(f"re-embedded {count} threads with {model}")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    with _open(settings) as kb:
+        stats = kb.stats()
+    if args.json:
+        print(json.dumps(stats.to_json(), ensure_ascii=False))
+    else:
+        for key, value in stats.to_json().items():
+            print(f"{key:>10}: {value}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.server import serve
+
+    return asyncio.run(serve(settings, load_sample=False))
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.server import serve
+
+    return asyncio.run(serve(settings, load_sample=True))
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.embedding import build_embedder
+    from knowledge.evaluation import MODES, evaluate
+
+    def progress(stage: str, done: int, total: int) -> None:
+        print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
+
+    report = evaluate(args.folder, build_embedder(settings.embedder), on_progress=progress)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{report['queries']} queries, {report['documents']} documents, embedder {report['embedder']}")
+    names = ("mrr@10", "ndcg@10", "recall@1", "recall@5", "recall@10")
+    print(f"{'':8}" + "".join(f"{n:>11}" for n in names))
+    for mode in MODES:
+        row = report[mode]
+        assert isinstance(row, dict)
+        print(f"{mode:8}" + "".join(f"{row[n]:>11.4f}" for n in names))
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "import": cmd_import,
+    "ask": cmd_ask,
+    "who": cmd_who,
+    "reindex": cmd_reindex,
+    "stats": cmd_stats,
+    "serve": cmd_serve,
+    "demo": cmd_demo,
+    "evaluate": cmd_evaluate,
+}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Starting the server: open the knowledge base, mount what is configured, run until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from aiohttp import web
+
+from bot.app import LOOPBACK_HOSTS, create_app
+from bot.service import KnowledgeService, open_knowledge_base, run_blocking
+from bot.settings import ConfigError, Settings
+from knowledge.base import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+
+def check_bind(settings: Settings) -> None:
+    """Local mode binds loopback only: it has no platform authentication in front of the web chat."""
+    if settings.local and settings.host not in LOOPBACK_HOSTS:
+        raise ConfigError(f"local mode binds loopback only (127.0.0.1, ::1), not {settings.host!r}")
+
+
+def load_sample_if_empty(kb: KnowledgeBase) -> bool:
+    """Import the bundled sample community into an empty knowledge base; ``True`` when it did."""
+    if kb.stats().threads:
+        return False
+    from bot.cli import sample_community_path
+    from knowledge.importers.slack_export import read_slack_export
+
+    log.info("empty knowledge base: importing the sample community (about a minute the first time)")
+    kb.ingest_many(read_slack_export(sample_community_path()))
+    kb.sync()
+    kb.save_index()
+    return True
+
+
+async def serve(settings: Settings, *, load_sample: bool) -> int:
+    """Run until Ctrl-C or SIGTERM. ``load_sample`` is the demo: sample data and the web chat."""
+    check_bind(settings)
+    platforms = [name for name, on in (("teams", settings.microsoft_app_id), ("slack", settings.slack_signing_secret)) if on]
+    if not platforms and not settings.local:
+        raise ConfigError(
+            "no chat platform is configured: set MicrosoftAppId/MicrosoftAppPassword (Teams) or "
+            "SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET (Slack), or run `yorozu serve --local` to try the web chat"
+        )
+    kb = await run_blocking(open_knowledge_base, settings)
+    try:
+        if load_sample:
+            await run_blocking(load_sample_if_empty, kb)
+        app = create_app(settings, service=KnowledgeService(kb), web_chat=settings.local)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+        if settings.local:
+            log.warning("local mode: loopback only, no platform credentials; web chat at http://%s:%d/", settings.host, settings.port)
+            print(f"Yorozu is ready: open http://{settings.host}:{settings.port}/ (Ctrl-C to stop)", file=sys.stderr)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+    finally:
+        await run_blocking(kb.close)
+    return 0

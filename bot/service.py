@@ -1,0 +1,112 @@
+"""The one bridge from the async shell into the synchronous knowledge base.
+
+Every call crosses into a worker thread (``asyncio.to_thread``); the knowledge base guards its embedder
+and indexes with its own lock. Ingest stores an event durably and returns; a background indexer embeds
+and indexes what changed, so a platform's acknowledgement never waits for the embedder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import ParamSpec, TypeVar
+
+from knowledge.base import ExcludeThread, KnowledgeBase
+from knowledge.embedding import Embedder, build_embedder
+from knowledge.events import Event
+from knowledge.model import Expert, Scope, SearchResult, Stats
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# How often the indexer looks for changes made by other processes sharing the database.
+POLL_SECONDS = 5.0
+
+
+async def run_blocking(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run blocking work (SQL, embedding) in a worker thread."""
+    return await asyncio.to_thread(func, *args, **kwargs)
+
+
+def open_knowledge_base(
+    settings: Settings, *, embedder: Embedder | None = None, adopt_embedder: bool = False
+) -> KnowledgeBase:
+    """Open the knowledge base that ``settings`` describe, creating the data directory."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return KnowledgeBase.open(
+        database_url=settings.database_url,
+        embedder=embedder or build_embedder(settings.embedder),
+        index_dir=settings.index_dir,
+        adopt_embedder=adopt_embedder,
+    )
+
+
+class KnowledgeService:
+    """Async facade over :class:`KnowledgeBase` with a background indexer."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._wake = asyncio.Event()
+
+    async def ingest(self, event: Event) -> bool:
+        """Store an event durably; indexing follows in the background."""
+        changed = await run_blocking(self.kb.ingest, event)
+        if changed:
+            self._wake.set()
+        return changed
+
+    async def record_delivery(self, key: str) -> bool:
+        return await run_blocking(self.kb.record_delivery, key)
+
+    async def suggest(
+        self,
+        question: str,
+        *,
+        scope: Scope | None = None,
+        exclude: ExcludeThread | None = None,
+        limit: int = 3,
+    ) -> SearchResult:
+        return await run_blocking(self.kb.suggest, question, scope=scope, exclude=exclude, limit=limit)
+
+    async def experts(self, topic: str, *, scope: Scope | None = None, limit: int = 5) -> list[Expert]:
+        return await run_blocking(self.kb.experts, topic, scope=scope, limit=limit)
+
+    async def stats(self) -> Stats:
+        return await run_blocking(self.kb.stats)
+
+    async def wait_indexed(self) -> None:
+        """Wait until everything ingested so far is searchable (tests and the demo use it)."""
+        await run_blocking(self.kb.sync)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Run the background indexer for the duration of the block."""
+        task = asyncio.create_task(self._index_forever(), name="yorozu-indexer")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await run_blocking(self.kb.save_index)
+
+    async def _index_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
+            self._wake.clear()
+            try:
+                count = await run_blocking(self.kb.sync)
+                if count:
+                    log.info("indexed %d changed threads", count)
+            except Exception:  # keep indexing; the store still holds every event for the next round
+                log.exception("indexing failed; will retry")
+                await asyncio.sleep(POLL_SECONDS)
+                self._wake.set()
+

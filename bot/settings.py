@@ -1,0 +1,137 @@
+"""Configuration: one frozen ``Settings`` built from an environ mapping.
+
+Yorozu's own variables start with ``YOROZU_``; the chat platforms' credentials keep the names their
+own documentation uses (``MicrosoftAppId``, ``SLACK_BOT_TOKEN``, ...). Tests build settings from a plain
+dict; nothing reads ``os.environ`` behind the caller's back.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from knowledge.embedding import DEFAULT_EMBEDDER
+from knowledge.store import sqlite_url
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Secret:
+    """A credential that never shows itself in a repr, a log line or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def default_data_dir(environ: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/yorozu`` (``~/.local/share/yorozu``) unless ``YOROZU_DATA_DIR`` says otherwise."""
+    base = environ.get("XDG_DATA_HOME") or str(Path(environ.get("HOME", str(Path.home()))) / ".local" / "share")
+    return Path(base) / "yorozu"
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}")
+
+
+def _port(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a port number, not {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{name} must be between 0 and 65535, not {port}")
+    return port
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Yorozu is configured with."""
+
+    data_dir: Path
+    database_url: str
+    embedder: str = DEFAULT_EMBEDDER
+    host: str = "127.0.0.1"
+    port: int = 3978
+    # Local mode: try the bot without Azure or Slack credentials; loopback only.
+    local: bool = False
+    log_level: str = "INFO"
+    microsoft_app_id: str | None = None
+    microsoft_app_password: Secret | None = field(default=None, repr=False)
+    microsoft_app_type: str = "MultiTenant"
+    microsoft_app_tenant_id: str | None = None
+    slack_bot_token: Secret | None = field(default=None, repr=False)
+    slack_signing_secret: Secret | None = field(default=None, repr=False)
+    slack_app_token: Secret | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``environ`` (``os.environ`` when omitted); ``overrides`` win (CLI options)."""
+        env = dict(os.environ if environ is None else environ)
+        data_dir = Path(env.get("YOROZU_DATA_DIR") or default_data_dir(env)).expanduser()
+        if overrides.get("data_dir") is not None:
+            data_dir = Path(str(overrides["data_dir"])).expanduser()
+        secret = lambda name: Secret(env[name]) if env.get(name) else None  # noqa: E731
+        settings = cls(
+            data_dir=data_dir,
+            database_url=env.get("YOROZU_DATABASE_URL") or "",
+            embedder=env.get("YOROZU_EMBEDDER") or DEFAULT_EMBEDDER,
+            host=env.get("YOROZU_HOST") or "127.0.0.1",
+            port=_port(env, "YOROZU_PORT", 3978),
+            local=_flag(env, "YOROZU_LOCAL"),
+            log_level=(env.get("YOROZU_LOG_LEVEL") or "INFO").upper(),
+            microsoft_app_id=env.get("MicrosoftAppId") or None,
+            microsoft_app_password=secret("MicrosoftAppPassword"),
+            microsoft_app_type=env.get("MicrosoftAppType") or "MultiTenant",
+            microsoft_app_tenant_id=env.get("MicrosoftAppTenantId") or None,
+            slack_bot_token=secret("SLACK_BOT_TOKEN"),
+            slack_signing_secret=secret("SLACK_SIGNING_SECRET"),
+            slack_app_token=secret("SLACK_APP_TOKEN"),
+        )
+        changes = {k: v for k, v in overrides.items() if v is not None and k != "data_dir"}
+        settings = replace(settings, data_dir=data_dir, **changes)  # type: ignore[arg-type]
+        if not settings.database_url:
+            settings = replace(settings, database_url=sqlite_url(settings.data_dir))
+        if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ConfigError(f"YOROZU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {settings.log_level!r}")
+        if settings.microsoft_app_type not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:
+            raise ConfigError("MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI")
+        return settings
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
