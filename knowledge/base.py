@@ -52,9 +52,12 @@ class ExcludeThread:
 class KnowledgeBase:
     """Threads, people and their answers, searchable by meaning and by words."""
 
-    def __init__(self, *, store: Store, embedder: Embedder, index_dir: Path | None) -> None:
+    def __init__(
+        self, *, store: Store, embedder: Embedder, index_dir: Path | None, abstain_below: float | None = None
+    ) -> None:
         self.store = store
         self.embedder = embedder
+        self.abstain_below = s.abstain_threshold(embedder.model_id) if abstain_below is None else abstain_below
         self._index_path = index_dir / INDEX_FILE if index_dir is not None else None
         self._lock = threading.RLock()
         self._vectors = FaissIndex(embedder.dimension)
@@ -66,7 +69,13 @@ class KnowledgeBase:
 
     @classmethod
     def open(
-        cls, *, database_url: str, embedder: Embedder, index_dir: Path | None, adopt_embedder: bool = False
+        cls,
+        *,
+        database_url: str,
+        embedder: Embedder,
+        index_dir: Path | None,
+        adopt_embedder: bool = False,
+        abstain_below: float | None = None,
     ) -> KnowledgeBase:
         """Open (creating or migrating) a knowledge base and bring its indexes up to date.
 
@@ -75,7 +84,7 @@ class KnowledgeBase:
         thread is embedded again with ``embedder``.
         """
         store = Store.open(database_url)
-        kb = cls(store=store, embedder=embedder, index_dir=index_dir)
+        kb = cls(store=store, embedder=embedder, index_dir=index_dir, abstain_below=abstain_below)
         try:
             kb._check_embedder(adopt=adopt_embedder)
             kb._load_indexes()
@@ -279,7 +288,7 @@ class KnowledgeBase:
                     continue
                 if require_answer and not view.answers:
                     continue
-                if abstain and c.relevance < s.ABSTAIN_BELOW:
+                if abstain and c.relevance < self.abstain_below:
                     continue
                 ranked.append((s.rank_score(c.relevance, view, now), view))
             ranked.sort(key=lambda item: item[0], reverse=True)
@@ -310,7 +319,7 @@ class KnowledgeBase:
             self.sync()
             query_vector = self.embedder.embed_queries([topic])[0]
             candidates = s.retrieve(topic, query_vector, self._vectors, self._lexical)
-        relevant = [c for c in candidates if c.relevance >= s.ABSTAIN_BELOW - s.EXPERT_MARGIN]
+        relevant = [c for c in candidates if c.relevance >= self.abstain_below - s.EXPERT_MARGIN]
         with self.store.begin() as conn:
             views = repo.thread_views(conn, [c.thread_id for c in relevant])
             pairs = [
