@@ -9,7 +9,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from knowledge.text import tokens
+from knowledge.text import document_tokens, tokens
+
+# Single characters live in the same postings under their own prefix so they never mix with bigrams.
+UNIGRAM = "\x00"
 
 
 class BM25Index:
@@ -32,12 +35,15 @@ class BM25Index:
     def add(self, doc_id: int, text: str) -> None:
         """Index ``text`` under ``doc_id`` (replacing what was there)."""
         self.remove(doc_id)
-        counts = Counter(tokens(text))
-        if not counts:
+        bigrams, unigrams = document_tokens(text)
+        counts = Counter(bigrams)
+        if not counts and not unigrams:
             return
+        # A document's length is its bigram count; unigrams only serve one-character query runs.
+        counts.update(UNIGRAM + ch for ch in unigrams)
         for term, tf in counts.items():
             self._postings.setdefault(term, {})[doc_id] = tf
-        length = sum(counts.values())
+        length = max(1, len(bigrams))
         self._terms[doc_id] = tuple(counts)
         self._lengths[doc_id] = length
         self._total_length += length
@@ -60,7 +66,7 @@ class BM25Index:
             return []
         avgdl = self._total_length / n
         scores: dict[int, float] = {}
-        for term, qtf in Counter(tokens(query)).items():
+        for term, qtf in _query_terms(query).items():
             posting = self._postings.get(term)
             if not posting:
                 continue
@@ -80,8 +86,12 @@ class BM25Index:
         if n == 0:
             return 0.0
         total = 0.0
-        for term, qtf in Counter(tokens(query)).items():
+        for term, qtf in _query_terms(query).items():
             df = len(self._postings.get(term, ()))
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
             total += idf * qtf * (self.k1 + 1) / (1 + self.k1)
         return total
+
+
+def _query_terms(query: str) -> Counter[str]:
+    return Counter(term if len(term) > 1 else UNIGRAM + term for term in tokens(query))

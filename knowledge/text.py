@@ -69,19 +69,35 @@ def is_thanks(text: str) -> bool:
     return bool(_THANKS.search(normalize(text)))
 
 
-def tokens(text: str) -> list[str]:
-    """Lexical terms: character bigrams of each run of non-space characters of the normalised text.
-
-    A run of one character yields that character, so one-character queries still match.
-    """
-    out: list[str] = []
+def _runs(text: str) -> list[str]:
+    runs = []
     for run in normalize(text).split(" "):
         run = "".join(ch for ch in run if ch.isalnum() or ch in "-~#+.@_")
+        if run:
+            runs.append(run)
+    return runs
+
+
+def tokens(text: str) -> list[str]:
+    """Lexical terms of a query: character bigrams of each run of the normalised text.
+
+    A run of one character yields that character, so one-character queries ("研", "AD" split apart)
+    still match; documents carry those unigrams too (:func:`document_tokens`).
+    """
+    out: list[str] = []
+    for run in _runs(text):
         if len(run) == 1:
             out.append(run)
         else:
             out.extend(run[i : i + 2] for i in range(len(run) - 1))
     return out
+
+
+def document_tokens(text: str) -> tuple[list[str], list[str]]:
+    """A document's bigrams (scored by BM25) and its distinct single characters (for one-character queries)."""
+    bigrams = tokens(text)
+    unigrams = sorted({ch for run in _runs(text) for ch in run})
+    return bigrams, unigrams
 
 
 _GREETING = re.compile(
