@@ -59,7 +59,8 @@ def zip_folder(folder: Path, target: Path, *, prefix: str = "") -> Path:
 
 TEAM = "T01AOBA"
 SATO, KATO, ITO, REMINDER, GUEST = "U01SATO", "U01KATO", "U01ITO", "U01REMIND", "U01GUEST"
-PARENT_TS, REPLY_TS, THANKS_TS, BROADCAST_TS = "1744592400.123456", "1744593300.000200", "1744596000.000300", "1744682400.000100"
+PARENT_TS, REPLY_TS, THANKS_TS = "1744592400.123456", "1744593300.000200", "1744596000.000300"
+BROADCAST_TS = "1744682400.000100"
 TOMBSTONE_TS, ORPHAN_TS, FILE_TS = "1744686000.000400", "1744687800.000500", "1744690000.000600"
 
 
@@ -92,14 +93,14 @@ def modern_export(root: Path, *, with_files: bool = True) -> Path:
         {"type": "message", "subtype": "channel_join", "ts": "1744590000.000100", "user": KATO,
          "text": f"<@{KATO}> さんがチャンネルに参加しました"},
         msg(KATO, PARENT_TS,
-            f"西野村の加藤です。<@{SATO}> さん、人事異動のときの &lt;共有フォルダ&gt; のアクセス権はどう管理していますか？"
-            " 参考: <https://www.soumu.go.jp/|総務省ガイドライン>",
+            f"西野村の加藤です。<@{SATO}> さん、人事異動のときの &lt;共有フォルダ&gt; の"
+            "アクセス権はどう管理していますか？ 参考: <https://www.soumu.go.jp/|総務省ガイドライン>",
             thread_ts=PARENT_TS, reply_count=3, reply_users_count=2, latest_reply=BROADCAST_TS,
             reply_users=[SATO, ITO], replies=[{"user": SATO, "ts": REPLY_TS}, {"user": KATO, "ts": THANKS_TS},
                                               {"user": ITO, "ts": BROADCAST_TS}],
             edited={"user": KATO, "ts": "1744592700.000000"},
             blocks=[{"type": "rich_text", "block_id": "b1", "elements": []}]),
-        msg(SATO, REPLY_TS, "青葉市の佐藤です。ADのグループ単位で付与して、異動の内示が出たらグループを入れ替えています。",
+        msg(SATO, REPLY_TS, "青葉市の佐藤です。ADのグループ単位で付与して、内示が出たらグループを入れ替えています。",
             thread_ts=PARENT_TS, parent_user_id=KATO,
             reactions=[{"name": "white_check_mark", "users": [KATO], "count": 1},
                        {"name": "+1::skin-tone-2", "users": [ITO, KATO], "count": 2}]),
@@ -116,7 +117,7 @@ def modern_export(root: Path, *, with_files: bool = True) -> Path:
         msg(SATO, ORPHAN_TS, "DHCPのスコープが枯渇していませんか？", thread_ts=TOMBSTONE_TS, parent_user_id=KATO),
         msg(SATO, FILE_TS, "", files=[spec] if with_files else [], upload=True, display_as_bot=False),
         msg(GUEST, "1744691000.000700", "県外から参加しています。<!here> よろしくお願いします",
-            user_profile={"real_name": "山田 太郎", "display_name": "山田＠県外", "name": "yamada.taro", "team": "T09OTHER"}),
+            user_profile={"real_name": "山田 太郎", "display_name": "山田＠県外", "name": "yamada.taro"}),
         msg(ITO, "1744692000.000800", "メモです", files=[{"id": "F01GONE", "mode": "hidden_by_limit"}]),
         msg(ITO, "1744693000.000900", "", attachments=[{"fallback": "link preview only"}]),
         {"type": "message", "user": "USLACKBOT", "text": "リマインダー: 棚卸し", "ts": "1744694000.001000"},
@@ -145,7 +146,7 @@ def modern_export(root: Path, *, with_files: bool = True) -> Path:
         "q-and-a/2025-04-14.json": q_and_a_day1,
         "q-and-a/2025-04-15.json": q_and_a_day2,
         "ciso-private/2025-06-02.json": [msg(SATO, "1748826000.000100", "監査指摘への対応を相談させてください。")],
-        "mpdm-sato.kenichi--kato.masaki--ito.daisuke-1/2025-06-03.json": [msg(ITO, "1748912400.000100", "三人で相談です")],
+        "mpdm-sato.kenichi--kato.masaki--ito.daisuke-1/2025-06-03.json": [msg(ITO, "1748912400.000100", "相談です")],
         "D01SATOKATO/2025-06-04.json": [msg(KATO, "1748998800.000100", "個別に質問させてください")],
     }
     for name, data in files.items():
@@ -203,7 +204,7 @@ def test_message_text_names_files_and_keeps_file_only_messages() -> None:
 def test_message_text_2016_file_share_keeps_only_the_comment() -> None:
     message = {
         "subtype": "file_share",
-        "text": "<@U1|javier> uploaded a file: <https://x.slack.com/files/javier/F1/a.png|Map> and commented: nice &amp; big",
+        "text": "<@U1|javier> uploaded a file: <https://x.slack.com/files/F1/a.png|Map> and commented: nice &amp; big",
         "file": {"name": "a.png", "title": "Map"},
     }
     assert message_text(message, {}, {}) == "nice & big\n[添付: a.png]"
@@ -244,8 +245,8 @@ def test_modern_export_messages_threads_and_skips(modern: Path) -> None:
     parent = messages[PARENT_TS]
     assert parent.is_root and parent.channel_id == "C01QANDA" and parent.author_id == KATO
     assert parent.text == (
-        "西野村の加藤です。@佐藤健一_青葉市 さん、人事異動のときの <共有フォルダ> のアクセス権はどう管理していますか？"
-        " 参考: 総務省ガイドライン (https://www.soumu.go.jp/)"
+        "西野村の加藤です。@佐藤健一_青葉市 さん、人事異動のときの <共有フォルダ> の"
+        "アクセス権はどう管理していますか？ 参考: 総務省ガイドライン (https://www.soumu.go.jp/)"
     )
     assert parent.posted_at == datetime(2025, 4, 14, 1, 0, 0, 123456, tzinfo=UTC)
     assert parent.edited_at == datetime(2025, 4, 14, 1, 5, tzinfo=UTC)
@@ -262,7 +263,7 @@ def test_modern_export_messages_threads_and_skips(modern: Path) -> None:
     assert not any(m.is_bot for m in messages.values())
     assert report.skipped == {"channel_join": 1, "channel_topic": 1, "channel_purpose": 1, "bot": 2, "tombstone": 1,
                               "empty": 1}
-    assert (report.messages, report.replies, report.files_seen, report.days) == (13, 4, 2, 6)
+    assert (report.messages, report.replies, report.files_seen, report.days) == (12, 4, 2, 6)
     assert report.unlisted_folders == []
 
 
@@ -310,7 +311,7 @@ def test_zip_without_utf8_flag_keeps_japanese_folder_names(tmp_path: Path) -> No
     class LegacyNameInfo(zipfile.ZipInfo):
         """An archiver that writes UTF-8 names without setting the UTF-8 flag."""
 
-        def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 - zipfile's own name
+        def _encodeFilenameFlags(self) -> tuple[bytes, int]:
             return self.filename.encode("utf-8"), self.flag_bits & ~0x800
 
     channels = [{"id": "C01SHITSUMON", "name": "質問箱"}]
@@ -345,7 +346,7 @@ def test_malformed_day_file_names_the_file(modern: Path, tmp_path: Path, content
     day.write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.raises(ImportFailed, match=expected.replace(".", r"\.")):
         list(read_slack_export(modern))
-    with pytest.raises(ImportFailed, match="q-and-a/2025-04-14.json"):
+    with pytest.raises(ImportFailed, match=r"q-and-a/2025-04-14\.json"):
         list(read_slack_export(zip_folder(modern, tmp_path / "bad.zip")))
 
 
@@ -393,7 +394,7 @@ def test_truncated_and_corrupted_zips(modern: Path, tmp_path: Path) -> None:
         archive.writestr("general/2025-04-14.json", json.dumps([{"type": "message", "text": "CORRUPT ME"}]))
     data = corrupted.read_bytes()
     corrupted.write_bytes(data.replace(b"CORRUPT ME", b"CORRUPT MX"))
-    with pytest.raises(ImportFailed, match="general/2025-04-14.json: cannot be read"):
+    with pytest.raises(ImportFailed, match=r"general/2025-04-14\.json: cannot be read"):
         list(read_slack_export(corrupted))
 
 
@@ -409,7 +410,7 @@ def test_odd_messages_are_skipped_not_fatal(tmp_path: Path) -> None:
         {"type": "message", "text": "ok", "ts": "1744592401.000100", "thread_ts": 5, "reactions": [{"users": None}]},
     ]
     (root / "general" / "2025-04-14.json").write_text(json.dumps(day))
-    (root / "stray" ).mkdir()
+    (root / "stray").mkdir()
     (root / "stray" / "2025-04-14.json").write_text("[]")
     events, report = read_all(root)
     assert [(m.message_id, m.text, m.author_id, m.thread_id) for m in of_type(events, ev.MessagePosted)] == [
@@ -473,8 +474,9 @@ def test_houstondatavis_export(tmp_path: Path) -> None:
     check_2016_import(HOUSTON, events, report, total_messages=1382)
     assert report.skipped["channel_join"] == 320 and report.skipped["pinned_item"] == 1
     messages = posted(events)
+    names = {p.person_id: p.display_name for p in of_type(events, ev.PersonSeen)}
     edited = messages["1437705127.000003"]
-    assert edited.text == "keep us posted @neerajt :-)"
+    assert edited.text == f"keep us posted @{names['U061A5N1G']} :-)"
     assert edited.edited_at == datetime(2015, 7, 24, 2, 32, 18, tzinfo=UTC)
     assert ev.ReactionChanged("slack", "C061A0WJG", "1446567461.000002", "U061A1R2R", "clap::skin-tone-3") in events
     # As of 2016, a file comment has no "user": the commenter is comment.user.
@@ -519,19 +521,22 @@ def test_sample_community_imports(tmp_path: Path) -> None:
     assert any(m.thread_id in tombstones for m in messages.values()), "replies to deleted roots are kept"
     assert report.replies > 0 and any(m.channel_id in private_ids for m in messages.values())
     assert report.skipped.get("tombstone") == len(tombstones)
+    _, stats = ingest_twice(SAMPLE_COMMUNITY, tmp_path)
+    assert stats.channels == len(channels) and stats.messages == report.messages
 
 
 # --- through the real engine -----------------------------------------------------------------------
 
 
 def ingest_twice(path: Path, tmp_path: Path) -> tuple[ImportReport, Any]:
-    kb = KnowledgeBase.open(database_url=f"sqlite:///{tmp_path}/kb.sqlite3", embedder=FakeEmbedder(), index_dir=tmp_path)
+    url = f"sqlite:///{tmp_path}/kb.sqlite3"
+    kb = KnowledgeBase.open(database_url=url, embedder=FakeEmbedder(), index_dir=tmp_path)
     try:
         report = ImportReport()
-        changed, _ = kb.ingest_many(read_slack_export(path, report=report))
+        changed, unchanged = kb.ingest_many(read_slack_export(path, report=report))
         assert changed > 0
         first = kb.stats()
-        assert kb.ingest_many(read_slack_export(path)) == (0, changed + _)
+        assert kb.ingest_many(read_slack_export(path)) == (0, changed + unchanged)
         assert kb.stats() == first
         return report, first
     finally:
@@ -551,5 +556,5 @@ def test_importing_twice_changes_nothing(modern: Path, tmp_path: Path) -> None:
 
 def test_reference_export_through_the_engine(tmp_path: Path) -> None:
     needs_reference(TESTARCHIVE)
-    report, stats = ingest_twice(TESTARCHIVE, tmp_path)
+    _, stats = ingest_twice(TESTARCHIVE, tmp_path)
     assert (stats.channels, stats.people, stats.messages, stats.threads) == (2, 4, 53, 53)
