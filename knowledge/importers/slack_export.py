@@ -60,6 +60,7 @@ _FILE_PERMALINK_RE = re.compile(r"^https://([a-z0-9][a-z0-9-]*(?:\.enterprise)?\
 class ImportReport:
     """What an import read.
 
+    ``people`` counts users.json's people plus those known only from a profile embedded in their message;
     ``messages`` counts every ``MessagePosted`` yielded, ``replies`` the thread replies among them;
     ``skipped`` counts messages left out by reason (a system subtype's name, ``"bot"``, ``"tombstone"``,
     ``"empty"``, ``"bad-ts"``); ``files_seen`` counts file references on imported messages; ``days`` the
@@ -97,9 +98,9 @@ def read_slack_export(
     again after fixing it is safe).
 
     ``workspace_domain`` (``"aoba-jichitai"`` or ``"aoba-jichitai.slack.com"``) gives messages a permalink;
-    without it the host is taken from the export's own file permalinks, and messages get no URL when the
-    export has none. ``on_progress(done, total)`` is called after each day file. ``report``, when given, is
-    filled in while the events are consumed.
+    without it the host is taken from the export's own file permalinks (day files are read ahead up to the
+    first file), and messages get no URL when the export has none. ``on_progress(done, total)`` is called
+    after each day file. ``report``, when given, is filled in while the events are consumed.
     """
     with _open_export(path) as export:
         meta = _read_metadata(export)
