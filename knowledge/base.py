@@ -290,11 +290,11 @@ class KnowledgeBase:
                     continue
                 if abstain and c.relevance < self.abstain_below:
                     continue
-                ranked.append((s.rank_score(c.relevance, view, now), view))
-            ranked.sort(key=lambda item: item[0], reverse=True)
+                ranked.append((s.rank_score(c.relevance, view, now), c.relevance, view))
+            ranked.sort(key=lambda item: item[0], reverse=True)  # by rank score; each shows its relevance
             suggestions = tuple(
-                s.build_suggestion(view, score, lambda platform, ids: repo.find_people(conn, platform, ids))
-                for score, view in ranked[:limit]
+                s.build_suggestion(view, relevance, lambda platform, ids: repo.find_people(conn, platform, ids))
+                for _, relevance, view in ranked[:limit]
             )
         return SearchResult(question=question, suggestions=suggestions, abstained=not suggestions)
 

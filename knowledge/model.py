@@ -46,7 +46,11 @@ class Answerer:
 
 @dataclass(frozen=True, slots=True)
 class Suggestion:
-    """A past thread (or FAQ entry) that may answer a question."""
+    """A past thread (or FAQ entry) that may answer a question.
+
+    ``score`` is the relevance to the question (cosine plus the weighted lexical match), the number the
+    abstain rule compares; suggestions are ordered by relevance plus small accepted/recency bonuses.
+    """
 
     kind: SuggestionKind
     thread_id: str

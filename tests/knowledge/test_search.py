@@ -11,6 +11,8 @@ from knowledge import search
 from knowledge.base import ExcludeThread, KnowledgeBase
 from knowledge.errors import InvalidQuestion
 from knowledge.model import Scope
+from knowledge.store import repository as repo
+from knowledge.store.tables import people
 from tests.conftest import BACKUP_THREAD, MACRO_THREAD, PRINTER_THREAD, at, community, post
 
 
@@ -120,16 +122,19 @@ def test_who_ranks_people_by_answers_on_similar_threads(kb: KnowledgeBase) -> No
 
 def test_opted_out_people_are_never_named(filled: KnowledgeBase) -> None:
     with filled.store.begin() as conn:
-        from knowledge.store.tables import people
-
         conn.execute(people.update().where(people.c.external_id == "U2").values(opted_out=True))
     s = filled.suggest("Excelマクロ VBA 保守", abstain=False).suggestions[0]
     assert "鈴木 花子" not in [a.name for a in s.answerers]
     assert "鈴木 花子" not in [e.name for e in filled.experts("Excelマクロ VBA 保守")]
 
 
-def test_recency_bonus_fades(kb: KnowledgeBase) -> None:
-    kb.ingest_many(community() + MACRO_THREAD)
-    fresh = kb.suggest("Excelマクロ", abstain=False, now=at(1)).suggestions[0].score
-    old = kb.suggest("Excelマクロ", abstain=False, now=at(1) + timedelta(days=3650)).suggestions[0].score
+def test_recency_bonus_fades_and_does_not_change_the_shown_relevance(kb: KnowledgeBase) -> None:
+    kb.ingest_many(community() + MACRO_THREAD + BACKUP_THREAD)
+    kb.sync()
+    with kb.store.begin() as conn:
+        thread = repo.thread_views(conn, [1])[1]
+    fresh = search.rank_score(0.5, thread, at(1))
+    old = search.rank_score(0.5, thread, at(1) + timedelta(days=3650))
     assert fresh - old == pytest.approx(search.RECENCY_BONUS, abs=0.001)
+    shown = [kb.suggest("Excelマクロ", abstain=False, now=t).suggestions[0].score for t in (at(1), at(24 * 3650))]
+    assert shown[0] == shown[1]

@@ -1,0 +1,151 @@
+"""The `yorozu` CLI contract, on the sample community with the real default embedder."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main, sample_community_path
+
+QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "sample_questions.jsonl"
+
+
+def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
+    code = main(["--data-dir", str(data_dir), *args], environ={"HOME": str(data_dir)})
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the sample community imported once for the whole module."""
+    data_dir = tmp_path_factory.mktemp("cli")
+    assert main(["--data-dir", str(data_dir), "import", "slack-export", str(sample_community_path())], environ={}) == 0
+    return data_dir
+
+
+def questions() -> list[dict[str, str | None]]:
+    return [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_import_twice_adds_nothing(sample_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, before, _ = run(capsys, sample_dir, "stats", "--json")
+    assert code == 0
+    code, out, _ = run(capsys, sample_dir, "import", "slack-export", str(sample_community_path()))
+    assert code == 0
+    assert "stored: 0 new or changed" in out
+    assert run(capsys, sample_dir, "stats", "--json")[1] == before
+    stats = json.loads(before)
+    assert stats["threads"] >= 90 and stats["people"] >= 15 and stats["pending"] == 0
+
+
+def test_ask_json_shape_and_the_right_thread_first(sample_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    q = next(q for q in questions() if q["expected_root_ts"] and q["channel"] == "q-and-a")
+    code, out, _ = run(capsys, sample_dir, "ask", "--json", str(q["question"]))
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) == {"question", "abstained", "suggestions"}
+    assert data["abstained"] is False
+    top = data["suggestions"][0]
+    assert set(top) == {
+        "kind", "thread_id", "platform", "channel_id", "root_message_id", "title", "answer_excerpt",
+        "answerers", "url", "asked_at", "score",
+    }
+    assert top["kind"] == "thread" and top["platform"] == "slack"
+    assert top["root_message_id"] == q["expected_root_ts"]
+    assert top["answerers"] and all(set(a) == {"name", "organization"} for a in top["answerers"])
+    assert all(a["organization"] for a in top["answerers"])  # the sample names every organisation
+    assert isinstance(top["score"], float)
+
+
+def test_reworded_questions_find_their_thread_and_off_topic_ones_abstain(
+    sample_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public = [q for q in questions() if q["expected_root_ts"] is None or q["channel"] != "ciso-private"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(str(q["question"]) for q in public) + "\n"))
+    code, out, _ = run(capsys, sample_dir, "ask", "--json", "--stdin")
+    assert code == 0
+    results = [json.loads(line) for line in out.splitlines()]
+    assert len(results) == len(public)
+    answerable = [(q, r) for q, r in zip(public, results, strict=True) if q["expected_root_ts"]]
+    first = sum(bool(r["suggestions"]) and r["suggestions"][0]["root_message_id"] == q["expected_root_ts"] for q, r in answerable)
+    assert first / len(answerable) >= 0.9
+    unanswerable = [r for q, r in zip(public, results, strict=True) if not q["expected_root_ts"]]
+    assert sum(r["abstained"] for r in unanswerable) / len(unanswerable) >= 0.8
+
+
+def test_private_channel_questions_need_the_channel(sample_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    groups = json.loads((sample_community_path() / "groups.json").read_text(encoding="utf-8"))
+    private_id = groups[0]["id"]
+    q = next(q for q in questions() if q["channel"] == "ciso-private")
+    _, out, _ = run(capsys, sample_dir, "ask", "--json", str(q["question"]))
+    assert q["expected_root_ts"] not in [s["root_message_id"] for s in json.loads(out)["suggestions"]]
+    _, out, _ = run(capsys, sample_dir, "ask", "--json", "--channel", private_id, str(q["question"]))
+    assert json.loads(out)["suggestions"][0]["root_message_id"] == q["expected_root_ts"]
+
+
+def test_who_lists_people_with_evidence(sample_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, sample_dir, "who", "--json", "Excelマクロ")
+    assert code == 0
+    experts = json.loads(out)["experts"]
+    assert experts and all(e["answers"] >= 1 and e["organization"] for e in experts)
+    assert experts == sorted(experts, key=lambda e: e["score"], reverse=True)
+    code, out, _ = run(capsys, sample_dir, "who", "Excelマクロ")
+    assert "answers on this topic" in out
+
+
+def test_human_readable_ask(sample_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, sample_dir, "ask", "給食の献立表はいつ配られますか")
+    assert code == 0 and "No past thread" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["ask"], 2, "give a QUESTION or --stdin"),
+        (["ask", "  "], 1, "the question is empty"),
+        (["ask", "--limit", "0", "x"], 2, "--limit"),
+        (["import", "slack-export", "/nonexistent/export.zip"], 1, "yorozu:"),
+        (["evaluate", "/nonexistent"], 1, "BEIR"),
+    ],
+)
+def test_errors_are_one_line_and_non_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], code: int, message: str
+) -> None:
+    got, out, err = run(capsys, tmp_path, *args)
+    assert got == code
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_bad_environment_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--data-dir", str(tmp_path), "stats"], environ={"YOROZU_LOCAL": "maybe"})
+    assert code == 1
+    assert "YOROZU_LOCAL" in capsys.readouterr().err
+
+
+def test_embedder_mismatch_names_reindex(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, tmp_path, "stats")[0] == 0  # records the default embedder
+    code, _, err = run(capsys, tmp_path, "--embedder", "minilm", "stats")
+    assert code == 1 and "yorozu reindex" in err
+    code, out, _ = run(capsys, tmp_path, "--embedder", "minilm", "reindex")
+    assert code == 0 and "all-MiniLM-L6-v2" in out
+    assert json.loads(run(capsys, tmp_path, "--embedder", "minilm", "stats", "--json")[1])["embedder"] == (
+        "sentence-transformers:all-MiniLM-L6-v2"
+    )
+
+
+def test_console_script_runs(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("yorozu")
+    if not exe.exists():
+        pytest.skip("the yorozu console script is not installed in this environment")
+    proc = subprocess.run(
+        [str(exe), "--data-dir", str(tmp_path), "stats", "--json"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["threads"] == 0
