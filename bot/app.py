@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot.service import KnowledgeService
 from bot.settings import Settings
@@ -41,11 +42,13 @@ async def _indexer(app: web.Application) -> AsyncIterator[None]:
 
 async def _health(request: web.Request) -> web.Response:
     stats = await request.app[SERVICE_KEY].stats()
-    return web.json_response({"status": "ok", "threads": stats.threads, "indexed": stats.indexed, "pending": stats.pending})
+    return web.json_response(
+        {"status": "ok", "threads": stats.threads, "indexed": stats.indexed, "pending": stats.pending}
+    )
 
 
 @web.middleware
-async def _errors_as_json(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
     """HTTP errors as small JSON bodies; an unexpected failure is logged, never shown as a traceback."""
     try:
         return await handler(request)

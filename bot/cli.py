@@ -16,11 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
+from bot.settings import ConfigError, Settings
 from knowledge.base import KnowledgeBase
 from knowledge.errors import KnowledgeError
 from knowledge.model import Scope, SearchResult
-
-from bot.settings import ConfigError, Settings
 
 log = logging.getLogger("yorozu")
 
@@ -40,8 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Yorozu: finds past answers in your community's chat history, and the people who gave them.",
     )
     parser.add_argument("--data-dir", type=Path, help="where the SQLite file and indexes live (env YOROZU_DATA_DIR)")
-    parser.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://... (env YOROZU_DATABASE_URL)")
-    parser.add_argument("--embedder", help="e5-small-q4 (default), minilm, or sentence-transformers:<model> (env YOROZU_EMBEDDER)")
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://... (env YOROZU_DATABASE_URL)"
+    )
+    parser.add_argument(
+        "--embedder", help="e5-small-q4 (default), minilm, or sentence-transformers:<model> (env YOROZU_EMBEDDER)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more (DEBUG)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -56,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--platform", help="the platform of --channel (slack, teams)")
     ask.add_argument("--limit", type=int, default=3, help="at most this many suggestions (default 3)")
     ask.add_argument("--json", action="store_true", help="print JSON")
-    ask.add_argument("--stdin", action="store_true", help="one question per input line, one JSON object per output line")
+    ask.add_argument(
+        "--stdin", action="store_true", help="one question per input line, one JSON object per output line"
+    )
 
     who = sub.add_parser("who", help="people who answered questions on a topic")
     who.add_argument("topic")
@@ -68,12 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="what the knowledge base holds")
     stats.add_argument("--json", action="store_true")
 
-    for name, text in (("serve", "run the server for Teams, Slack and the local web chat"), ("demo", "load the sample community and open the local web chat")):
+    for name, text in (
+        ("serve", "run the server for Teams, Slack and the local web chat"),
+        ("demo", "load the sample community and open the local web chat"),
+    ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--host", help="interface to bind (default 127.0.0.1)")
         cmd.add_argument("--port", type=int, help="port (default 3978)")
         if name == "serve":
-            cmd.add_argument("--local", action="store_true", help="local mode: loopback only, web chat, no platform credentials")
+            cmd.add_argument(
+                "--local", action="store_true", help="local mode: loopback only, web chat, no platform credentials"
+            )
 
     evaluate = sub.add_parser("evaluate", help="retrieval quality on a folder in BEIR layout")
     evaluate.add_argument("folder", type=Path)

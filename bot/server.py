@@ -40,7 +40,9 @@ def load_sample_if_empty(kb: KnowledgeBase) -> bool:
 async def serve(settings: Settings, *, load_sample: bool) -> int:
     """Run until Ctrl-C or SIGTERM. ``load_sample`` is the demo: sample data and the web chat."""
     check_bind(settings)
-    platforms = [name for name, on in (("teams", settings.microsoft_app_id), ("slack", settings.slack_signing_secret)) if on]
+    platforms = [
+        name for name, on in (("teams", settings.microsoft_app_id), ("slack", settings.slack_signing_secret)) if on
+    ]
     if not platforms and not settings.local:
         raise ConfigError(
             "no chat platform is configured: set MicrosoftAppId/MicrosoftAppPassword (Teams) or "
@@ -60,7 +62,11 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
             await runner.cleanup()
             raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
         if settings.local:
-            log.warning("local mode: loopback only, no platform credentials; web chat at http://%s:%d/", settings.host, settings.port)
+            log.warning(
+                "local mode: loopback only, no platform credentials; web chat at http://%s:%d/",
+                settings.host,
+                settings.port,
+            )
             print(f"Yorozu is ready: open http://{settings.host}:{settings.port}/ (Ctrl-C to stop)", file=sys.stderr)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -13,12 +13,11 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import ParamSpec, TypeVar
 
+from bot.settings import Settings
 from knowledge.base import ExcludeThread, KnowledgeBase
 from knowledge.embedding import Embedder, build_embedder
 from knowledge.events import Event
 from knowledge.model import Expert, Scope, SearchResult, Stats
-
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -109,4 +108,3 @@ class KnowledgeService:
                 log.exception("indexing failed; will retry")
                 await asyncio.sleep(POLL_SECONDS)
                 self._wake.set()
-

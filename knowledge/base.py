@@ -110,7 +110,9 @@ class KnowledgeBase:
             if stored is not None and stored != self.embedder.model_id:
                 if not adopt:
                     raise EmbedderMismatch(stored, self.embedder.model_id)
-                log.warning("switching embedder from %s to %s: re-embedding every thread", stored, self.embedder.model_id)
+                log.warning(
+                    "switching embedder from %s to %s: re-embedding every thread", stored, self.embedder.model_id
+                )
                 repo.clear_embeddings(conn)
             if stored != self.embedder.model_id:
                 repo.set_meta(conn, "embedder", self.embedder.model_id)
@@ -309,7 +311,9 @@ class KnowledgeBase:
                 return self._vectors.search(self.embedder.embed_queries([question])[0], k)
         raise ValueError(f"unknown mode {mode!r}")
 
-    def experts(self, topic: str, *, scope: Scope | None = None, limit: int = 5, now: datetime | None = None) -> list[Expert]:
+    def experts(
+        self, topic: str, *, scope: Scope | None = None, limit: int = 5, now: datetime | None = None
+    ) -> list[Expert]:
         """People who answered questions similar to ``topic``, best first, with the evidence."""
         topic = s.clean_question(topic)
         if not topic:
@@ -329,7 +333,13 @@ class KnowledgeBase:
             ]
             people: dict[tuple[str, str], repo.PersonRow] = {}
             for platform in {v.platform for v, _ in pairs}:
-                ids = [a.author_external_id for v, _ in pairs if v.platform == platform for a in v.answers if a.author_external_id]
+                ids = [
+                    a.author_external_id
+                    for v, _ in pairs
+                    if v.platform == platform
+                    for a in v.answers
+                    if a.author_external_id
+                ]
                 people.update({(platform, k): p for k, p in repo.find_people(conn, platform, ids).items()})
         return rank_experts(pairs, people, now=now or datetime.now(UTC), limit=limit)
 

@@ -21,8 +21,8 @@ from knowledge import events as ev
 from knowledge.base import ExcludeThread, KnowledgeBase
 from knowledge.embedding import Embedder
 from knowledge.errors import ImportFailed
-from knowledge.store import sqlite_url
 from knowledge.store import repository as repo
+from knowledge.store import sqlite_url
 
 PLATFORM = "eval"
 CHANNEL = "corpus"
@@ -72,13 +72,13 @@ def load_dataset(folder: Path) -> Dataset:
             reader = csv.DictReader(fh, delimiter="\t")
             if not reader.fieldnames or not {"query-id", "corpus-id", "score"} <= set(reader.fieldnames):
                 raise ImportFailed(f"{qrels_path.name}: the header must name query-id, corpus-id and score")
-            for number, row in enumerate(reader, 2):
+            for number, judged in enumerate(reader, 2):
                 try:
-                    score = float(row["score"])
+                    score = float(judged["score"])
                 except (TypeError, ValueError):
                     raise ImportFailed(f"{qrels_path.name} line {number}: score is not a number") from None
                 if score > 0:
-                    qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = score
+                    qrels.setdefault(judged["query-id"], {})[judged["corpus-id"]] = score
     except OSError as exc:
         raise ImportFailed(f"cannot read {qrels_path}: {exc.strerror}") from None
     queries = {qid: text for qid, text in queries.items() if qid in qrels}
@@ -117,14 +117,18 @@ def evaluate(
         try:
             when = datetime(2020, 1, 1, tzinfo=UTC)
             events: list[ev.Event] = [ev.ChannelSeen(PLATFORM, CHANNEL, CHANNEL)]
-            events += [ev.MessagePosted(PLATFORM, CHANNEL, doc_id, None, text, when) for doc_id, text in data.corpus.items()]
+            events += [
+                ev.MessagePosted(PLATFORM, CHANNEL, doc_id, None, text, when) for doc_id, text in data.corpus.items()
+            ]
             kb.ingest_many(events, batch=2000)
             if on_progress:
                 on_progress("indexing", 0, len(data.corpus))
             kb.sync()
             with kb.store.begin() as conn:
                 root_of = repo.thread_roots(conn, PLATFORM, CHANNEL)
-            totals = {mode: dict.fromkeys(("mrr@10", "ndcg@10", "recall@1", "recall@5", "recall@10"), 0.0) for mode in MODES}
+            totals = {
+                mode: dict.fromkeys(("mrr@10", "ndcg@10", "recall@1", "recall@5", "recall@10"), 0.0) for mode in MODES
+            }
             for done, (qid, text) in enumerate(data.queries.items(), 1):
                 rankings = {
                     mode: [root_of[t] for t, _ in kb.nearest(text, mode=mode, k=K + 1)] for mode in ("dense", "lexical")

@@ -24,7 +24,18 @@ log = logging.getLogger(__name__)
 # Reactions that mean "this answered my question" when the asker adds them to a reply.
 # Slack sends names (white_check_mark), Teams newer clients may send the emoji itself.
 ACCEPT_REACTIONS = frozenset(
-    {"white_check_mark", "heavy_check_mark", "ballot_box_with_check", "✅", "✔️", "✔", "☑️", "checkmark", "check", "solved"}
+    {
+        "white_check_mark",
+        "heavy_check_mark",
+        "ballot_box_with_check",
+        "✅",
+        "✔️",
+        "✔",
+        "☑️",
+        "checkmark",
+        "check",
+        "solved",
+    }
 )
 
 # What text of a thread the indexes hold. Measured on the sample community (docs/retrieval.md):
@@ -238,7 +249,9 @@ def accepted_answer(
     if asker is None or not answers:
         return None
     checked = [
-        a for a in answers if any(person == asker and name in ACCEPT_REACTIONS for person, name in reactions.get(a.id, ()))
+        a
+        for a in answers
+        if any(person == asker and name in ACCEPT_REACTIONS for person, name in reactions.get(a.id, ()))
     ]
     if checked:
         return checked[-1]

@@ -52,7 +52,9 @@ def rank_experts(
             latest = max(a.posted_at for a in answers)
             age_days = max(0.0, (now - latest).total_seconds() / 86400)
             tally = tallies.setdefault(key, _Tally())
-            tally.score += weight * (ACCEPTED_WEIGHT if accepted else 1.0) * math.pow(0.5, age_days / EXPERT_HALF_LIFE_DAYS)
+            tally.score += (
+                weight * (ACCEPTED_WEIGHT if accepted else 1.0) * math.pow(0.5, age_days / EXPERT_HALF_LIFE_DAYS)
+            )
             tally.answers += 1
             tally.accepted += int(accepted)
             tally.latest = max(tally.latest, latest) if tally.latest else latest

@@ -153,4 +153,3 @@ def build_suggestion(
 def clean_question(question: str) -> str:
     """The question as searched: trimmed and bounded (a pasted log must not cost a minute)."""
     return question.strip()[:MAX_QUESTION_CHARS]
-

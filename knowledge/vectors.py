@@ -12,7 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import faiss
 import numpy as np
@@ -55,7 +55,9 @@ class FaissIndex:
     def __init__(self, dimension: int, index: faiss.Index | None = None) -> None:
         self._dimension = dimension
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-        self._ids: set[int] = set(int(i) for i in faiss.vector_to_array(self._index.id_map)) if index is not None else set()
+        # The index's own id list, to know which ids are present without asking FAISS each time.
+        present: Any = faiss.vector_to_array(self._index.id_map) if index is not None else []  # type: ignore[attr-defined]
+        self._ids: set[int] = {int(i) for i in present}
 
     @property
     def dimension(self) -> int:
@@ -81,7 +83,7 @@ class FaissIndex:
         wanted = [int(i) for i in np.asarray(ids).tolist() if int(i) in self._ids]
         if not wanted:
             return
-        self._index.remove_ids(np.asarray(wanted, dtype=np.int64))
+        self._index.remove_ids(np.asarray(wanted, dtype=np.int64))  # type: ignore[arg-type]
         self._ids.difference_update(wanted)
 
     def search(self, query: npt.NDArray[np.float32], k: int) -> list[tuple[int, float]]:
@@ -111,7 +113,9 @@ class FaissIndex:
         """The saved index and its info, or ``None`` when missing or unreadable (then rebuild)."""
         try:
             raw = json.loads(_info_path(path).read_text())
-            info = IndexInfo(model_id=str(raw["model_id"]), dimension=int(raw["dimension"]), change_seq=int(raw["change_seq"]))
+            info = IndexInfo(
+                model_id=str(raw["model_id"]), dimension=int(raw["dimension"]), change_seq=int(raw["change_seq"])
+            )
             data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
             index = faiss.deserialize_index(data)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError):

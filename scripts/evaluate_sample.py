@@ -39,14 +39,18 @@ def channel_ids() -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--embedder", default="e5-small-q4")
-    parser.add_argument("--recipe", default=ingest.DOCUMENT_RECIPE, choices=["question", "question+answer", "question+answers"])
+    parser.add_argument(
+        "--recipe", default=ingest.DOCUMENT_RECIPE, choices=["question", "question+answer", "question+answers"]
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     ingest.DOCUMENT_RECIPE = args.recipe  # what text of a thread is indexed
     questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     ids = channel_ids()
     with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase.open(database_url=sqlite_url(Path(tmp)), embedder=build_embedder(args.embedder), index_dir=None)
+        kb = KnowledgeBase.open(
+            database_url=sqlite_url(Path(tmp)), embedder=build_embedder(args.embedder), index_dir=None
+        )
         kb.ingest_many(read_slack_export(SAMPLE))
         kb.sync()
         answerable, unanswerable = [], []
@@ -90,7 +94,10 @@ def main() -> None:
         return
     print(f"{args.embedder} / {args.recipe}: {n} answerable, {len(unanswerable)} unanswerable questions")
     print(f"mrr@10 {report['mrr@10']:.4f}  recall@1 {report['recall@1']:.4f}  recall@3 {report['recall@3']:.4f}")
-    print(f"lowest answerable {report['lowest_answerable']:.4f}  highest unanswerable {report['highest_unanswerable']:.4f}")
+    print(
+        f"lowest answerable {report['lowest_answerable']:.4f}  "
+        f"highest unanswerable {report['highest_unanswerable']:.4f}"
+    )
     print("threshold  answerable kept  unanswerable abstained")
     for t, row in report["thresholds"].items():  # type: ignore[union-attr]
         print(f"{t:>9}  {row['answerable_kept']:>15.3f}  {row['unanswerable_abstained']:>22.3f}")

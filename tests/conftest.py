@@ -94,18 +94,38 @@ def community() -> list[ev.Event]:
     ]
 
 
-def post(channel: str, ts: str, author: str, text: str, hours: float, *, thread: str | None = None, bot: bool = False) -> ev.MessagePosted:
+def post(
+    channel: str, ts: str, author: str, text: str, hours: float, *, thread: str | None = None, bot: bool = False
+) -> ev.MessagePosted:
     return ev.MessagePosted("slack", channel, ts, author, text, at(hours), thread_id=thread, is_bot=bot)
 
 
 MACRO_THREAD = [
-    post("C1", "100.0", "U1", "Excelマクロを作った職員が異動して、誰もVBAを保守できません。皆さんどうしていますか？", 0),
-    post("C1", "100.1", "U2", "うちはマクロを棚卸しして、使っていないものは廃止、残すものは手順書を作りました。", 1, thread="100.0"),
-    post("C1", "100.2", "U3", "県ではRPAや標準機能への置き換えを進めています。VBAは原則新規作成禁止です。", 2, thread="100.0"),
+    post(
+        "C1", "100.0", "U1", "Excelマクロを作った職員が異動して、誰もVBAを保守できません。皆さんどうしていますか？", 0
+    ),
+    post(
+        "C1",
+        "100.1",
+        "U2",
+        "うちはマクロを棚卸しして、使っていないものは廃止、残すものは手順書を作りました。",
+        1,
+        thread="100.0",
+    ),
+    post(
+        "C1",
+        "100.2",
+        "U3",
+        "県ではRPAや標準機能への置き換えを進めています。VBAは原則新規作成禁止です。",
+        2,
+        thread="100.0",
+    ),
 ]
 BACKUP_THREAD = [
     post("G1", "200.0", "U3", "ランサムウェア対策のオフラインバックアップはどの頻度で取っていますか？", 0),
-    post("G1", "200.1", "U4", "週次でテープにオフライン保管しています。復旧訓練も年1回やっています。", 1, thread="200.0"),
+    post(
+        "G1", "200.1", "U4", "週次でテープにオフライン保管しています。復旧訓練も年1回やっています。", 1, thread="200.0"
+    ),
 ]
 PRINTER_THREAD = [
     post("C1", "300.0", "U4", "複合機のリース更新の仕様書、どこまで細かく書いていますか？", 0),

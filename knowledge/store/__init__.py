@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -31,7 +32,7 @@ def create_engine(url: str) -> Engine:
             engine = sa.create_engine(url, connect_args={"timeout": 30})
 
             @sa.event.listens_for(engine, "connect")
-            def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA journal_mode=WAL")

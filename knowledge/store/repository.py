@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,6 +26,8 @@ from knowledge.store.tables import (
     reactions,
     threads,
 )
+
+T = TypeVar("T")
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -43,7 +46,13 @@ def _upsert(conn: Connection, table: sa.Table, keys: dict[str, object], values: 
             conn.execute(table.update().where(table.c.id == row.id).values(**values))
         return int(row.id)
     result = conn.execute(table.insert().values(**keys, **values))
-    return int(result.inserted_primary_key[0])
+    return _new_id(result)
+
+
+def _new_id(result: sa.CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 # --- meta and counters -----------------------------------------------------------------------------
@@ -173,7 +182,12 @@ def upsert_person(
     row = conn.execute(
         sa.select(people).where(people.c.platform == platform, people.c.external_id == external_id)
     ).first()
-    values = {"display_name": display_name, "organization": organization, "email": email, "is_bot": is_bot}
+    values: dict[str, object] = {
+        "display_name": display_name,
+        "organization": organization,
+        "email": email,
+        "is_bot": is_bot,
+    }
     if row is not None and all(getattr(row, k) == v for k, v in values.items()):
         return False
     if row is None:
@@ -188,9 +202,7 @@ def find_people(conn: Connection, platform: str, external_ids: Iterable[str]) ->
         return {}
     out: dict[str, PersonRow] = {}
     for chunk in _chunks(ids, 500):
-        rows = conn.execute(
-            sa.select(people).where(people.c.platform == platform, people.c.external_id.in_(chunk))
-        )
+        rows = conn.execute(sa.select(people).where(people.c.platform == platform, people.c.external_id.in_(chunk)))
         for row in rows:
             out[row.external_id] = PersonRow(
                 platform=row.platform,
@@ -241,7 +253,7 @@ def thread_for(conn: Connection, channel_id: int, root_external_id: str) -> int:
             change_seq=0,
         )
     )
-    return int(result.inserted_primary_key[0])
+    return _new_id(result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +321,7 @@ def insert_message(
             url=url,
         )
     )
-    return int(result.inserted_primary_key[0])
+    return _new_id(result)
 
 
 def update_message(conn: Connection, message_id: int, **values: object) -> None:
@@ -509,7 +521,9 @@ def clear_embeddings(conn: Connection) -> None:
 
 def embedding_count(conn: Connection, model_id: str) -> int:
     return int(
-        conn.execute(sa.select(sa.func.count()).select_from(embeddings).where(embeddings.c.model_id == model_id)).scalar_one()
+        conn.execute(
+            sa.select(sa.func.count()).select_from(embeddings).where(embeddings.c.model_id == model_id)
+        ).scalar_one()
     )
 
 
@@ -541,7 +555,13 @@ def thread_views(conn: Connection, thread_ids: Sequence[int]) -> dict[int, Threa
     if not thread_ids:
         return {}
     query = (
-        sa.select(threads, channels.c.platform, channels.c.external_id.label("ch_ext"), channels.c.name.label("ch_name"), channels.c.visibility)
+        sa.select(
+            threads,
+            channels.c.platform,
+            channels.c.external_id.label("ch_ext"),
+            channels.c.name.label("ch_name"),
+            channels.c.visibility,
+        )
         .join(channels, channels.c.id == threads.c.channel_id)
         .where(threads.c.id.in_(list(thread_ids)), threads.c.hidden.is_(False), channels.c.deleted.is_(False))
     )
@@ -613,16 +633,26 @@ def counts(conn: Connection) -> dict[str, int]:
         return int(conn.execute(q).scalar_one())
 
     return {
-        "channels": int(conn.execute(sa.select(sa.func.count()).select_from(channels).where(channels.c.deleted.is_(False))).scalar_one()),
-        "people": int(conn.execute(sa.select(sa.func.count()).select_from(people).where(people.c.is_bot.is_(False))).scalar_one()),
+        "channels": int(
+            conn.execute(
+                sa.select(sa.func.count()).select_from(channels).where(channels.c.deleted.is_(False))
+            ).scalar_one()
+        ),
+        "people": int(
+            conn.execute(sa.select(sa.func.count()).select_from(people).where(people.c.is_bot.is_(False))).scalar_one()
+        ),
         "threads": count_threads(),
         "questions": count_threads(threads.c.is_question.is_(True)),
         "answered": count_threads(threads.c.is_question.is_(True), threads.c.answer_count > 0),
         "accepted": count_threads(threads.c.accepted_message_id.is_not(None)),
-        "messages": int(conn.execute(sa.select(sa.func.count()).select_from(messages).where(messages.c.deleted.is_(False))).scalar_one()),
+        "messages": int(
+            conn.execute(
+                sa.select(sa.func.count()).select_from(messages).where(messages.c.deleted.is_(False))
+            ).scalar_one()
+        ),
     }
 
 
-def _chunks(items: Sequence[object], size: int) -> Iterator[list]:  # type: ignore[type-arg]
+def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])

@@ -53,8 +53,17 @@ def test_ask_json_shape_and_the_right_thread_first(sample_dir: Path, capsys: pyt
     assert data["abstained"] is False
     top = data["suggestions"][0]
     assert set(top) == {
-        "kind", "thread_id", "platform", "channel_id", "root_message_id", "title", "answer_excerpt",
-        "answerers", "url", "asked_at", "score",
+        "kind",
+        "thread_id",
+        "platform",
+        "channel_id",
+        "root_message_id",
+        "title",
+        "answer_excerpt",
+        "answerers",
+        "url",
+        "asked_at",
+        "score",
     }
     assert top["kind"] == "thread" and top["platform"] == "slack"
     assert top["root_message_id"] == q["expected_root_ts"]
@@ -73,7 +82,10 @@ def test_reworded_questions_find_their_thread_and_off_topic_ones_abstain(
     results = [json.loads(line) for line in out.splitlines()]
     assert len(results) == len(public)
     answerable = [(q, r) for q, r in zip(public, results, strict=True) if q["expected_root_ts"]]
-    first = sum(bool(r["suggestions"]) and r["suggestions"][0]["root_message_id"] == q["expected_root_ts"] for q, r in answerable)
+    first = sum(
+        bool(r["suggestions"]) and r["suggestions"][0]["root_message_id"] == q["expected_root_ts"]
+        for q, r in answerable
+    )
     assert first / len(answerable) >= 0.9
     unanswerable = [r for q, r in zip(public, results, strict=True) if not q["expected_root_ts"]]
     assert sum(r["abstained"] for r in unanswerable) / len(unanswerable) >= 0.8
@@ -117,7 +129,7 @@ def test_human_readable_ask(sample_dir: Path, capsys: pytest.CaptureFixture[str]
 def test_errors_are_one_line_and_non_zero(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], code: int, message: str
 ) -> None:
-    got, out, err = run(capsys, tmp_path, *args)
+    got, _, err = run(capsys, tmp_path, *args)
     assert got == code
     assert message in err
     assert "Traceback" not in err
@@ -145,7 +157,11 @@ def test_console_script_runs(tmp_path: Path) -> None:
     if not exe.exists():
         pytest.skip("the yorozu console script is not installed in this environment")
     proc = subprocess.run(
-        [str(exe), "--data-dir", str(tmp_path), "stats", "--json"], capture_output=True, text=True, timeout=120, check=False
+        [str(exe), "--data-dir", str(tmp_path), "stats", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["threads"] == 0

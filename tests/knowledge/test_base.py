@@ -29,7 +29,16 @@ def test_migrations_create_the_schema(database_url: str) -> None:
     store = Store.open(database_url)
     try:
         names = set(sa.inspect(store.engine).get_table_names())
-        assert {"channels", "people", "threads", "messages", "reactions", "embeddings", "event_receipts", "alembic_version"} <= names
+        assert {
+            "channels",
+            "people",
+            "threads",
+            "messages",
+            "reactions",
+            "embeddings",
+            "event_receipts",
+            "alembic_version",
+        } <= names
         with store.begin() as conn:
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
     finally:
@@ -77,7 +86,7 @@ def test_changes_made_while_the_index_file_was_old_are_caught_up(database_url: s
     # Another process (no index dir of its own) changes the database meanwhile.
     with open_kb(database_url, None) as other:
         other.ingest(ev.MessageDeleted("slack", "C1", "100.0"))
-        other.ingest_many(PRINTER_THREAD + [post("C1", "300.1", "U1", "型番と台数だけです", 1, thread="300.0")])
+        other.ingest_many([*PRINTER_THREAD, post("C1", "300.1", "U1", "型番と台数だけです", 1, thread="300.0")])
     with open_kb(database_url, tmp_path) as kb:
         found = [s.root_message_id for s in kb.suggest("Excelマクロ 複合機", abstain=False).suggestions]
         assert found == ["300.0"]

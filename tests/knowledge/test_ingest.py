@@ -39,7 +39,15 @@ def test_reply_before_its_root_is_kept_and_the_thread_appears_with_the_root(kb: 
 def test_edit_reindexes_the_thread(kb: KnowledgeBase) -> None:
     kb.ingest_many(community() + PRINTER_THREAD + [post("C1", "300.1", "U1", "型番と台数だけです", 1, thread="300.0")])
     assert titles(kb, "複合機のリース")[0].startswith("複合機")
-    kb.ingest(ev.MessageEdited("slack", "C1", "300.0", "庁内ネットワークのIPアドレス設計はどうしていますか？", post("C1", "x", "U4", "", 2).posted_at))
+    kb.ingest(
+        ev.MessageEdited(
+            "slack",
+            "C1",
+            "300.0",
+            "庁内ネットワークのIPアドレス設計はどうしていますか？",
+            post("C1", "x", "U4", "", 2).posted_at,
+        )
+    )
     found = titles(kb, "IPアドレス設計")
     assert found[0].startswith("庁内ネットワークのIPアドレス設計")
     assert not any("複合機" in t for t in titles(kb, "複合機のリース"))
@@ -57,7 +65,9 @@ def test_deleted_reply_leaves_every_index_and_its_author_is_no_longer_named(kb: 
 
 
 def test_deleted_root_hides_the_whole_thread_and_a_late_retry_does_not_bring_it_back(kb: KnowledgeBase) -> None:
-    kb.ingest_many(community() + MACRO_THREAD + PRINTER_THREAD + [post("C1", "300.1", "U1", "型番と台数です", 1, thread="300.0")])
+    kb.ingest_many(
+        community() + MACRO_THREAD + PRINTER_THREAD + [post("C1", "300.1", "U1", "型番と台数です", 1, thread="300.0")]
+    )
     assert "100.0" in [s.root_message_id for s in kb.suggest("Excelマクロ", abstain=False).suggestions]
     kb.ingest(ev.MessageDeleted("slack", "C1", "100.0"))
     assert "100.0" not in [s.root_message_id for s in kb.suggest("Excelマクロ", abstain=False).suggestions]
@@ -113,7 +123,16 @@ def test_askers_follow_up_question_is_not_acceptance(kb: KnowledgeBase) -> None:
 
 def test_bot_messages_are_not_indexed_and_bots_are_not_answerers(kb: KnowledgeBase) -> None:
     kb.ingest_many(community())
-    kb.ingest(post("C1", "400.0", "B1", "【リマインド】パスワードの定期変更は必要ですか？アンケートにご回答ください", 0, bot=True))
+    kb.ingest(
+        post(
+            "C1",
+            "400.0",
+            "B1",
+            "【リマインド】パスワードの定期変更は必要ですか？アンケートにご回答ください",
+            0,
+            bot=True,
+        )
+    )
     kb.ingest_many(MACRO_THREAD)
     kb.ingest(post("C1", "100.9", "B1", "このスレッドは保存されました", 3, thread="100.0", bot=True))
     assert kb.stats().threads == 1

@@ -64,10 +64,17 @@ def test_abstains_when_nothing_is_close_enough(filled: KnowledgeBase) -> None:
 def test_suggestion_carries_title_excerpt_people_date_and_link(kb: KnowledgeBase) -> None:
     kb.ingest_many(community())
     root = ev.MessagePosted(
-        "slack", "C1", "500.0", "U1", "お疲れさまです。北山市の佐藤です。\nTeamsのゲストアクセスは許可していますか？", at(0),
+        "slack",
+        "C1",
+        "500.0",
+        "U1",
+        "お疲れさまです。北山市の佐藤です。\nTeamsのゲストアクセスは許可していますか？",
+        at(0),
         url="https://aoba.slack.com/archives/C1/p5000",
     )
-    kb.ingest_many([root, post("C1", "500.1", "U3", "県では原則禁止、申請制で期間限定にしています。" * 10, 1, thread="500.0")])
+    kb.ingest_many(
+        [root, post("C1", "500.1", "U3", "県では原則禁止、申請制で期間限定にしています。" * 10, 1, thread="500.0")]
+    )
     s = kb.suggest("Teams ゲスト 許可", abstain=False).suggestions[0]
     assert s.title == "Teamsのゲストアクセスは許可していますか？"
     assert s.answer_excerpt.startswith("県では原則禁止") and len(s.answer_excerpt) <= search.EXCERPT_CHARS
@@ -81,12 +88,14 @@ def test_suggestion_carries_title_excerpt_people_date_and_link(kb: KnowledgeBase
 def test_accepted_and_recent_threads_rank_higher_among_equals(kb: KnowledgeBase) -> None:
     kb.ingest_many(community())
     text = "PCの更新時期は何年ごとにしていますか？"
-    kb.ingest_many([
-        post("C1", "600.0", "U1", text, 0),
-        post("C1", "600.1", "U2", "5年です", 1, thread="600.0"),
-        post("C1", "700.0", "U4", text, 24 * 300),
-        post("C1", "700.1", "U3", "6年です", 24 * 300 + 1, thread="700.0"),
-    ])
+    kb.ingest_many(
+        [
+            post("C1", "600.0", "U1", text, 0),
+            post("C1", "600.1", "U2", "5年です", 1, thread="600.0"),
+            post("C1", "700.0", "U4", text, 24 * 300),
+            post("C1", "700.1", "U3", "6年です", 24 * 300 + 1, thread="700.0"),
+        ]
+    )
     now = at(24 * 301)
     assert roots(kb.suggest(text, abstain=False, now=now))[:2] == ["700.0", "600.0"]  # recency breaks the tie
     kb.ingest(ev.ReactionChanged("slack", "C1", "600.1", "U1", "heavy_check_mark"))
@@ -105,11 +114,13 @@ def test_huge_question_is_bounded_not_refused(filled: KnowledgeBase) -> None:
 
 def test_who_ranks_people_by_answers_on_similar_threads(kb: KnowledgeBase) -> None:
     kb.ingest_many(community() + MACRO_THREAD)
-    kb.ingest_many([
-        post("C1", "800.0", "U4", "Excelのマクロが動かなくなりました。VBAのエラーの調べ方は？", 10),
-        post("C1", "800.1", "U3", "VBAエディタでステップ実行してみてください", 11, thread="800.0"),
-        post("C1", "800.2", "U3", "参照設定が外れていることも多いです", 12, thread="800.0"),
-    ])
+    kb.ingest_many(
+        [
+            post("C1", "800.0", "U4", "Excelのマクロが動かなくなりました。VBAのエラーの調べ方は？", 10),
+            post("C1", "800.1", "U3", "VBAエディタでステップ実行してみてください", 11, thread="800.0"),
+            post("C1", "800.2", "U3", "参照設定が外れていることも多いです", 12, thread="800.0"),
+        ]
+    )
     kb.ingest(ev.ReactionChanged("slack", "C1", "800.2", "U4", "white_check_mark"))
     experts = kb.experts("Excel VBA マクロ", now=at(24 * 30))
     assert [e.name for e in experts][:2] == ["高橋 誠", "鈴木 花子"]

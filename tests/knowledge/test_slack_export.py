@@ -65,66 +65,153 @@ TOMBSTONE_TS, ORPHAN_TS, FILE_TS = "1744686000.000400", "1744687800.000500", "17
 
 
 def user(uid: str, name: str, real: str, display: str, title: str = "", **extra: Any) -> dict[str, Any]:
-    profile = {"title": title, "real_name": real, "real_name_normalized": real, "display_name": display,
-               "display_name_normalized": display, "email": f"{name}@city.aoba.example.lg.jp", "team": TEAM}
-    return {"id": uid, "team_id": TEAM, "name": name, "deleted": extra.pop("deleted", False), "real_name": real,
-            "tz": "Asia/Tokyo", "profile": profile, "is_bot": extra.pop("is_bot", False), "is_app_user": False, **extra}
+    profile = {
+        "title": title,
+        "real_name": real,
+        "real_name_normalized": real,
+        "display_name": display,
+        "display_name_normalized": display,
+        "email": f"{name}@city.aoba.example.lg.jp",
+        "team": TEAM,
+    }
+    return {
+        "id": uid,
+        "team_id": TEAM,
+        "name": name,
+        "deleted": extra.pop("deleted", False),
+        "real_name": real,
+        "tz": "Asia/Tokyo",
+        "profile": profile,
+        "is_bot": extra.pop("is_bot", False),
+        "is_app_user": False,
+        **extra,
+    }
 
 
 def msg(uid: str, ts: str, text: str, **extra: Any) -> dict[str, Any]:
-    return {"client_msg_id": f"msg-{ts}", "type": "message", "text": text, "user": uid, "ts": ts, "team": TEAM,
-            "user_profile": {"real_name": "ignored", "display_name": "ignored", "name": "ignored", "team": TEAM},
-            **extra}
+    return {
+        "client_msg_id": f"msg-{ts}",
+        "type": "message",
+        "text": text,
+        "user": uid,
+        "ts": ts,
+        "team": TEAM,
+        "user_profile": {"real_name": "ignored", "display_name": "ignored", "name": "ignored", "team": TEAM},
+        **extra,
+    }
 
 
 def conversation(cid: str, name: str, **extra: Any) -> dict[str, Any]:
-    return {"id": cid, "name": name, "created": 1743465600, "creator": SATO, "is_archived": False,
-            "is_general": False, "members": [SATO, KATO, ITO], "topic": {"value": "", "creator": "", "last_set": 0},
-            "purpose": {"value": "", "creator": "", "last_set": 0}, **extra}
+    return {
+        "id": cid,
+        "name": name,
+        "created": 1743465600,
+        "creator": SATO,
+        "is_archived": False,
+        "is_general": False,
+        "members": [SATO, KATO, ITO],
+        "topic": {"value": "", "creator": "", "last_set": 0},
+        "purpose": {"value": "", "creator": "", "last_set": 0},
+        **extra,
+    }
 
 
 def modern_export(root: Path, *, with_files: bool = True) -> Path:
     """A small current-layout export: threads, a tombstone, a private channel, a DM and a group DM."""
     spec = {
-        "name": "端末更新_仕様書.xlsx", "title": "端末更新 仕様書", "mode": "hosted", "id": "F01SPEC",
+        "name": "端末更新_仕様書.xlsx",
+        "title": "端末更新 仕様書",
+        "mode": "hosted",
+        "id": "F01SPEC",
         "permalink": "https://aoba-jichitai.slack.com/files/U01SATO/F01SPEC/端末更新_仕様書.xlsx",
     }
     q_and_a_day1 = [
-        {"type": "message", "subtype": "channel_join", "ts": "1744590000.000100", "user": KATO,
-         "text": f"<@{KATO}> さんがチャンネルに参加しました"},
-        msg(KATO, PARENT_TS,
+        {
+            "type": "message",
+            "subtype": "channel_join",
+            "ts": "1744590000.000100",
+            "user": KATO,
+            "text": f"<@{KATO}> さんがチャンネルに参加しました",
+        },
+        msg(
+            KATO,
+            PARENT_TS,
             f"西野村の加藤です。<@{SATO}> さん、人事異動のときの &lt;共有フォルダ&gt; の"
             "アクセス権はどう管理していますか？ 参考: <https://www.soumu.go.jp/|総務省ガイドライン>",
-            thread_ts=PARENT_TS, reply_count=3, reply_users_count=2, latest_reply=BROADCAST_TS,
-            reply_users=[SATO, ITO], replies=[{"user": SATO, "ts": REPLY_TS}, {"user": KATO, "ts": THANKS_TS},
-                                              {"user": ITO, "ts": BROADCAST_TS}],
+            thread_ts=PARENT_TS,
+            reply_count=3,
+            reply_users_count=2,
+            latest_reply=BROADCAST_TS,
+            reply_users=[SATO, ITO],
+            replies=[
+                {"user": SATO, "ts": REPLY_TS},
+                {"user": KATO, "ts": THANKS_TS},
+                {"user": ITO, "ts": BROADCAST_TS},
+            ],
             edited={"user": KATO, "ts": "1744592700.000000"},
-            blocks=[{"type": "rich_text", "block_id": "b1", "elements": []}]),
-        msg(SATO, REPLY_TS, "青葉市の佐藤です。ADのグループ単位で付与して、内示が出たらグループを入れ替えています。",
-            thread_ts=PARENT_TS, parent_user_id=KATO,
-            reactions=[{"name": "white_check_mark", "users": [KATO], "count": 1},
-                       {"name": "+1::skin-tone-2", "users": [ITO, KATO], "count": 2}]),
+            blocks=[{"type": "rich_text", "block_id": "b1", "elements": []}],
+        ),
+        msg(
+            SATO,
+            REPLY_TS,
+            "青葉市の佐藤です。ADのグループ単位で付与して、内示が出たらグループを入れ替えています。",
+            thread_ts=PARENT_TS,
+            parent_user_id=KATO,
+            reactions=[
+                {"name": "white_check_mark", "users": [KATO], "count": 1},
+                {"name": "+1::skin-tone-2", "users": [ITO, KATO], "count": 2},
+            ],
+        ),
         msg(KATO, THANKS_TS, "ありがとうございます、解決しました！", thread_ts=PARENT_TS, parent_user_id=KATO),
-        {"type": "message", "subtype": "bot_message", "bot_id": "B01REMIND", "username": "定例リマインダー",
-         "text": "【リマインド】情報交換会は明日です", "ts": "1744597000.000100"},
+        {
+            "type": "message",
+            "subtype": "bot_message",
+            "bot_id": "B01REMIND",
+            "username": "定例リマインダー",
+            "text": "【リマインド】情報交換会は明日です",
+            "ts": "1744597000.000100",
+        },
     ]
     q_and_a_day2 = [
-        msg(ITO, BROADCAST_TS, "北山市も同じ運用です。", subtype="thread_broadcast", thread_ts=PARENT_TS,
-            root={"text": "…", "user": KATO, "ts": PARENT_TS, "thread_ts": PARENT_TS}),
-        {"type": "message", "subtype": "tombstone", "text": "This message was deleted.", "user": "USLACKBOT",
-         "hidden": True, "ts": TOMBSTONE_TS, "thread_ts": TOMBSTONE_TS, "reply_count": 1, "reply_users": [SATO],
-         "replies": [{"user": SATO, "ts": ORPHAN_TS}], "latest_reply": ORPHAN_TS},
+        msg(
+            ITO,
+            BROADCAST_TS,
+            "北山市も同じ運用です。",
+            subtype="thread_broadcast",
+            thread_ts=PARENT_TS,
+            root={"text": "…", "user": KATO, "ts": PARENT_TS, "thread_ts": PARENT_TS},
+        ),
+        {
+            "type": "message",
+            "subtype": "tombstone",
+            "text": "This message was deleted.",
+            "user": "USLACKBOT",
+            "hidden": True,
+            "ts": TOMBSTONE_TS,
+            "thread_ts": TOMBSTONE_TS,
+            "reply_count": 1,
+            "reply_users": [SATO],
+            "replies": [{"user": SATO, "ts": ORPHAN_TS}],
+            "latest_reply": ORPHAN_TS,
+        },
         msg(SATO, ORPHAN_TS, "DHCPのスコープが枯渇していませんか？", thread_ts=TOMBSTONE_TS, parent_user_id=KATO),
         msg(SATO, FILE_TS, "", files=[spec] if with_files else [], upload=True, display_as_bot=False),
-        msg(GUEST, "1744691000.000700", "県外から参加しています。<!here> よろしくお願いします",
-            user_profile={"real_name": "山田 太郎", "display_name": "山田＠県外", "name": "yamada.taro"}),
+        msg(
+            GUEST,
+            "1744691000.000700",
+            "県外から参加しています。<!here> よろしくお願いします",
+            user_profile={"real_name": "山田 太郎", "display_name": "山田＠県外", "name": "yamada.taro"},
+        ),
         msg(ITO, "1744692000.000800", "メモです", files=[{"id": "F01GONE", "mode": "hidden_by_limit"}]),
         msg(ITO, "1744693000.000900", "", attachments=[{"fallback": "link preview only"}]),
         {"type": "message", "user": "USLACKBOT", "text": "リマインダー: 棚卸し", "ts": "1744694000.001000"},
     ]
     files: dict[str, Any] = {
-        "channels.json": [conversation("C01GENERAL", "general", is_general=True), conversation("C01QANDA", "q-and-a"),
-                          conversation("C01OLD", "old-project", is_archived=True)],
+        "channels.json": [
+            conversation("C01GENERAL", "general", is_general=True),
+            conversation("C01QANDA", "q-and-a"),
+            conversation("C01OLD", "old-project", is_archived=True),
+        ],
         "groups.json": [conversation("C01CISO", "ciso-private")],
         "mpims.json": [conversation("G01MPDM", "mpdm-sato.kenichi--kato.masaki--ito.daisuke-1", is_mpim=True)],
         "dms.json": [{"id": "D01SATOKATO", "created": 1743465600, "members": [SATO, KATO]}],
@@ -137,10 +224,22 @@ def modern_export(root: Path, *, with_files: bool = True) -> Path:
         ],
         "integration_logs.json": [],
         "general/2025-04-14.json": [
-            {"type": "message", "subtype": "channel_topic", "user": SATO, "ts": "1744588800.000100",
-             "text": f"<@{SATO}> がチャンネルトピックを設定しました: お知らせ", "topic": "お知らせ"},
-            {"type": "message", "subtype": "channel_purpose", "user": SATO, "ts": "1744588900.000100",
-             "text": "目的を設定しました", "purpose": "全体"},
+            {
+                "type": "message",
+                "subtype": "channel_topic",
+                "user": SATO,
+                "ts": "1744588800.000100",
+                "text": f"<@{SATO}> がチャンネルトピックを設定しました: お知らせ",
+                "topic": "お知らせ",
+            },
+            {
+                "type": "message",
+                "subtype": "channel_purpose",
+                "user": SATO,
+                "ts": "1744588900.000100",
+                "text": "目的を設定しました",
+                "purpose": "全体",
+            },
             msg(SATO, "1744589000.000100", "4月の情報交換会は <#C01QANDA|q-and-a> で議題を募集します &amp; 資料は後日"),
         ],
         "q-and-a/2025-04-14.json": q_and_a_day1,
@@ -261,8 +360,14 @@ def test_modern_export_messages_threads_and_skips(modern: Path) -> None:
     assert messages["1744589000.000100"].text == "4月の情報交換会は #q-and-a で議題を募集します & 資料は後日"
     assert {m.channel_id for m in messages.values()} >= {"C01CISO", "G01MPDM", "D01SATOKATO"}
     assert not any(m.is_bot for m in messages.values())
-    assert report.skipped == {"channel_join": 1, "channel_topic": 1, "channel_purpose": 1, "bot": 2, "tombstone": 1,
-                              "empty": 1}
+    assert report.skipped == {
+        "channel_join": 1,
+        "channel_topic": 1,
+        "channel_purpose": 1,
+        "bot": 2,
+        "tombstone": 1,
+        "empty": 1,
+    }
     assert (report.messages, report.replies, report.files_seen, report.days) == (12, 4, 2, 6)
     assert report.unlisted_folders == []
 
@@ -335,9 +440,9 @@ def test_reading_twice_gives_the_same_events(modern: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("[{\"type\": \"message\", ", "q-and-a/2025-04-14.json: not valid JSON"),
-        ("{\"messages\": []}", "q-and-a/2025-04-14.json: expected a list of messages, found an object"),
-        ("[\"hello\"]", "q-and-a/2025-04-14.json: message 1 is a string, not an object"),
+        ('[{"type": "message", ', "q-and-a/2025-04-14.json: not valid JSON"),
+        ('{"messages": []}', "q-and-a/2025-04-14.json: expected a list of messages, found an object"),
+        ('["hello"]', "q-and-a/2025-04-14.json: message 1 is a string, not an object"),
         (b"\xff\xfe\x00[", "q-and-a/2025-04-14.json: not valid JSON"),
     ],
 )
@@ -354,7 +459,7 @@ def test_malformed_day_file_names_the_file(modern: Path, tmp_path: Path, content
     ("name", "content", "expected"),
     [
         ("channels.json", "{}", "channels.json: expected a list, found an object"),
-        ("channels.json", "[{\"name\": \"general\"}]", "channels.json: entry 1 has no id"),
+        ("channels.json", '[{"name": "general"}]', "channels.json: entry 1 has no id"),
         ("users.json", "[1]", "users.json: entry 1 has no id"),
         ("groups.json", "not json", "groups.json: not valid JSON"),
     ],

@@ -42,7 +42,9 @@ def test_announcements_and_chatter_are_not_questions(text: str) -> None:
     assert not looks_like_question(text)
 
 
-@pytest.mark.parametrize("text", ["ありがとうございます、解決しました！", "助かりました、その方法でいけました", "Thanks, that worked"])
+@pytest.mark.parametrize(
+    "text", ["ありがとうございます、解決しました！", "助かりました、その方法でいけました", "Thanks, that worked"]
+)
 def test_thanks_is_detected(text: str) -> None:
     assert is_thanks(text)
 

@@ -136,5 +136,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("event_receipts", "embeddings", "reactions", "messages", "threads", "people", "channels", "counters", "meta"):
+    for table in (
+        "event_receipts",
+        "embeddings",
+        "reactions",
+        "messages",
+        "threads",
+        "people",
+        "channels",
+        "counters",
+        "meta",
+    ):
         op.drop_table(table)
