@@ -118,7 +118,9 @@ class SentenceTransformerEmbedder:
         self._name = name or model
         self._query_prefix = query_prefix
         self._document_prefix = document_prefix
-        dim = self._model.get_sentence_embedding_dimension()
+        # Renamed in sentence-transformers 6 (get_sentence_embedding_dimension before).
+        get_dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = get_dimension()
         if dim is None:  # pragma: no cover - every pooling model reports it
             dim = int(self._model.encode(["x"]).shape[1])
         self._dimension = int(dim)

@@ -15,7 +15,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from knowledge import ingest
+from knowledge import ingest, search
 from knowledge.base import KnowledgeBase
 from knowledge.embedding import build_embedder
 from knowledge.importers.slack_export import read_slack_export
@@ -42,10 +42,14 @@ def main() -> None:
     parser.add_argument(
         "--recipe", default=ingest.DOCUMENT_RECIPE, choices=["question", "question+answer", "question+answers"]
     )
+    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="held-out questions (JSON lines)")
+    parser.add_argument("--lexical-weight", type=float, help="override the fusion weight (search.LEXICAL_WEIGHT)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     ingest.DOCUMENT_RECIPE = args.recipe  # what text of a thread is indexed
-    questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.lexical_weight is not None:
+        search.LEXICAL_WEIGHT = args.lexical_weight
+    questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     ids = channel_ids()
     with tempfile.TemporaryDirectory() as tmp:
         kb = KnowledgeBase.open(
