@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.jobs import JobHandler, JobRunner
 from bot.service import KnowledgeService
 from bot.settings import Settings
 from bot.web import routes as web_routes
@@ -16,6 +18,7 @@ log = logging.getLogger(__name__)
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 SERVICE_KEY = web.AppKey("service", KnowledgeService)
+RUNNER_KEY = web.AppKey("runner", JobRunner)
 
 # Chat messages are small; anything bigger than this is not a message and is refused with 413.
 MAX_BODY_BYTES = 1024 * 1024
@@ -23,20 +26,59 @@ MAX_BODY_BYTES = 1024 * 1024
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 
-def create_app(settings: Settings, *, service: KnowledgeService, web_chat: bool = False) -> web.Application:
-    """The application. ``web_chat`` mounts the local web chat (loopback servers only)."""
+class PlatformMount(Protocol):
+    """A chat platform's ``mount``: adds its routes and returns its job handlers by job kind."""
+
+    def __call__(
+        self, app: web.Application, settings: Settings, service: KnowledgeService
+    ) -> Mapping[str, JobHandler]: ...
+
+
+def create_app(
+    settings: Settings,
+    *,
+    service: KnowledgeService,
+    web_chat: bool = False,
+    platforms: Sequence[PlatformMount] = (),
+) -> web.Application:
+    """The application: health check, each platform's endpoint, and the local web chat if asked.
+
+    Each platform mounts itself (``bot.teams.mount``, ``bot.slack.mount``) and hands back the job
+    handlers that send its replies; one job runner serves them all.
+    """
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors_as_json])
     app[SETTINGS_KEY] = settings
     app[SERVICE_KEY] = service
     app.router.add_get("/healthz", _health)
+    handlers: dict[str, JobHandler] = {}
+    for mount in platforms:
+        handlers.update(mount(app, settings, service))
     if web_chat:
         web_routes.mount(app, service)
-    app.cleanup_ctx.append(_indexer)
+    runner = JobRunner(service, handlers)
+    service.on_enqueue = runner.wake
+    app[RUNNER_KEY] = runner
+    app.cleanup_ctx.append(_background)
     return app
 
 
-async def _indexer(app: web.Application) -> AsyncIterator[None]:
-    async with app[SERVICE_KEY].running():
+def configured_platforms(settings: Settings) -> list[PlatformMount]:
+    """The platforms whose credentials are configured."""
+    mounts: list[PlatformMount] = []
+    if settings.microsoft_app_id:
+        from bot.teams import mount as mount_teams
+
+        mounts.append(mount_teams)
+    if settings.slack_signing_secret:
+        from bot.slack import mount as mount_slack
+
+        mounts.append(mount_slack)
+    return mounts
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    """The indexer and the job runner live as long as the app."""
+    async with app[SERVICE_KEY].running(), app[RUNNER_KEY].running():
         yield
 
 

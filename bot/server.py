@@ -9,7 +9,7 @@ import sys
 
 from aiohttp import web
 
-from bot.app import LOOPBACK_HOSTS, create_app
+from bot.app import LOOPBACK_HOSTS, configured_platforms, create_app
 from bot.service import KnowledgeService, open_knowledge_base, run_blocking
 from bot.settings import ConfigError, Settings
 from knowledge.base import KnowledgeBase
@@ -52,7 +52,9 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
     try:
         if load_sample:
             await run_blocking(load_sample_if_empty, kb)
-        app = create_app(settings, service=KnowledgeService(kb), web_chat=settings.local)
+        app = create_app(
+            settings, service=KnowledgeService(kb), web_chat=settings.local, platforms=configured_platforms(settings)
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
 
 from bot.settings import Settings
 from knowledge.base import ExcludeThread, KnowledgeBase
 from knowledge.embedding import Embedder, build_embedder
 from knowledge.events import Event
-from knowledge.model import Expert, Scope, SearchResult, Stats
+from knowledge.model import Expert, Scope, SearchResult, Stats, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class KnowledgeService:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._wake = asyncio.Event()
+        # Set by the app to wake the job runner when a job is enqueued.
+        self.on_enqueue: Callable[[], None] | None = None
 
     async def ingest(self, event: Event) -> bool:
         """Store an event durably; indexing follows in the background."""
@@ -75,6 +78,43 @@ class KnowledgeService:
 
     async def experts(self, topic: str, *, scope: Scope | None = None, limit: int = 5) -> list[Expert]:
         return await run_blocking(self.kb.experts, topic, scope=scope, limit=limit)
+
+    async def enqueue(
+        self, kind: str, payload: Mapping[str, Any], *, key: str | None = None, run_after: datetime | None = None
+    ) -> bool:
+        """Store a job durably (reply, follow-up); the job runner picks it up."""
+        added = await run_blocking(self.kb.enqueue, kind, payload, key=key, run_after=run_after)
+        if added and self.on_enqueue is not None:
+            self.on_enqueue()
+        return added
+
+    async def auto_suggest(self, platform: str, channel_id: str) -> bool:
+        return await run_blocking(self.kb.auto_suggest, platform, channel_id)
+
+    async def set_auto_suggest(self, platform: str, channel_id: str, enabled: bool) -> None:
+        await run_blocking(self.kb.set_auto_suggest, platform, channel_id, enabled)
+
+    async def record_feedback(
+        self,
+        *,
+        platform: str,
+        channel_id: str | None,
+        question_message_id: str | None,
+        question: str,
+        suggested_thread: str,
+        person_id: str,
+        verdict: Verdict,
+    ) -> None:
+        await run_blocking(
+            self.kb.record_feedback,
+            platform=platform,
+            channel_id=channel_id,
+            question_message_id=question_message_id,
+            question=question,
+            suggested_thread=suggested_thread,
+            person_id=person_id,
+            verdict=verdict,
+        )
 
     async def stats(self) -> Stats:
         return await run_blocking(self.kb.stats)

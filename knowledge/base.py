@@ -12,13 +12,15 @@ calls it from worker threads.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +30,7 @@ from knowledge import search as s
 from knowledge.embedding import Embedder
 from knowledge.errors import EmbedderMismatch, InvalidQuestion
 from knowledge.lexical import BM25Index
-from knowledge.model import Expert, Scope, SearchResult, Stats
+from knowledge.model import Expert, Job, Scope, SearchResult, Stats, Verdict
 from knowledge.people import rank_experts
 from knowledge.store import Store
 from knowledge.store import repository as repo
@@ -342,6 +344,76 @@ class KnowledgeBase:
                 ]
                 people.update({(platform, k): p for k, p in repo.find_people(conn, platform, ids).items()})
         return rank_experts(pairs, people, now=now or datetime.now(UTC), limit=limit)
+
+    # --- channel switches, durable jobs, feedback -----------------------------------------------
+
+    def set_auto_suggest(self, platform: str, channel_id: str, enabled: bool) -> None:
+        """Switch automatic suggestions for new questions in a channel on or off."""
+        with self.store.begin() as conn:
+            channel = repo.find_channel(conn, platform, channel_id) or repo.upsert_channel(
+                conn, platform=platform, external_id=channel_id
+            )
+            repo.set_auto_suggest(conn, channel.id, enabled)
+
+    def auto_suggest(self, platform: str, channel_id: str) -> bool:
+        with self.store.begin() as conn:
+            return repo.auto_suggest(conn, platform, channel_id)
+
+    def enqueue(
+        self, kind: str, payload: Mapping[str, Any], *, key: str | None = None, run_after: datetime | None = None
+    ) -> bool:
+        """Store a job durably; ``False`` when a job with this ``key`` already exists."""
+        with self.store.begin() as conn:
+            return repo.enqueue_job(
+                conn,
+                kind=kind,
+                payload=json.dumps(dict(payload), ensure_ascii=False),
+                run_after=run_after or datetime.now(UTC),
+                key=key,
+            )
+
+    def claim_jobs(
+        self, worker: str, kinds: Sequence[str], *, lease_seconds: float = 120, limit: int = 10
+    ) -> list[Job]:
+        """Due jobs of these kinds, now leased to ``worker`` (another process will not run them)."""
+        with self.store.begin() as conn:
+            rows = repo.claim_jobs(
+                conn, worker=worker, kinds=kinds, now=datetime.now(UTC), lease_seconds=lease_seconds, limit=limit
+            )
+        return [Job(r.id, r.kind, r.key, json.loads(r.payload), r.attempts) for r in rows]
+
+    def finish_job(self, job_id: int) -> None:
+        with self.store.begin() as conn:
+            repo.finish_job(conn, job_id, datetime.now(UTC))
+
+    def retry_job(self, job_id: int, error: str, *, run_after: datetime | None) -> None:
+        """Release a failed job to run again at ``run_after`` (``None``: give up, keeping the error)."""
+        with self.store.begin() as conn:
+            repo.retry_job(conn, job_id, error=error, run_after=run_after)
+
+    def record_feedback(
+        self,
+        *,
+        platform: str,
+        channel_id: str | None,
+        question_message_id: str | None,
+        question: str,
+        suggested_thread: str,
+        person_id: str,
+        verdict: Verdict,
+    ) -> None:
+        """Remember a person's verdict on a suggestion (pressing again replaces it)."""
+        with self.store.begin() as conn:
+            repo.record_feedback(
+                conn,
+                platform=platform,
+                channel_external_id=channel_id,
+                question_message_id=question_message_id,
+                question=question,
+                suggested_thread=suggested_thread,
+                person_external_id=person_id,
+                verdict=str(verdict),
+            )
 
     # --- facts -----------------------------------------------------------------------------------
 

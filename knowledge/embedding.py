@@ -119,7 +119,9 @@ class SentenceTransformerEmbedder:
         self._query_prefix = query_prefix
         self._document_prefix = document_prefix
         # Renamed in sentence-transformers 6 (get_sentence_embedding_dimension before).
-        get_dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        get_dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
         dim = get_dimension()
         if dim is None:  # pragma: no cover - every pooling model reports it
             dim = int(self._model.encode(["x"]).shape[1])

@@ -16,6 +16,13 @@ class Visibility(enum.StrEnum):
     DM = "dm"
 
 
+class Verdict(enum.StrEnum):
+    """What a person said about a suggestion."""
+
+    SOLVED = "solved"  # 解決した
+    UNHELPFUL = "unhelpful"  # 役に立たなかった
+
+
 class SuggestionKind(enum.StrEnum):
     THREAD = "thread"
     FAQ = "faq"
@@ -138,3 +145,14 @@ class Stats:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """Durable work claimed by one process at a time (a reply to send, a follow-up to post)."""
+
+    id: int
+    kind: str
+    key: str | None
+    payload: dict[str, Any]
+    attempts: int

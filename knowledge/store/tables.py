@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -55,6 +56,8 @@ channels = Table(
     Column("workspace_id", String(255), nullable=True),
     Column("archived", Boolean, nullable=False, default=False),
     Column("deleted", Boolean, nullable=False, default=False),
+    # Whether Yorozu answers new questions in this channel by itself (a command switches it).
+    Column("auto_suggest", Boolean, nullable=False, default=True, server_default=sa.true()),
     UniqueConstraint("platform", "external_id"),
 )
 
@@ -137,4 +140,42 @@ event_receipts = Table(
     metadata,
     Column("key", String(255), primary_key=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+# Work that must survive a crash or restart: replying with suggestions, follow-ups. Claimed with a
+# lease so that several processes on one database run each job once; `key` makes enqueueing idempotent.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("key", String(255), nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("run_after", DateTime(timezone=True), nullable=False),
+    Column("claimed_by", String(128), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Column("done_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("key", name="uq_jobs_key"),
+    Index("ix_jobs_due", "done_at", "run_after"),
+)
+
+# What people said about a suggestion (解決した / 役に立たなかった). One verdict per person, question
+# and suggested thread: pressing again changes the verdict.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("channel_external_id", String(255), nullable=True),
+    Column("question_message_id", String(255), nullable=True),
+    Column("question", Text, nullable=False),
+    Column("suggested_thread", String(600), nullable=False),
+    Column("person_external_id", String(255), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint(
+        "platform", "question_message_id", "suggested_thread", "person_external_id", name="uq_feedback_platform"
+    ),
 )

@@ -39,7 +39,11 @@ def test_e5_vectors_are_normalised_and_shaped(e5: E5SmallEmbedder) -> None:
 def test_e5_understands_japanese_paraphrases(e5: E5SmallEmbedder) -> None:
     query = e5.embed_queries(["VBAを作った人が異動して誰も直せない"])[0]
     docs = e5.embed_documents(
-        ["Excelマクロを作成した職員が転出し、保守できる人がいません", "庁舎の空調が故障しました", "新人研修の資料を共有します"]
+        [
+            "Excelマクロを作成した職員が転出し、保守できる人がいません",
+            "庁舎の空調が故障しました",
+            "新人研修の資料を共有します",
+        ]
     )
     scores = docs @ query
     assert scores.argmax() == 0
