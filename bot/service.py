@@ -44,6 +44,7 @@ def open_knowledge_base(
         embedder=embedder or build_embedder(settings.embedder),
         index_dir=settings.index_dir,
         adopt_embedder=adopt_embedder,
+        abstain_below=settings.abstain_below,
     )
 
 

