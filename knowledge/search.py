@@ -22,7 +22,7 @@ import numpy.typing as npt
 from knowledge.lexical import BM25Index
 from knowledge.model import Answerer, Scope, Suggestion, SuggestionKind, Visibility
 from knowledge.store.repository import PersonRow, ThreadView
-from knowledge.text import shorten
+from knowledge.text import excerpt_of
 from knowledge.vectors import FaissIndex
 
 # Tuned on ../shared/eval/jsts-paraphrase and the sample community's held-out questions (docs/retrieval.md).
@@ -141,7 +141,7 @@ def build_suggestion(
         channel_name=view.channel_name,
         root_message_id=view.root_external_id,
         title=view.title,
-        answer_excerpt=shorten(best.text, EXCERPT_CHARS) if best else "",
+        answer_excerpt=excerpt_of(best.text, EXCERPT_CHARS) if best else "",
         answerers=tuple(answerers),
         url=view.url,
         asked_at=view.asked_at,

@@ -118,6 +118,14 @@ def title_of(text: str, limit: int = 60) -> str:
     return shorten(flat, limit)
 
 
+def excerpt_of(text: str, limit: int) -> str:
+    """The start of an answer without its greeting or self-introduction ("青葉市の佐藤です。")."""
+    parts = [p for p in _SENTENCE_END.split(text.strip()) if p.strip()]
+    while len(parts) > 1 and _GREETING.fullmatch(parts[0].strip()):
+        parts.pop(0)
+    return shorten("".join(parts), limit)
+
+
 def shorten(text: str, limit: int) -> str:
     """Collapse whitespace and cut to ``limit`` characters with an ellipsis."""
     flat = _SPACE_RE.sub(" ", text).strip()

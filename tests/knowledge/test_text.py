@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.lexical import BM25Index
-from knowledge.text import is_thanks, looks_like_question, normalize, title_of, tokens
+from knowledge.text import excerpt_of, is_thanks, looks_like_question, normalize, title_of, tokens
 
 QUESTIONS = [
     "Excelマクロの引き継ぎ、皆さんどうしていますか",
@@ -80,6 +80,15 @@ def test_bm25_finds_shared_terms_and_forgets_removed_documents() -> None:
     assert index.search("バックアップ", 3) == []
     assert len(index) == 2
     assert 0 < index.search("セキュリティ研修", 1)[0][1] <= index.max_score("セキュリティ研修") * 1.5
+
+
+def test_excerpt_skips_greetings_and_self_introductions() -> None:
+    assert excerpt_of("青葉市の佐藤です。うちは棚卸しから始めました。", 100) == "うちは棚卸しから始めました。"
+    assert (
+        excerpt_of("お疲れさまです！\n南川町の田中です。\nAD で一括変更しています。", 100)
+        == "AD で一括変更しています。"
+    )
+    assert excerpt_of("北山市の佐藤です。", 100) == "北山市の佐藤です。"  # nothing else to show
 
 
 def test_title_skips_greetings_and_self_introductions() -> None:
