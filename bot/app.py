@@ -65,7 +65,9 @@ def create_app(
 def configured_platforms(settings: Settings) -> list[PlatformMount]:
     """The platforms whose credentials are configured."""
     mounts: list[PlatformMount] = []
-    if settings.microsoft_app_id:
+    # Teams without an app id is the Bot Framework Emulator in local mode (loopback only): botbuilder
+    # accepts unauthenticated requests then, so it is never mounted that way outside local mode.
+    if settings.microsoft_app_id or settings.local:
         from bot.teams import mount as mount_teams
 
         mounts.append(mount_teams)

@@ -1,0 +1,273 @@
+"""The Teams activity handler: converts each activity and hands it to the knowledge service.
+
+What it decides is only which neutral step an activity leads to: store a channel message (and queue an
+automatic suggestion for a new question), answer a message addressed to Yorozu, record a button press,
+apply an edit, delete, undelete or reaction, follow channels and teams. Every reply goes into the thread
+it answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, Attachment
+
+from bot.messages import Locale, locale_from, text
+from bot.replies import (
+    CommandKind,
+    ExpertsReply,
+    QuestionRef,
+    Reply,
+    SuggestionsReply,
+    TextReply,
+    handle_direct,
+    parse_command,
+)
+from bot.service import KnowledgeService
+from bot.teams import cards, convert
+from knowledge.base import ExcludeThread
+from knowledge.model import Scope, Verdict
+from knowledge.text import looks_like_question
+
+log = logging.getLogger(__name__)
+
+SUGGEST_JOB = "teams.suggest"
+SYNC_TEAM_JOB = "teams.sync_team"
+
+
+def thread_conversation_id(conversation_id: str, root_id: str) -> str:
+    """Teams addresses a channel thread as ``<channel conversation id>;messageid=<root message id>``."""
+    return f"{conversation_id.partition(';')[0]};messageid={root_id}"
+
+
+def reply_activity(reply: Reply) -> Activity:
+    """A platform-neutral reply as a Teams message (cards for suggestions and people, text otherwise)."""
+    match reply:
+        case SuggestionsReply():
+            if reply.result.abstained:
+                return MessageFactory.text(text("suggestions_none", reply.locale))
+            return card_message(cards.render_suggestions(reply))
+        case ExpertsReply():
+            return card_message(cards.render_experts(reply))
+        case TextReply():
+            return MessageFactory.text(text(reply.key, reply.locale, **reply.params))
+    raise AssertionError(reply)  # pragma: no cover
+
+
+def card_message(card: dict[str, Any]) -> Activity:
+    return MessageFactory.attachment(Attachment(content_type=cards.CARD_CONTENT_TYPE, content=card))
+
+
+class YorozuTeamsBot(TeamsActivityHandler):
+    """Yorozu in Teams: converts each activity and delegates to the knowledge service and the replies."""
+
+    def __init__(self, service: KnowledgeService) -> None:
+        self.service = service
+
+    # --- messages ----------------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if isinstance(activity.value, dict) and activity.value.get("kind") == cards.ACTION_KIND:
+            # Action.Submit fallback: the press arrives as a message carrying the button's data.
+            await self._feedback(turn_context, activity.value, update_card_id=activity.reply_to_id)
+            return
+        place = convert.where(activity)
+        if place.kind == "channel":
+            await self._channel_message(turn_context, place)
+        elif place.kind == "personal" or convert.mentions_recipient(activity):
+            await self._direct(turn_context, place)
+
+    async def _channel_message(self, turn_context: TurnContext, place: convert.Where) -> None:
+        activity = turn_context.activity
+        addressed = convert.mentions_recipient(activity)
+        message_text = convert.plain_text(activity, strip_recipient=addressed)
+        command = parse_command(message_text) if addressed else None
+        # A command to Yorozu ("@Yorozu who VBA") is not community knowledge; a question asked of it is.
+        if message_text and (command is None or command.kind == CommandKind.ASK):
+            for event in convert.message_events(activity, message_text):
+                await self.service.ingest(event)
+        # Stored first, then marked delivered: a redelivery after a crash stores again (idempotent) and
+        # only a delivery already marked skips the replies below.
+        if not await self.service.record_delivery(f"teams:{activity.id}"):
+            return
+        if convert.is_from_bot(activity):
+            return  # never answer a bot, this one included
+        root = place.thread_root or activity.id
+        if addressed:
+            await self._direct(turn_context, place, already_recorded=True)
+            return
+        if (
+            root == activity.id
+            and looks_like_question(message_text)
+            and await self.service.auto_suggest(convert.PLATFORM, place.channel_id)
+        ):
+            await self.service.enqueue(
+                SUGGEST_JOB,
+                suggest_payload(activity, place, message_text),
+                key=f"suggest:teams:{place.channel_id}:{activity.id}",
+            )
+
+    async def _direct(self, turn_context: TurnContext, place: convert.Where, *, already_recorded: bool = False) -> None:
+        """A message addressed to Yorozu: @mention in a channel or group chat, or a personal chat."""
+        activity = turn_context.activity
+        if convert.is_from_bot(activity):
+            return
+        if not already_recorded and not await self.service.record_delivery(f"teams:{activity.id}"):
+            return
+        if place.kind != "personal":
+            seen = convert.channel_seen(place)
+            if seen is not None:
+                await self.service.ingest(seen)
+        question = convert.plain_text(activity, strip_recipient=True)
+        locale = convert.locale_of(activity)
+        in_channel = place.kind == "channel"
+        root = place.thread_root or activity.id
+        reply = await handle_direct(
+            self.service,
+            question,
+            scope=Scope(convert.PLATFORM, place.channel_id),
+            locale=locale,
+            question_ref=QuestionRef(convert.PLATFORM, place.channel_id, root if in_channel else activity.id),
+            channel=(convert.PLATFORM, place.channel_id) if in_channel else None,
+        )
+        if in_channel and activity.conversation is not None:
+            # Answer in the thread the question is in (a new post starts one).
+            activity.conversation.id = thread_conversation_id(activity.conversation.id, root)
+        await turn_context.send_activity(reply_activity(reply))
+
+    # --- buttons -----------------------------------------------------------------------------------
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        data = (invoke_value.action or {}).get("data")
+        if not isinstance(data, dict) or data.get("kind") != cards.ACTION_KIND:
+            return AdaptiveCardInvokeResponse(
+                status_code=400, type="application/vnd.microsoft.error", value={"code": "BadRequest"}
+            )
+        card = await self._feedback(turn_context, data, update_card_id=None)
+        return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE, value=card)
+
+    async def _feedback(
+        self, turn_context: TurnContext, data: dict[str, Any], *, update_card_id: str | None
+    ) -> dict[str, Any]:
+        """Record a press and redraw the card saying so (in place: the invoke's answer or an update)."""
+        activity = turn_context.activity
+        press = feedback_press(data)
+        person = convert.person_id(activity) or "unknown"
+        name = (activity.from_property.name if activity.from_property else None) or person
+        for thread in press.threads:
+            await self.service.record_feedback(
+                platform=convert.PLATFORM,
+                channel_id=press.channel_id,
+                question_message_id=press.message_id,
+                question=press.question,
+                suggested_thread=thread,
+                person_id=person,
+                verdict=press.verdict,
+            )
+        result = await self.service.suggest(
+            press.question,
+            scope=Scope(convert.PLATFORM, press.channel_id),
+            exclude=ExcludeThread(convert.PLATFORM, press.channel_id, press.message_id)
+            if press.channel_id and press.message_id
+            else None,
+        )
+        ref = QuestionRef(convert.PLATFORM, press.channel_id, press.message_id)
+        card = cards.render_suggestions(
+            SuggestionsReply(result, press.locale, ref),
+            feedback=(press.verdict, name, press.threads[0] if press.threads else None),
+        )
+        if update_card_id:
+            updated = card_message(card)
+            updated.id = update_card_id
+            await turn_context.update_activity(updated)
+        return card
+
+    # --- edits, deletes, reactions -----------------------------------------------------------------
+
+    async def on_teams_message_edit(self, turn_context: TurnContext) -> None:
+        await self.service.ingest(convert.edit_event(turn_context.activity))
+
+    async def on_teams_message_soft_delete(self, turn_context: TurnContext) -> None:
+        await self.service.ingest(convert.delete_event(turn_context.activity))
+
+    async def on_teams_message_undelete(self, turn_context: TurnContext) -> None:
+        await self.service.ingest(convert.restore_event(turn_context.activity))
+
+    async def on_message_reaction_activity(self, turn_context: TurnContext) -> None:
+        for event in convert.reaction_events(turn_context.activity):
+            await self.service.ingest(event)
+
+    # --- channels and teams ------------------------------------------------------------------------
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        for event in convert.conversation_update_events(activity):
+            await self.service.ingest(event)
+        event_type = str(convert.channel_data(activity).get("eventType") or "")
+        if convert.is_install(activity) or event_type in {"teamArchived", "teamUnarchived", "teamDeleted"}:
+            await self._sync_team(activity, event_type)
+
+    async def on_installation_update(self, turn_context: TurnContext) -> None:
+        if convert.is_install(turn_context.activity):
+            await self._sync_team(turn_context.activity, "installed")
+
+    async def _sync_team(self, activity: Activity, reason: str) -> None:
+        place = convert.where(activity)
+        if place.kind != "channel" or not place.team_id:
+            return
+        payload = {
+            "reference": TurnContext.get_conversation_reference(activity).serialize(),
+            "team_id": place.team_id,
+            "reason": reason,
+        }
+        await self.service.enqueue(SYNC_TEAM_JOB, payload, key=f"sync:teams:{place.team_id}:{activity.id}")
+
+
+# --- what jobs and presses carry ----------------------------------------------------------------------
+
+
+def suggest_payload(activity: Activity, place: convert.Where, question: str) -> dict[str, Any]:
+    """What the suggestion job needs to answer later, in the question's thread."""
+    reference = TurnContext.get_conversation_reference(activity)
+    return {
+        "reference": reference.serialize(),
+        "conversation_id": place.conversation_id,
+        "channel_id": place.channel_id,
+        "message_id": activity.id,
+        "service_url": activity.service_url,
+        "tenant_id": place.tenant_id,
+        "question": question,
+        "locale": str(convert.locale_of(activity)),
+    }
+
+
+class FeedbackPress:
+    """A validated button press."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        verdict = data.get("verdict")
+        threads = data.get("threads")
+        question = data.get("question")
+        if verdict not in {v.value for v in Verdict}:
+            raise convert.NotConvertible("feedback without a verdict")
+        if not isinstance(threads, list) or not all(isinstance(t, str) for t in threads) or not threads:
+            raise convert.NotConvertible("feedback without threads")
+        if not isinstance(question, str) or not question.strip():
+            raise convert.NotConvertible("feedback without the question")
+        self.verdict = Verdict(verdict)
+        self.threads: list[str] = threads[:3]
+        self.question = question
+        channel, message = data.get("channel"), data.get("message")
+        self.channel_id = channel if isinstance(channel, str) else None
+        self.message_id = message if isinstance(message, str) else None
+        self.locale: Locale = locale_from(str(data.get("locale") or "ja"))
+
+
+def feedback_press(data: dict[str, Any]) -> FeedbackPress:
+    return FeedbackPress(data)
