@@ -45,6 +45,7 @@ def open_knowledge_base(
         index_dir=settings.index_dir,
         adopt_embedder=adopt_embedder,
         abstain_below=settings.abstain_below,
+        vector_index=settings.vector_index,
     )
 
 

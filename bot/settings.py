@@ -110,6 +110,8 @@ class Settings:
     log_level: str = "INFO"
     # Relevance below which Yorozu stays silent; None: the embedder's calibrated default.
     abstain_below: float | None = None
+    # exact | ivf | auto (exact until the corpus is large): knowledge.vectors.
+    vector_index: str = "auto"
     microsoft_app_id: str | None = None
     microsoft_app_password: Secret | None = field(default=None, repr=False)
     microsoft_app_type: str = "MultiTenant"
@@ -144,6 +146,7 @@ class Settings:
             local=_flag(env, "YOROZU_LOCAL"),
             log_level=(env.get("YOROZU_LOG_LEVEL") or "INFO").upper(),
             abstain_below=_fraction(env, "YOROZU_ABSTAIN_BELOW"),
+            vector_index=(env.get("YOROZU_VECTOR_INDEX") or "auto").strip().lower(),
             microsoft_app_id=env.get("MicrosoftAppId") or None,
             microsoft_app_password=secret("MicrosoftAppPassword"),
             microsoft_app_type=env.get("MicrosoftAppType") or "MultiTenant",
@@ -164,6 +167,8 @@ class Settings:
             settings = replace(settings, database_url=sqlite_url(settings.data_dir))
         if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(f"YOROZU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {settings.log_level!r}")
+        if settings.vector_index not in {"exact", "ivf", "auto"}:
+            raise ConfigError(f"YOROZU_VECTOR_INDEX must be exact, ivf or auto, not {settings.vector_index!r}")
         if settings.microsoft_app_type not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:
             raise ConfigError("MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI")
         return settings

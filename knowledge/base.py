@@ -34,7 +34,7 @@ from knowledge.model import Expert, Job, Scope, SearchResult, Stats, Verdict
 from knowledge.people import rank_experts
 from knowledge.store import Store
 from knowledge.store import repository as repo
-from knowledge.vectors import FaissIndex, IndexInfo, vector_bytes, vector_from_bytes
+from knowledge.vectors import IndexInfo, load_vector_index, new_vector_index, vector_bytes, vector_from_bytes
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +55,21 @@ class KnowledgeBase:
     """Threads, people and their answers, searchable by meaning and by words."""
 
     def __init__(
-        self, *, store: Store, embedder: Embedder, index_dir: Path | None, abstain_below: float | None = None
+        self,
+        *,
+        store: Store,
+        embedder: Embedder,
+        index_dir: Path | None,
+        abstain_below: float | None = None,
+        vector_index: str = "auto",
     ) -> None:
         self.store = store
+        self.vector_index = vector_index
         self.embedder = embedder
         self.abstain_below = s.abstain_threshold(embedder.model_id) if abstain_below is None else abstain_below
         self._index_path = index_dir / INDEX_FILE if index_dir is not None else None
         self._lock = threading.RLock()
-        self._vectors = FaissIndex(embedder.dimension)
+        self._vectors = new_vector_index(vector_index, embedder.dimension)
         self._lexical = BM25Index()
         self._seq = 0
         self._dirty = False
@@ -78,15 +85,23 @@ class KnowledgeBase:
         index_dir: Path | None,
         adopt_embedder: bool = False,
         abstain_below: float | None = None,
+        vector_index: str = "auto",
     ) -> KnowledgeBase:
         """Open (creating or migrating) a knowledge base and bring its indexes up to date.
 
         Raises :class:`EmbedderMismatch` when the stored vectors come from another embedder, unless
         ``adopt_embedder`` (what ``yorozu reindex`` does): then the old vectors are dropped and every
-        thread is embedded again with ``embedder``.
+        thread is embedded again with ``embedder``. ``vector_index`` is ``exact``, ``ivf`` or ``auto``
+        (exact until the corpus is large; :mod:`knowledge.vectors`).
         """
         store = Store.open(database_url)
-        kb = cls(store=store, embedder=embedder, index_dir=index_dir, abstain_below=abstain_below)
+        kb = cls(
+            store=store,
+            embedder=embedder,
+            index_dir=index_dir,
+            abstain_below=abstain_below,
+            vector_index=vector_index,
+        )
         try:
             kb._check_embedder(adopt=adopt_embedder)
             kb._load_indexes()
@@ -121,7 +136,7 @@ class KnowledgeBase:
 
     def _load_indexes(self) -> None:
         started = time.perf_counter()
-        loaded = FaissIndex.load(self._index_path) if self._index_path else None
+        loaded = load_vector_index(self._index_path, self.vector_index) if self._index_path else None
         with self.store.begin() as conn:
             head = repo.current_change_seq(conn)
         if loaded is not None and loaded[1].model_id == self.embedder.model_id and loaded[1].change_seq <= head:
@@ -143,7 +158,7 @@ class KnowledgeBase:
 
     def _rebuild_vectors(self) -> None:
         """Rebuild the vector index from the store, embedding only documents without a stored vector."""
-        self._vectors = FaissIndex(self.embedder.dimension)
+        self._vectors = new_vector_index(self.vector_index, self.embedder.dimension)
         with self.store.begin() as conn:
             docs = list(repo.iter_visible_documents(conn))
         for i in range(0, len(docs), 1000):

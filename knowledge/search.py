@@ -23,7 +23,7 @@ from knowledge.lexical import BM25Index
 from knowledge.model import Answerer, Scope, Suggestion, SuggestionKind, Visibility
 from knowledge.store.repository import PersonRow, ThreadView
 from knowledge.text import excerpt_of
-from knowledge.vectors import FaissIndex
+from knowledge.vectors import VectorIndex
 
 # Tuned on ../shared/eval/jsts-paraphrase and the sample community's held-out questions (docs/retrieval.md).
 LEXICAL_WEIGHT = 0.03
@@ -59,7 +59,7 @@ class Candidate:
 def retrieve(
     question: str,
     query_vector: npt.NDArray[np.float32],
-    vectors: FaissIndex,
+    vectors: VectorIndex,
     lexical: BM25Index,
     *,
     k: int = CANDIDATES,

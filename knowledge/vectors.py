@@ -1,8 +1,19 @@
-"""Vector indexes: the ``VectorIndex`` protocol and its FAISS implementation.
+"""Vector indexes: the ``VectorIndex`` protocol and its FAISS implementations.
 
 The SQL store is the source of truth (it keeps every vector); an index file in the data directory is a
 cache that is loaded at start, caught up with the changes made since it was saved, and rebuilt from the
 store when it is missing, damaged, or made by another embedder.
+
+Two kinds, chosen by ``YOROZU_VECTOR_INDEX`` (:func:`new_vector_index`):
+
+- ``exact``: :class:`FaissIndex`, brute-force inner product. 100k threads cost ~10 ms per query on two
+  cores; exact answers, nothing to tune.
+- ``ivf``: :class:`IvfIndex`, FAISS ``IndexIVFFlat``: vectors are clustered around ``sqrt(n)``
+  centroids and a query scans the ``nprobe`` nearest clusters only. Chosen over HNSW because IVF removes
+  vectors for real (``remove_ids``; a hash-table direct map keeps removal and lookup by id cheap),
+  whereas HNSW can only hide them behind a tombstone filter that grows until a rebuild; IVF also builds
+  in seconds where HNSW takes minutes at 1M vectors, and keeps no graph in memory.
+- ``auto`` (the default): exact until the index holds ``AUTO_APPROXIMATE_AT`` vectors, then IVF.
 """
 
 from __future__ import annotations
@@ -12,7 +23,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import faiss
 import numpy as np
@@ -47,6 +58,57 @@ class VectorIndex(Protocol):
         ...
 
     def save(self, path: Path, info: IndexInfo) -> None: ...
+
+    def __contains__(self, thread_id: int) -> bool: ...
+
+    def similarities(self, query: npt.NDArray[np.float32], ids: list[int]) -> dict[int, float]:
+        """Cosine similarity of ``query`` to the stored vectors of ``ids`` (ids not present are left out)."""
+        ...
+
+
+VectorIndexKind = Literal["exact", "ivf", "auto"]
+VECTOR_INDEX_KINDS: tuple[VectorIndexKind, ...] = ("exact", "ivf", "auto")
+# `auto` stays exact below this size: exact search at 100k vectors is ~10 ms on two cores.
+AUTO_APPROXIMATE_AT = 200_000
+# `ivf` trains its clusters once it holds this many vectors (k-means needs data); exact until then.
+IVF_TRAIN_AT = 10_000
+# Clusters scanned per query. Measured (docs/benchmarks.md): recall@10 >= 0.95 against exact at 1M.
+IVF_NPROBE = 32
+# k-means runs on at most this many vectors per centroid (FAISS's own advice is 39..256).
+IVF_TRAIN_PER_CENTROID = 64
+
+
+def new_vector_index(kind: str, dimension: int) -> FaissIndex | IvfIndex:
+    """An empty index of this kind (``exact``, ``ivf`` or ``auto``)."""
+    if kind == "exact":
+        return FaissIndex(dimension)
+    if kind == "ivf":
+        return IvfIndex(dimension, train_at=IVF_TRAIN_AT)
+    if kind == "auto":
+        return IvfIndex(dimension, train_at=AUTO_APPROXIMATE_AT)
+    raise ValueError(f"unknown vector index kind {kind!r}: use one of {', '.join(VECTOR_INDEX_KINDS)}")
+
+
+def load_vector_index(path: Path, kind: str) -> tuple[FaissIndex | IvfIndex, IndexInfo] | None:
+    """The saved index as the ``kind`` asked for, or ``None`` when missing, unreadable or of another kind.
+
+    An exact file under ``auto``/``ivf`` is adopted (and clustered once big enough); a clustered file
+    under ``exact`` is not used, so the caller rebuilds an exact index from the store.
+    """
+    loaded = _read_index(path)
+    if loaded is None:
+        return None
+    index, info = loaded
+    if isinstance(index, faiss.IndexIVF):
+        if kind == "exact":
+            return None
+        train_at = IVF_TRAIN_AT if kind == "ivf" else AUTO_APPROXIMATE_AT
+        return IvfIndex(info.dimension, train_at=train_at, ivf=index), info
+    exact = FaissIndex(info.dimension, index)
+    if kind == "exact":
+        return exact, info
+    train_at = IVF_TRAIN_AT if kind == "ivf" else AUTO_APPROXIMATE_AT
+    return IvfIndex(info.dimension, train_at=train_at, exact=exact), info
 
 
 class FaissIndex:
@@ -108,21 +170,167 @@ class FaissIndex:
         _atomic_write(path, faiss.serialize_index(self._index).tobytes())
         _atomic_write(_info_path(path), json.dumps(_info_dict(info)).encode())
 
+    def vectors(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Every id with its vector (for clustering them into an approximate index)."""
+        n = len(self)
+        ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)  # type: ignore[attr-defined]
+        flat: Any = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
+        data = faiss.vector_to_array(flat.codes).view(np.float32).reshape(n, self._dimension)
+        return ids, data
+
     @classmethod
     def load(cls, path: Path) -> tuple[FaissIndex, IndexInfo] | None:
-        """The saved index and its info, or ``None`` when missing or unreadable (then rebuild)."""
-        try:
-            raw = json.loads(_info_path(path).read_text())
-            info = IndexInfo(
-                model_id=str(raw["model_id"]), dimension=int(raw["dimension"]), change_seq=int(raw["change_seq"])
-            )
-            data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
-            index = faiss.deserialize_index(data)
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError):
+        """The saved exact index and its info, or ``None`` when missing or unreadable (then rebuild)."""
+        loaded = _read_index(path)
+        if loaded is None or isinstance(loaded[0], faiss.IndexIVF):
             return None
-        if index.d != info.dimension:
-            return None
-        return cls(info.dimension, index), info
+        return cls(loaded[1].dimension, loaded[0]), loaded[1]
+
+
+class IvfIndex:
+    """Approximate inner-product search (FAISS ``IndexIVFFlat``) for large corpora.
+
+    Until it holds ``train_at`` vectors it is an exact :class:`FaissIndex`; then it clusters what it
+    holds (k-means on a sample, ``sqrt(n)`` clusters) and from then on every vector goes to its nearest
+    cluster. Clusters are not retrained as the corpus grows: ``yorozu reindex`` rebuilds them.
+    """
+
+    def __init__(
+        self,
+        dimension: int,
+        *,
+        train_at: int = IVF_TRAIN_AT,
+        nprobe: int = IVF_NPROBE,
+        exact: FaissIndex | None = None,
+        ivf: faiss.IndexIVF | None = None,
+    ) -> None:
+        self._dimension = dimension
+        self.train_at = train_at
+        self.nprobe = nprobe
+        self._exact: FaissIndex | None = None
+        self._ivf: faiss.IndexIVF | None = None
+        self._ids: set[int] = set()
+        if ivf is not None:
+            self._ivf = ivf
+            self._ivf.nprobe = nprobe
+            self._ids = {int(i) for i in _ivf_ids(ivf).tolist()}
+        else:
+            self._exact = exact if exact is not None else FaissIndex(dimension)
+            if len(self._exact) >= train_at:
+                self._cluster()
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def approximate(self) -> bool:
+        """Whether the vectors are clustered yet (before that, search is exact)."""
+        return self._ivf is not None
+
+    def __len__(self) -> int:
+        return len(self._exact) if self._exact is not None else int(cast(faiss.IndexIVF, self._ivf).ntotal)
+
+    def __contains__(self, thread_id: int) -> bool:
+        return thread_id in self._exact if self._exact is not None else thread_id in self._ids
+
+    def add(self, ids: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]) -> None:
+        if self._exact is not None:
+            self._exact.add(ids, vectors)
+            if len(self._exact) >= self.train_at:
+                self._cluster()
+            return
+        if len(ids) == 0:
+            return
+        ids = np.asarray(ids, dtype=np.int64)
+        self.remove(ids)
+        cast(faiss.IndexIVF, self._ivf).add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        self._ids.update(int(i) for i in ids.tolist())
+
+    def remove(self, ids: npt.NDArray[np.int64]) -> None:
+        if self._exact is not None:
+            self._exact.remove(ids)
+            return
+        wanted = np.asarray([int(i) for i in np.asarray(ids).tolist() if int(i) in self._ids], dtype=np.int64)
+        if not len(wanted):
+            return
+        # A hash-table direct map removes by an explicit id array only.
+        selector = faiss.IDSelectorArray(len(wanted), faiss.swig_ptr(wanted))
+        cast(faiss.IndexIVF, self._ivf).remove_ids(selector)
+        self._ids.difference_update(wanted.tolist())
+
+    def search(self, query: npt.NDArray[np.float32], k: int) -> list[tuple[int, float]]:
+        if self._exact is not None:
+            return self._exact.search(query, k)
+        if len(self) == 0 or k <= 0:
+            return []
+        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        scores, ids = cast(faiss.IndexIVF, self._ivf).search(q, min(k, len(self)))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def similarities(self, query: npt.NDArray[np.float32], ids: list[int]) -> dict[int, float]:
+        if self._exact is not None:
+            return self._exact.similarities(query, ids)
+        present = [i for i in ids if i in self._ids]
+        if not present:
+            return {}
+        ivf = cast(faiss.IndexIVF, self._ivf)
+        stored = np.vstack([ivf.reconstruct(int(i)) for i in present])
+        sims = stored @ np.asarray(query, dtype=np.float32).reshape(-1)
+        return {i: float(s) for i, s in zip(present, sims.tolist(), strict=True)}
+
+    def save(self, path: Path, info: IndexInfo) -> None:
+        if self._exact is not None:
+            self._exact.save(path, info)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, faiss.serialize_index(cast(faiss.Index, self._ivf)).tobytes())
+        _atomic_write(_info_path(path), json.dumps(_info_dict(info)).encode())
+
+    def _cluster(self) -> None:
+        """Move the exact index's vectors into a freshly trained IVF index."""
+        assert self._exact is not None
+        ids, data = self._exact.vectors()
+        n = len(ids)
+        nlist = max(16, int(np.sqrt(n)))
+        sample = data
+        if n > nlist * IVF_TRAIN_PER_CENTROID:
+            pick = np.random.default_rng(0).choice(n, nlist * IVF_TRAIN_PER_CENTROID, replace=False)
+            sample = data[np.sort(pick)]
+        ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(self._dimension), self._dimension, nlist, faiss.METRIC_INNER_PRODUCT)
+        ivf.cp.max_points_per_centroid = IVF_TRAIN_PER_CENTROID
+        ivf.train(np.ascontiguousarray(sample))
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
+        ivf.add_with_ids(np.ascontiguousarray(data), ids)
+        ivf.nprobe = self.nprobe
+        self._ivf = ivf
+        self._ids = {int(i) for i in ids.tolist()}
+        self._exact = None
+
+
+def _ivf_ids(ivf: faiss.IndexIVF) -> npt.NDArray[np.int64]:
+    invlists = cast(Any, ivf.invlists)
+    parts = []
+    for lst in range(ivf.nlist):
+        size = invlists.list_size(lst)
+        if size:
+            parts.append(faiss.rev_swig_ptr(invlists.get_ids(lst), size).copy())
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _read_index(path: Path) -> tuple[faiss.Index, IndexInfo] | None:
+    try:
+        raw = json.loads(_info_path(path).read_text())
+        info = IndexInfo(
+            model_id=str(raw["model_id"]), dimension=int(raw["dimension"]), change_seq=int(raw["change_seq"])
+        )
+        data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+        index = faiss.deserialize_index(data)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError):
+        return None
+    if index.d != info.dimension:
+        return None
+    return index, info
 
 
 def _info_dict(info: IndexInfo) -> dict[str, object]:
