@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 EMBED_BATCH = 64
 INDEX_FILE = "threads.faiss"
+LEXICAL_FILE = "threads.bm25.npz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class KnowledgeBase:
         self.embedder = embedder
         self.abstain_below = s.abstain_threshold(embedder.model_id) if abstain_below is None else abstain_below
         self._index_path = index_dir / INDEX_FILE if index_dir is not None else None
+        self._lexical_path = index_dir / LEXICAL_FILE if index_dir is not None else None
         self._lock = threading.RLock()
         self._vectors = new_vector_index(vector_index, embedder.dimension)
         self._lexical = BM25Index()
@@ -135,6 +137,12 @@ class KnowledgeBase:
                 repo.set_meta(conn, "embedder", self.embedder.model_id)
 
     def _load_indexes(self) -> None:
+        """Load both index files (rebuilding a missing or stale one from the store), then catch up.
+
+        Each index is at some change number; replaying the store's changes since the older of the two
+        is harmless for the newer one (a change carries the thread's current document), so both end
+        up at the store's head.
+        """
         started = time.perf_counter()
         loaded = load_vector_index(self._index_path, self.vector_index) if self._index_path else None
         with self.store.begin() as conn:
@@ -148,11 +156,19 @@ class KnowledgeBase:
                 log.warning("index %s is stale or unreadable: rebuilding it from the store", self._index_path)
             self._rebuild_vectors()
             seq = head
-        # BM25 lives in memory only: build it from the store's documents as of `head`.
-        with self.store.begin() as conn:
-            for doc in repo.iter_visible_documents(conn):
-                self._lexical.add(doc.thread_id, doc.document)
-        self._seq = min(seq, head)
+        lexical = BM25Index.load(self._lexical_path) if self._lexical_path else None
+        if lexical is not None and lexical[1] <= head:
+            self._lexical, lexical_seq = lexical
+            log.info("loaded %d documents from %s (change %d)", len(self._lexical), self._lexical_path, lexical_seq)
+        else:
+            if self._lexical_path is not None and self._lexical_path.exists():
+                log.warning("index %s is stale or unreadable: rebuilding it from the store", self._lexical_path)
+            self._lexical = BM25Index()
+            with self.store.begin() as conn:
+                self._lexical.add_many((doc.thread_id, doc.document) for doc in repo.iter_visible_documents(conn))
+            lexical_seq = head
+            self._dirty = True
+        self._seq = min(seq, lexical_seq, head)
         self.sync()
         log.info("indexes ready in %.2fs: %d threads", time.perf_counter() - started, len(self._vectors))
 
@@ -162,7 +178,7 @@ class KnowledgeBase:
         with self.store.begin() as conn:
             docs = list(repo.iter_visible_documents(conn))
         for i in range(0, len(docs), 1000):
-            self._index_documents(docs[i : i + 1000])
+            self._index_documents(docs[i : i + 1000], lexical=False)
         self._dirty = True
 
     def reindex(self) -> int:
@@ -178,11 +194,13 @@ class KnowledgeBase:
             return len(self._vectors)
 
     def save_index(self) -> None:
-        """Write the vector index to the data directory if it changed since it was loaded."""
+        """Write the vector and lexical indexes to the data directory if they changed since they were loaded."""
         with self._lock:
             if self._index_path is None or not self._dirty:
                 return
             self._vectors.save(self._index_path, IndexInfo(self.embedder.model_id, self.embedder.dimension, self._seq))
+            if self._lexical_path is not None:
+                self._lexical.save(self._lexical_path, self._seq)
             self._dirty = False
 
     # --- ingest ----------------------------------------------------------------------------------
@@ -238,7 +256,7 @@ class KnowledgeBase:
                 self._dirty = True
                 done += len(changes)
 
-    def _index_documents(self, docs: list[repo.ThreadChange]) -> None:
+    def _index_documents(self, docs: list[repo.ThreadChange], *, lexical: bool = True) -> None:
         if not docs:
             return
         model = self.embedder.model_id
@@ -261,8 +279,9 @@ class KnowledgeBase:
                     vectors[doc.thread_id] = vector
         ids = np.asarray([d.thread_id for d in docs], dtype=np.int64)
         self._vectors.add(ids, np.vstack([vectors[d.thread_id] for d in docs]))
-        for doc in docs:
-            self._lexical.add(doc.thread_id, doc.document)
+        if lexical:
+            for doc in docs:
+                self._lexical.add(doc.thread_id, doc.document)
 
     # --- questions -------------------------------------------------------------------------------
 

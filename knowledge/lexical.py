@@ -2,96 +2,381 @@
 
 No morphological analyser: bigrams of NFKC-normalised text match Japanese compounds (人事異動, 権限) and
 product names (M365, LGWAN) well enough to complement the dense embeddings on exact terms.
+
+Memory and start time decide the layout (docs/benchmarks.md). A term is one integer (a bigram packs its
+two code points, a single character is its code point), and the bulk of the postings lives in flat numpy
+arrays sorted by term (a *segment*: about 5 bytes per posting, loaded from one file in well under a
+second). Documents added since the segment was built go to a small dict-based *delta*; a replaced or
+removed segment document is only marked dead. When the delta grows large, or before saving, segment
+and delta are merged into a new segment.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 from knowledge.text import document_tokens, tokens
 
 # Single characters live in the same postings under their own prefix so they never mix with bigrams.
 UNIGRAM = "\x00"
+# Merge the delta into the segment once it holds this many documents (or a quarter of the segment).
+MERGE_AT = 5000
+FORMAT = 1
+
+Int64s = npt.NDArray[np.int64]
+# Documents (ids, lengths) and their postings (term, document id, tf).
+_Batch = tuple[Int64s, npt.NDArray[np.int32], Int64s, Int64s, npt.NDArray[np.uint8]]
+
+
+def term_key(term: str) -> int:
+    """A bigram as ``(first << 21) | second`` (>= 2**21); a single character (``UNIGRAM + ch``) as its code point."""
+    if term[0] == UNIGRAM:
+        return ord(term[1])
+    return (ord(term[0]) << 21) | ord(term[1])
+
+
+class _Segment:
+    """Immutable postings in CSR form; documents are slots ``0..n-1`` in ascending id order."""
+
+    def __init__(
+        self,
+        *,
+        doc_ids: Int64s,
+        lengths: npt.NDArray[np.int32],
+        terms: Int64s,
+        offsets: Int64s,
+        postings: npt.NDArray[np.int32],
+        tfs: npt.NDArray[np.uint8],
+    ) -> None:
+        self.doc_ids = doc_ids
+        self.lengths = lengths
+        self.terms = terms
+        self.offsets = offsets
+        self.postings = postings
+        self.tfs = tfs
+        self.alive = np.ones(len(doc_ids), dtype=bool)
+
+    @classmethod
+    def empty(cls) -> _Segment:
+        return cls(
+            doc_ids=np.zeros(0, np.int64),
+            lengths=np.zeros(0, np.int32),
+            terms=np.zeros(0, np.int64),
+            offsets=np.zeros(1, np.int64),
+            postings=np.zeros(0, np.int32),
+            tfs=np.zeros(0, np.uint8),
+        )
+
+    @classmethod
+    def build(cls, parts: list[_Batch]) -> _Segment:
+        """From batches of documents and their (term, document id, tf) postings; ids are distinct."""
+        doc_ids = np.concatenate([p[0] for p in parts])
+        lengths = np.concatenate([p[1] for p in parts]).astype(np.int32)
+        order = np.argsort(doc_ids)
+        doc_ids, lengths = doc_ids[order], lengths[order]
+        term = np.concatenate([p[2] for p in parts])
+        slot = np.searchsorted(doc_ids, np.concatenate([p[3] for p in parts])).astype(np.int32)
+        tf = np.concatenate([p[4] for p in parts])
+        # Postings need not be in document order within a term; a stable sort by term is enough.
+        by_term = np.argsort(term, kind="stable")
+        term = term[by_term]
+        slot = slot[by_term]
+        tf = tf[by_term]
+        del by_term
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(term)) + 1]) if len(term) else np.zeros(0, np.int64)
+        return cls(
+            doc_ids=doc_ids,
+            lengths=lengths,
+            terms=term[starts].astype(np.int64),
+            offsets=np.append(starts, len(term)).astype(np.int64),
+            postings=slot,
+            tfs=tf.astype(np.uint8),
+        )
+
+    def slot(self, doc_id: int) -> int | None:
+        i = int(np.searchsorted(self.doc_ids, doc_id))
+        if i < len(self.doc_ids) and self.doc_ids[i] == doc_id and self.alive[i]:
+            return i
+        return None
+
+    def span(self, key: int) -> tuple[int, int]:
+        i = int(np.searchsorted(self.terms, key))
+        if i < len(self.terms) and self.terms[i] == key:
+            return int(self.offsets[i]), int(self.offsets[i + 1])
+        return 0, 0
 
 
 class BM25Index:
-    """An in-memory inverted index with Okapi BM25 scoring; documents are added, replaced and removed."""
+    """An inverted index with Okapi BM25 scoring; documents are added, replaced and removed."""
 
     def __init__(self, *, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1 = k1
         self.b = b
-        self._postings: dict[str, dict[int, int]] = {}
+        self._segment = _Segment.empty()
+        self._segment_live = 0
+        # The delta: documents added since the segment was built.
+        self._postings: dict[int, dict[int, int]] = {}
         self._lengths: dict[int, int] = {}
-        self._terms: dict[int, tuple[str, ...]] = {}
+        self._terms: dict[int, tuple[int, ...]] = {}
         self._total_length = 0
 
     def __len__(self) -> int:
-        return len(self._lengths)
+        return self._segment_live + len(self._lengths)
 
     def __contains__(self, doc_id: int) -> bool:
-        return doc_id in self._lengths
+        return doc_id in self._lengths or self._segment.slot(doc_id) is not None
 
     def add(self, doc_id: int, text: str) -> None:
         """Index ``text`` under ``doc_id`` (replacing what was there)."""
         self.remove(doc_id)
-        bigrams, unigrams = document_tokens(text)
-        counts = Counter(bigrams)
-        if not counts and not unigrams:
+        counts, length = _document_terms(text)
+        if not counts:
             return
-        # A document's length is its bigram count; unigrams only serve one-character query runs.
-        counts.update(UNIGRAM + ch for ch in unigrams)
-        for term, tf in counts.items():
-            self._postings.setdefault(term, {})[doc_id] = tf
-        length = max(1, len(bigrams))
+        for key, tf in counts.items():
+            self._postings.setdefault(key, {})[doc_id] = tf
         self._terms[doc_id] = tuple(counts)
         self._lengths[doc_id] = length
         self._total_length += length
+        if len(self._lengths) >= max(MERGE_AT, len(self._segment.doc_ids) // 4):
+            self.merge()
+
+    def add_many(self, docs: Iterable[tuple[int, str]]) -> None:
+        """Index many documents at once, straight into a new segment (how indexes are built at start)."""
+        ids: list[int] = []
+        lengths: list[int] = []
+        term_parts: list[Int64s] = []
+        tf_parts: list[npt.NDArray[np.uint8]] = []
+        count_parts: list[int] = []
+        for doc_id, text in docs:
+            self.remove(doc_id)
+            counts, length = _document_terms(text)
+            if not counts:
+                continue
+            ids.append(doc_id)
+            lengths.append(length)
+            term_parts.append(np.fromiter(counts.keys(), dtype=np.int64, count=len(counts)))
+            tf_parts.append(
+                np.minimum(np.fromiter(counts.values(), dtype=np.int64, count=len(counts)), 255).astype(np.uint8)
+            )
+            count_parts.append(len(counts))
+        if not ids:
+            return
+        doc_of = np.repeat(np.asarray(ids, dtype=np.int64), count_parts)
+        extra = (
+            np.asarray(ids, dtype=np.int64),
+            np.asarray(lengths, dtype=np.int32),
+            np.concatenate(term_parts),
+            doc_of,
+            np.concatenate(tf_parts),
+        )
+        del term_parts, tf_parts
+        self._total_length += int(sum(lengths))
+        self.merge(extra)
 
     def remove(self, doc_id: int) -> None:
         length = self._lengths.pop(doc_id, None)
-        if length is None:
+        if length is not None:
+            self._total_length -= length
+            for key in self._terms.pop(doc_id):
+                posting = self._postings[key]
+                del posting[doc_id]
+                if not posting:
+                    del self._postings[key]
             return
-        self._total_length -= length
-        for term in self._terms.pop(doc_id):
-            posting = self._postings[term]
-            del posting[doc_id]
-            if not posting:
-                del self._postings[term]
+        slot = self._segment.slot(doc_id)
+        if slot is not None:
+            # Its postings stay until the next merge; document frequencies count it until then.
+            self._segment.alive[slot] = False
+            self._segment_live -= 1
+            self._total_length -= int(self._segment.lengths[slot])
+
+    def merge(self, extra: _Batch | None = None) -> None:
+        """Fold the delta, the dead documents and ``extra`` (new documents) into a new segment."""
+        seg = self._segment
+        if extra is None and not self._lengths and self._segment_live == len(seg.doc_ids):
+            return
+        counts = np.diff(seg.offsets)
+        keep = seg.alive[seg.postings]
+        parts: list[_Batch] = [
+            (
+                seg.doc_ids[seg.alive],
+                seg.lengths[seg.alive],
+                np.repeat(seg.terms, counts)[keep],
+                seg.doc_ids[seg.postings[keep]],
+                seg.tfs[keep],
+            )
+        ]
+        del counts, keep
+        if self._lengths:
+            size = sum(len(p) for p in self._postings.values())
+            term = np.empty(size, np.int64)
+            doc = np.empty(size, np.int64)
+            tf = np.empty(size, np.int64)
+            i = 0
+            for key, posting in self._postings.items():
+                n = len(posting)
+                term[i : i + n] = key
+                doc[i : i + n] = list(posting)
+                tf[i : i + n] = list(posting.values())
+                i += n
+            ids = np.fromiter(self._lengths, dtype=np.int64, count=len(self._lengths))
+            lengths = np.fromiter(self._lengths.values(), dtype=np.int32, count=len(self._lengths))
+            parts.append((ids, lengths, term, doc, np.minimum(tf, 255).astype(np.uint8)))
+        if extra is not None:
+            parts.append(extra)
+        self._segment = _Segment.build(parts)
+        self._segment_live = len(self._segment.doc_ids)
+        self._postings.clear()
+        self._lengths.clear()
+        self._terms.clear()
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """The ``k`` best documents for ``query`` with their BM25 scores, best first."""
-        n = len(self._lengths)
+        n = len(self)
         if n == 0 or k <= 0:
             return []
         avgdl = self._total_length / n
-        scores: dict[int, float] = {}
-        for term, qtf in _query_terms(query).items():
-            posting = self._postings.get(term)
-            if not posting:
+        seg = self._segment
+        seg_scores: npt.NDArray[np.float64] | None = None
+        delta_scores: dict[int, float] = {}
+        length_norm = self.k1 * (1 - self.b + self.b * seg.lengths / avgdl) if len(seg.doc_ids) else None
+        for key, qtf in _query_terms(query).items():
+            start, end = seg.span(key)
+            posting = self._postings.get(key)
+            df = (end - start) + (len(posting) if posting else 0)
+            if df == 0:
                 continue
-            idf = math.log(1.0 + (n - len(posting) + 0.5) / (len(posting) + 0.5))
-            for doc_id, tf in posting.items():
-                norm = tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * self._lengths[doc_id] / avgdl))
-                scores[doc_id] = scores.get(doc_id, 0.0) + idf * norm * qtf
-        best = sorted(scores.items(), key=lambda item: item[1], reverse=True)
-        return best[:k]
+            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            if end > start and length_norm is not None:
+                slots = seg.postings[start:end]
+                tf = seg.tfs[start:end].astype(np.float64)
+                contrib = idf * qtf * tf * (self.k1 + 1) / (tf + length_norm[slots])
+                if seg_scores is None:
+                    seg_scores = np.zeros(len(seg.doc_ids))
+                # A posting list holds each document once, so fancy-index addition is exact.
+                seg_scores[slots] += contrib
+            if posting:
+                for doc_id, dtf in posting.items():
+                    norm = dtf * (self.k1 + 1) / (dtf + self.k1 * (1 - self.b + self.b * self._lengths[doc_id] / avgdl))
+                    delta_scores[doc_id] = delta_scores.get(doc_id, 0.0) + idf * norm * qtf
+        hits: list[tuple[int, float]] = []
+        if seg_scores is not None:
+            seg_scores[~seg.alive] = 0.0
+            nonzero = int(np.count_nonzero(seg_scores))
+            take = min(k, nonzero)
+            if take:
+                top = (
+                    np.argpartition(-seg_scores, take - 1)[:take]
+                    if take < len(seg_scores)
+                    else np.arange(len(seg_scores))
+                )
+                hits = [(int(seg.doc_ids[i]), float(seg_scores[i])) for i in top if seg_scores[i] > 0]
+        hits.extend(delta_scores.items())
+        hits.sort(key=lambda item: item[1], reverse=True)
+        return hits[:k]
 
     def max_score(self, query: str) -> float:
         """An upper bound for ``query``'s score: every query term matched in a typical document.
 
         Dividing by it maps BM25 scores into roughly [0, 1] so they can be fused with cosine scores.
         """
-        n = len(self._lengths)
+        n = len(self)
         if n == 0:
             return 0.0
         total = 0.0
-        for term, qtf in _query_terms(query).items():
-            df = len(self._postings.get(term, ()))
+        for key, qtf in _query_terms(query).items():
+            start, end = self._segment.span(key)
+            df = (end - start) + len(self._postings.get(key, ()))
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
             total += idf * qtf * (self.k1 + 1) / (1 + self.k1)
         return total
 
+    # --- persistence ---------------------------------------------------------------------------
 
-def _query_terms(query: str) -> Counter[str]:
-    return Counter(term if len(term) > 1 else UNIGRAM + term for term in tokens(query))
+    def save(self, path: Path, change_seq: int) -> None:
+        """Write the index atomically, tagged with the store's change number (no merge: saving stays cheap)."""
+        seg = self._segment
+        delta = [(key, doc, tf) for key, posting in self._postings.items() for doc, tf in posting.items()]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(
+                    fh,
+                    header=np.asarray([FORMAT, change_seq], dtype=np.int64),
+                    params=np.asarray([self.k1, self.b], dtype=np.float64),
+                    doc_ids=seg.doc_ids,
+                    lengths=seg.lengths,
+                    alive=seg.alive,
+                    terms=seg.terms,
+                    offsets=seg.offsets,
+                    postings=seg.postings,
+                    tfs=seg.tfs,
+                    delta_ids=np.fromiter(self._lengths, dtype=np.int64, count=len(self._lengths)),
+                    delta_lengths=np.fromiter(self._lengths.values(), dtype=np.int64, count=len(self._lengths)),
+                    delta_postings=np.asarray(delta, dtype=np.int64).reshape(-1, 3),
+                )
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> tuple[BM25Index, int] | None:
+        """The saved index and the change number it reflects, or ``None`` when missing or unreadable."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                fmt, change_seq = (int(x) for x in data["header"])
+                if fmt != FORMAT:
+                    return None
+                k1, b = (float(x) for x in data["params"])
+                seg = _Segment(
+                    doc_ids=data["doc_ids"],
+                    lengths=data["lengths"],
+                    terms=data["terms"],
+                    offsets=data["offsets"],
+                    postings=data["postings"],
+                    tfs=data["tfs"],
+                )
+                seg.alive = data["alive"]
+                delta_ids, delta_lengths = data["delta_ids"].tolist(), data["delta_lengths"].tolist()
+                delta_postings = data["delta_postings"].tolist()
+        except (OSError, ValueError, KeyError, TypeError, EOFError):
+            return None
+        if len(seg.offsets) != len(seg.terms) + 1 or not (len(seg.lengths) == len(seg.doc_ids) == len(seg.alive)):
+            return None
+        index = cls(k1=k1, b=b)
+        index._segment = seg
+        index._segment_live = int(seg.alive.sum())
+        index._total_length = int(seg.lengths[seg.alive].sum(dtype=np.int64)) + int(sum(delta_lengths))
+        index._lengths = dict(zip(delta_ids, delta_lengths, strict=True))
+        terms: dict[int, list[int]] = {}
+        for key, doc, tf in delta_postings:
+            index._postings.setdefault(key, {})[doc] = tf
+            terms.setdefault(doc, []).append(key)
+        index._terms = {doc: tuple(keys) for doc, keys in terms.items()}
+        return index, change_seq
+
+
+def _document_terms(text: str) -> tuple[dict[int, int], int]:
+    bigrams, unigrams = document_tokens(text)
+    counts: Counter[int] = Counter(term_key(t) for t in bigrams)
+    if not counts and not unigrams:
+        return {}, 0
+    # A document's length is its bigram count; unigrams only serve one-character query runs.
+    counts.update(ord(ch) for ch in unigrams)
+    return dict(counts), max(1, len(bigrams))
+
+
+def _query_terms(query: str) -> Counter[int]:
+    return Counter(term_key(term) if len(term) > 1 else ord(term) for term in tokens(query))

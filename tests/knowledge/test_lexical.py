@@ -1,0 +1,115 @@
+"""The lexical index's compact layout: a segment plus a delta scores exactly as one index would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import lexical
+from knowledge.lexical import BM25Index
+
+DOCS = {
+    1: "人事異動の時のフォルダ権限の管理はどうしていますか",
+    2: "ランサムウェア対策のバックアップ",
+    3: "新人向けのセキュリティ研修の内容",
+    4: "Excelマクロが属人化していて困っています",
+    5: "LGWAN端末のWindows更新の配信方法",
+    6: "フォルダのアクセス権をADのグループで管理",
+}
+QUERIES = ["フォルダ権限", "研", "バックアップ対策", "マクロ 属人化", "lgwan 更新", "管理"]
+
+
+def rankings(index: BM25Index) -> list[list[tuple[int, float]]]:
+    return [[(doc, round(score, 9)) for doc, score in index.search(q, 10)] for q in QUERIES]
+
+
+def test_segment_and_delta_score_like_documents_added_one_by_one() -> None:
+    one_by_one = BM25Index()
+    for doc_id, text in DOCS.items():
+        one_by_one.add(doc_id, text)
+    built = BM25Index()
+    built.add_many(list(DOCS.items())[:4])  # a segment
+    for doc_id, text in list(DOCS.items())[4:]:
+        built.add(doc_id, text)  # and a delta
+    assert rankings(built) == rankings(one_by_one)
+    assert len(built) == 6 and 1 in built and 5 in built and 7 not in built
+
+
+def test_replaced_and_removed_segment_documents_are_never_found() -> None:
+    index = BM25Index()
+    index.add_many(DOCS.items())
+    index.add(1, "プリンタの設定")  # replace a segment document: the old postings are dead
+    index.remove(2)
+    assert all(doc != 1 for doc, _ in index.search("フォルダ権限", 10))
+    assert index.search("バックアップ", 10) == []
+    assert index.search("プリンタ", 1)[0][0] == 1
+    assert len(index) == 5
+    index.merge()
+    assert index.search("バックアップ", 10) == []
+    assert index.search("プリンタ", 1)[0][0] == 1
+    assert len(index) == 5
+
+
+def test_the_delta_merges_into_the_segment_once_large(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lexical, "MERGE_AT", 3)
+    index = BM25Index()
+    for doc_id, text in DOCS.items():
+        index.add(doc_id, text)
+    reference = BM25Index()
+    monkeypatch.setattr(lexical, "MERGE_AT", 1000)
+    for doc_id, text in DOCS.items():
+        reference.add(doc_id, text)
+    assert rankings(index) == rankings(reference)
+
+
+def test_save_and_load_keep_segment_delta_and_dead_documents(tmp_path: Path) -> None:
+    index = BM25Index()
+    index.add_many(list(DOCS.items())[:4])
+    index.remove(2)
+    index.add(5, DOCS[5])
+    path = tmp_path / "threads.bm25.npz"
+    index.save(path, change_seq=17)
+    loaded = BM25Index.load(path)
+    assert loaded is not None
+    copy, seq = loaded
+    assert seq == 17
+    assert rankings(copy) == rankings(index)
+    copy.remove(5)  # the delta is live after loading
+    copy.add(6, DOCS[6])
+    assert copy.search("バックアップ", 10) == [] and copy.search("lgwan", 10) == []
+    assert copy.search("アクセス権", 1)[0][0] == 6
+
+
+def test_unreadable_file_loads_as_none(tmp_path: Path) -> None:
+    path = tmp_path / "threads.bm25.npz"
+    assert BM25Index.load(path) is None
+    path.write_bytes(b"not an index")
+    assert BM25Index.load(path) is None
+
+
+def test_knowledge_base_loads_its_lexical_index_and_catches_up(tmp_path: Path) -> None:
+    from knowledge.base import LEXICAL_FILE, KnowledgeBase
+    from knowledge.store import sqlite_url
+    from tests.conftest import FAKE_ABSTAIN_BELOW, MACRO_THREAD, PRINTER_THREAD, community
+    from tests.fakes import FakeEmbedder
+
+    def open_kb() -> KnowledgeBase:
+        return KnowledgeBase.open(
+            database_url=sqlite_url(tmp_path),
+            embedder=FakeEmbedder(),
+            index_dir=tmp_path / "index",
+            abstain_below=FAKE_ABSTAIN_BELOW,
+        )
+
+    with open_kb() as kb:
+        kb.ingest_many([*community(), *MACRO_THREAD])
+        kb.sync()
+    assert (tmp_path / "index" / LEXICAL_FILE).exists()
+    with open_kb() as kb:
+        assert kb.nearest("マクロ 保守", mode="lexical", k=3)
+        kb.ingest_many(PRINTER_THREAD)  # changed after the file was saved: caught up by the next sync
+        assert kb.nearest("複合機 リース", mode="lexical", k=1)
+    (tmp_path / "index" / LEXICAL_FILE).write_bytes(b"damaged")
+    with open_kb() as kb:  # a damaged file is rebuilt from the store
+        assert len(kb.nearest("複合機 マクロ", mode="lexical", k=5)) == 2
