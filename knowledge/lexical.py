@@ -40,6 +40,8 @@ def term_key(term: str) -> int:
     """A bigram as ``(first << 21) | second`` (>= 2**21); a single character (``UNIGRAM + ch``) as its code point."""
     if term[0] == UNIGRAM:
         return ord(term[1])
+    if len(term) == 1:  # a document's one-character run: counted in its length, matched by no query term
+        return ord(term) << 21
     return (ord(term[0]) << 21) | ord(term[1])
 
 
