@@ -80,6 +80,7 @@ TEXTS: dict[str, dict[Locale, str]] = {
         Locale.JA: "on / off はチャンネルの中で使ってください。",
         Locale.EN: "Use on / off inside a channel.",
     },
+    "button_share": {Locale.JA: "チャンネルに共有", Locale.EN: "Share in channel"},
     "error": {
         Locale.JA: "すみません、うまく処理できませんでした。少し待ってからもう一度お試しください。",
         Locale.EN: "Sorry, something went wrong. Please try again in a moment.",

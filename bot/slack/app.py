@@ -1,0 +1,558 @@
+"""The Slack bot: Bolt's ``AsyncApp`` with Yorozu's listeners, mounted on the project's aiohttp app.
+
+The ack path only stores: a listener converts the event, hands it to the knowledge base (durably, in
+the database), enqueues a job for whatever is slow (embedding, searching, replying) and returns, and
+Bolt answers Slack. ``process_before_response=True`` makes Bolt send that answer only after the
+listener has stored everything, so an acknowledged event is never lost; the job runner does the rest.
+
+Retries and duplicate deliveries are recognised by ``event_id`` in the database, so they are dropped
+across restarts and replicas too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.jobs import JobHandler, PermanentJobError
+from bot.messages import text
+from bot.replies import ExpertsReply, QuestionRef, Reply, SuggestionsReply, handle_direct
+from bot.service import KnowledgeService
+from bot.settings import ConfigError, Settings
+from bot.slack import blocks, convert
+from bot.slack.api import SlackApi, SlackCallFailed, as_job_error, build_client
+from bot.slack.people import Directory, Identity
+from bot.slack.scopes import COMMAND, listener_event_types
+from knowledge import events as ev
+from knowledge.base import ExcludeThread
+from knowledge.errors import InvalidQuestion
+from knowledge.importers.slack_export import to_plain_text
+from knowledge.model import Scope, Visibility
+from knowledge.text import looks_like_question
+
+log = logging.getLogger(__name__)
+
+PATH = "/slack/events"
+# Slack signs each request with its time; older or newer than 5 minutes is a replay.
+SIGNATURE_WINDOW = 5 * 60
+PLATFORM = convert.PLATFORM
+
+JOB_SUGGEST = "slack.suggest"
+JOB_DIRECT = "slack.direct"
+JOB_COMMAND = "slack.command"
+JOB_FEEDBACK = "slack.feedback"
+JOB_PERSON = "slack.person"
+JOB_CHANNEL = "slack.channel"
+
+Json = dict[str, Any]
+Listener = Callable[..., Awaitable[None]]
+
+
+class SlackBot:
+    """Yorozu in one Slack workspace: the Bolt app, its listeners and the jobs that reply."""
+
+    def __init__(self, *, settings: Settings, service: KnowledgeService) -> None:
+        self.settings = settings
+        self.service = service
+        self.client = build_client(settings)
+        self.api = SlackApi(self.client)
+        self.directory = Directory(self.api, service)
+        # Set by app_uninstalled / tokens_revoked: jobs stop sending instead of failing against Slack.
+        self.revoked = False
+        secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""
+        self._secret = secret.encode()
+        self._requested_people: set[str] = set()
+        self._requested_channels: set[str] = set()
+        self.bolt = AsyncApp(
+            name="yorozu",
+            logger=logging.getLogger("bot.slack.bolt"),
+            # Credentials from settings only: the client carries the bot token, the secret is explicit.
+            client=self.client,
+            signing_secret=secret,
+            process_before_response=True,
+        )
+        if self.bolt.oauth_flow is not None:
+            # slack_bolt turns OAuth on by itself when SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are in the
+            # environment, and then ignores the bot token. Yorozu is a single-workspace app: refuse.
+            raise ConfigError("unset SLACK_CLIENT_ID/SLACK_CLIENT_SECRET: Yorozu uses SLACK_BOT_TOKEN only")
+        self._register()
+
+    # --- wiring ------------------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        handlers: dict[str, Listener] = {
+            "message": self.on_message,
+            "app_mention": self.on_app_mention,
+            "reaction_added": self.on_reaction,
+            "reaction_removed": self.on_reaction,
+            "member_joined_channel": self.on_member_joined,
+            "channel_rename": self.on_channel_changed,
+            "group_rename": self.on_channel_changed,
+            "channel_unarchive": self.on_channel_archive,
+            "group_unarchive": self.on_channel_archive,
+            "channel_archive": self.on_channel_archive,
+            "group_archive": self.on_channel_archive,
+            "channel_deleted": self.on_channel_deleted,
+            "group_deleted": self.on_channel_deleted,
+            "user_change": self.on_user_change,
+            "app_uninstalled": self.on_revoked,
+            "tokens_revoked": self.on_revoked,
+        }
+        # The registry in bot.slack.scopes is what the manifest is checked against: listen to exactly it.
+        if set(handlers) != listener_event_types():
+            raise AssertionError(
+                f"listeners and bot.slack.scopes.EVENTS differ: {set(handlers) ^ listener_event_types()}"
+            )
+        for event_type, handler in handlers.items():
+            self.bolt.event(event_type)(handler)
+        self.bolt.command(COMMAND)(self.on_command)
+        for action_id in blocks.FEEDBACK_ACTIONS:
+            self.bolt.action(action_id)(self.on_feedback)
+        self.bolt.action(blocks.ACTION_SHARE)(self.on_share)
+
+    def job_handlers(self) -> dict[str, JobHandler]:
+        return {
+            JOB_SUGGEST: self.job_suggest,
+            JOB_DIRECT: self.job_direct,
+            JOB_COMMAND: self.job_command,
+            JOB_FEEDBACK: self.job_feedback,
+            JOB_PERSON: self.job_person,
+            JOB_CHANNEL: self.job_channel,
+        }
+
+    # --- HTTP ----------------------------------------------------------------------------------------
+
+    async def handle_http(self, request: web.Request) -> web.StreamResponse:
+        """``POST /slack/events``: aiohttp request → Bolt request → ``async_dispatch`` → aiohttp response.
+
+        Bolt checks the signature and the 5-minute window itself (401). A body that cannot even be
+        parsed is answered here: 401 when unsigned, 400 when signed (never a 500).
+        """
+        raw = await request.read()
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=raw.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
+            )
+            _check_shape(bolt_request.body)
+        except (ValueError, TypeError, AttributeError, KeyError):
+            if not self._signed(raw, request):
+                return web.json_response({"error": "invalid signature"}, status=401)
+            return web.json_response({"error": "malformed body"}, status=400)
+        response: BoltResponse = await self.bolt.async_dispatch(bolt_request)
+        if response.status == 404 and bolt_request.body.get("type") == "event_callback":
+            # An event nobody listens to (member_left_channel, ...): a 404 would make Slack retry it.
+            return web.Response(status=200)
+        return await to_aiohttp_response(response)
+
+    def _signed(self, raw: bytes, request: web.Request) -> bool:
+        """Slack's signature over the raw bytes (slack_sdk's verifier wants UTF-8 text; these may not be)."""
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not self._secret or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > SIGNATURE_WINDOW:
+            return False
+        expected = hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
+        return hmac.compare_digest("v0=" + expected, signature)
+
+    # --- ack path: store, enqueue, return --------------------------------------------------------
+
+    async def _first_delivery(self, body: Mapping[str, Any]) -> bool:
+        """``False`` for a retry or duplicate of an event already accepted (by any replica)."""
+        event_id = body.get("event_id")
+        if not isinstance(event_id, str) or not event_id:
+            return True
+        first = await self.service.record_delivery(f"slack:{event_id}")
+        if not first:
+            log.info("event %s was already accepted (retry %s)", event_id, body.get("retry_attempt", "?"))
+        return first
+
+    def _learn_identity(self, context: AsyncBoltContext) -> None:
+        result = context.authorize_result
+        if result is not None and result.bot_user_id:
+            self.directory.remember_identity(Identity(result.bot_user_id, result.bot_id, result.team_id, result.url))
+
+    async def _ensure_channel(self, channel_id: str, channel_type: str | None) -> bool:
+        """Register a channel's visibility before its first message is stored; ``True`` when its name
+        and visibility should be asked of ``conversations.info`` (:meth:`_learn_channel`).
+
+        A message for an unknown channel would create it as public, so a private channel is stored as
+        private first (named by its id until ``conversations.info`` answers in a job).
+        """
+        if self.directory.knows_channel(channel_id) or channel_id in self._requested_channels:
+            return False
+        visibility = convert.visibility_of(channel_type)
+        if visibility is not None and visibility != Visibility.PUBLIC:
+            await self.service.ingest(ev.ChannelSeen(PLATFORM, channel_id, channel_id, visibility))
+        return True
+
+    async def _learn_channel(self, channel_id: str) -> None:
+        # Enqueued only once the channel row exists: the job's upsert must not race the row's creation.
+        self._requested_channels.add(channel_id)
+        await self.service.enqueue(JOB_CHANNEL, {"channel": channel_id})
+
+    async def _ensure_person(self, user_id: str | None) -> None:
+        if not user_id or self.directory.knows_person(user_id) or user_id in self._requested_people:
+            return
+        self._requested_people.add(user_id)
+        await self.service.enqueue(JOB_PERSON, {"user": user_id})
+
+    async def on_message(self, body: Json, event: Json, context: AsyncBoltContext) -> None:
+        if not await self._first_delivery(body):
+            return
+        self._learn_identity(context)
+        subtype = event.get("subtype") or ""
+        if subtype == "message_changed":
+            edit = convert.to_edit(event, names=self.directory.names)
+            if edit is not None:
+                await self.service.ingest(edit)
+            return
+        if subtype == "message_deleted":
+            deleted = convert.to_delete(event)
+            if deleted is not None:
+                await self.service.ingest(deleted)
+            return
+        channel = event.get("channel")
+        if not isinstance(channel, str) or subtype not in convert.CONTENT_SUBTYPES or convert.is_from_bot(event):
+            return  # system messages and bots (other apps, and Yorozu itself) are never answered
+        raw_text = str(event.get("text") or "")
+        if event.get("channel_type") == "im":
+            # A personal chat with Yorozu is a question to Yorozu, not community knowledge: answer only.
+            await self.service.enqueue(
+                JOB_DIRECT,
+                {
+                    "channel": channel,
+                    "ts": event.get("ts"),
+                    "thread_ts": event.get("thread_ts"),
+                    "text": raw_text,
+                    "user": event.get("user"),
+                    "dm": True,
+                },
+                key=f"direct:slack:{channel}:{event.get('ts')}",
+            )
+            return
+        posted = convert.to_posted(
+            event,
+            channel,
+            workspace_url=context.authorize_result.url if context.authorize_result else None,
+            names=self.directory.names,
+            channel_names=self.directory.channel_names,
+        )
+        if posted is None:
+            return
+        learn = await self._ensure_channel(channel, event.get("channel_type"))
+        await self.service.ingest(posted)
+        if learn:
+            await self._learn_channel(channel)
+        await self._ensure_person(posted.author_id)
+        if not (posted.is_root and looks_like_question(posted.text)):
+            return
+        if convert.mentions(raw_text, context.bot_user_id):
+            return  # the app_mention event answers it directly
+        if not await self.service.auto_suggest(PLATFORM, channel):
+            return
+        await self.service.enqueue(
+            JOB_SUGGEST,
+            {"channel": channel, "ts": posted.message_id, "text": posted.text, "user": posted.author_id},
+            key=f"suggest:slack:{channel}:{posted.message_id}",
+        )
+
+    async def on_app_mention(self, body: Json, event: Json, context: AsyncBoltContext) -> None:
+        if not await self._first_delivery(body):
+            return
+        self._learn_identity(context)
+        channel, ts = event.get("channel"), event.get("ts")
+        if not isinstance(channel, str) or not isinstance(ts, str) or convert.is_from_bot(event):
+            return
+        await self.service.enqueue(
+            JOB_DIRECT,
+            {
+                "channel": channel,
+                "ts": ts,
+                "thread_ts": event.get("thread_ts") or ts,
+                "text": event.get("text") or "",
+                "user": event.get("user"),
+                "dm": False,
+            },
+            key=f"direct:slack:{channel}:{ts}",
+        )
+
+    async def on_reaction(self, body: Json, event: Json) -> None:
+        if not await self._first_delivery(body):
+            return
+        change = convert.to_reaction(event, added=event.get("type") == "reaction_added")
+        if change is not None:
+            await self.service.ingest(change)
+
+    async def on_member_joined(self, body: Json, event: Json, context: AsyncBoltContext) -> None:
+        if not await self._first_delivery(body):
+            return
+        self._learn_identity(context)
+        channel = event.get("channel")
+        if isinstance(channel, str) and event.get("user") == context.bot_user_id:
+            # Yorozu was added to a channel: learn its name and whether it is private.
+            self._requested_channels.discard(channel)
+            await self._ensure_channel(channel, event.get("channel_type"))
+            await self._learn_channel(channel)
+
+    async def on_channel_changed(self, body: Json, event: Json) -> None:
+        """channel_rename / group_rename: conversations.info (in a job) tells the name and visibility."""
+        if not await self._first_delivery(body):
+            return
+        channel = event.get("channel")
+        channel_id = channel.get("id") if isinstance(channel, dict) else channel
+        if isinstance(channel_id, str) and channel_id:
+            await self.service.enqueue(JOB_CHANNEL, {"channel": channel_id})
+
+    async def on_channel_archive(self, body: Json, event: Json) -> None:
+        if not await self._first_delivery(body):
+            return
+        channel = event.get("channel")
+        if isinstance(channel, str) and channel:
+            archived = event.get("type") in ("channel_archive", "group_archive")
+            await self.service.ingest(ev.ChannelArchived(PLATFORM, channel, archived=archived))
+
+    async def on_channel_deleted(self, body: Json, event: Json) -> None:
+        if not await self._first_delivery(body):
+            return
+        channel = event.get("channel")
+        if isinstance(channel, str) and channel:
+            await self.service.ingest(ev.ChannelDeleted(PLATFORM, channel))
+
+    async def on_user_change(self, body: Json, event: Json) -> None:
+        if not await self._first_delivery(body):
+            return
+        user = event.get("user")
+        if isinstance(user, dict) and user.get("id"):
+            await self.directory.remember_user(user)
+
+    async def on_revoked(self, body: Json, event: Json) -> None:
+        if event.get("type") == "tokens_revoked":
+            bots = (event.get("tokens") or {}).get("bot") if isinstance(event.get("tokens"), dict) else None
+            if not bots:
+                return  # only user tokens were revoked; the bot token still works
+        self.revoked = True
+        log.warning("Slack says the app was uninstalled or its bot token revoked (%s): replies stop", event.get("type"))
+
+    async def on_command(self, ack: Callable[..., Awaitable[None]], command: Json) -> None:
+        """``/yorozu ...``: stored as a job (search is slow), answered through the command's response_url."""
+        await self.service.enqueue(
+            JOB_COMMAND,
+            {
+                "text": command.get("text") or "",
+                "user": command.get("user_id"),
+                "channel": command.get("channel_id"),
+                "response_url": command.get("response_url"),
+                "share": False,
+            },
+        )
+        await ack()
+
+    async def on_feedback(self, ack: Callable[..., Awaitable[None]], body: Json, action: Json) -> None:
+        """解決した / 役に立たなかった: record the verdict now; updating the message is a job."""
+        await ack()
+        value = blocks.parse_feedback_value(action.get("value"))
+        user = (body.get("user") or {}).get("id")
+        verdict = blocks.FEEDBACK_ACTIONS.get(str(action.get("action_id")))
+        if value is None or not isinstance(user, str) or verdict is None:
+            return
+        await self.service.record_feedback(
+            platform=PLATFORM,
+            channel_id=value.ref.channel_id,
+            question_message_id=value.ref.message_id,
+            question=value.question,
+            suggested_thread=value.thread_id,
+            person_id=user,
+            verdict=verdict,
+        )
+        message = body.get("message")
+        await self.service.enqueue(
+            JOB_FEEDBACK,
+            {
+                "response_url": body.get("response_url"),
+                "blocks": message.get("blocks") if isinstance(message, dict) else None,
+                "block_id": action.get("block_id"),
+                "verdict": str(verdict),
+                "user": user,
+            },
+        )
+
+    async def on_share(self, ack: Callable[..., Awaitable[None]], body: Json, action: Json) -> None:
+        """ "チャンネルに共有": run the command again and answer in the channel for everyone."""
+        await ack()
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        await self.service.enqueue(
+            JOB_COMMAND,
+            {
+                "text": str(action.get("value") or ""),
+                "user": (body.get("user") or {}).get("id"),
+                "channel": channel,
+                "response_url": body.get("response_url"),
+                "share": True,
+            },
+        )
+
+    # --- jobs: the slow part ---------------------------------------------------------------------
+
+    def _check_installed(self) -> None:
+        if self.revoked:
+            raise PermanentJobError("the Slack app was uninstalled or its bot token revoked")
+
+    async def job_suggest(self, payload: Json) -> None:
+        """A new question in a channel: reply in its thread when past threads answer it, else stay silent."""
+        self._check_installed()
+        channel, ts = str(payload["channel"]), str(payload["ts"])
+        await self.service.wait_indexed()
+        try:
+            result = await self.service.suggest(
+                str(payload["text"]),
+                scope=Scope(PLATFORM, channel),
+                exclude=ExcludeThread(PLATFORM, channel, ts),
+            )
+        except InvalidQuestion:
+            return
+        if result.abstained:
+            return
+        locale = await self.directory.locale(payload.get("user"))
+        reply = SuggestionsReply(result, locale, QuestionRef(PLATFORM, channel, ts), automatic=True)
+        await self._post(channel, reply, thread_ts=ts)
+
+    async def job_direct(self, payload: Json) -> None:
+        """A mention or a personal-chat message: answer it (in the mention's thread)."""
+        self._check_installed()
+        channel, ts = str(payload["channel"]), str(payload["ts"])
+        identity = await self.directory.identity()
+        question = to_plain_text(
+            convert.strip_mentions(str(payload.get("text") or ""), identity.bot_user_id),
+            self.directory.names,
+            self.directory.channel_names,
+        ).strip()
+        locale = await self.directory.locale(payload.get("user"))
+        await self.service.wait_indexed()
+        reply = await handle_direct(
+            self.service,
+            question,
+            scope=Scope(PLATFORM, channel),
+            locale=locale,
+            question_ref=QuestionRef(PLATFORM, channel, ts),
+            channel=None if payload.get("dm") else (PLATFORM, channel),
+        )
+        thread_ts = payload.get("thread_ts")
+        await self._post(channel, reply, thread_ts=str(thread_ts) if thread_ts else None)
+
+    async def job_command(self, payload: Json) -> None:
+        """``/yorozu`` (or its share button): ephemeral unless shared (``/yorozu share ...``)."""
+        self._check_installed()
+        url = payload.get("response_url")
+        if not isinstance(url, str) or not url:
+            raise PermanentJobError("the command has no response_url")
+        raw = str(payload.get("text") or "").strip()
+        share = bool(payload.get("share"))
+        head, _, rest = raw.partition(" ")
+        if head.lower() in ("share", "共有"):
+            share, raw = True, rest.strip()
+        channel = payload.get("channel") if isinstance(payload.get("channel"), str) else None
+        locale = await self.directory.locale(payload.get("user"))
+        await self.service.wait_indexed()
+        reply = await handle_direct(
+            self.service,
+            to_plain_text(raw, self.directory.names, self.directory.channel_names),
+            scope=Scope(PLATFORM, channel),
+            locale=locale,
+            question_ref=QuestionRef(PLATFORM, channel, None),
+            # Direct-message conversation ids start with D: there is no channel to switch there.
+            channel=(PLATFORM, channel) if channel and not channel.startswith("D") else None,
+        )
+        shareable = not share and isinstance(reply, SuggestionsReply | ExpertsReply)
+        await self._respond(
+            url,
+            reply,
+            response_type="in_channel" if share else "ephemeral",
+            share_value=raw if shareable else None,
+        )
+
+    async def job_feedback(self, payload: Json) -> None:
+        """Show in the message that the verdict was recorded (the pressed buttons give way to a note)."""
+        self._check_installed()
+        url = payload.get("response_url")
+        if not isinstance(url, str) or not url:
+            return
+        person = await self.directory.person(str(payload["user"]))
+        note = text(f"feedback_{payload['verdict']}", person.locale, name=person.name)
+        original = payload.get("blocks")
+        webhook = AsyncWebhookClient(url)
+        if isinstance(original, list) and payload.get("block_id"):
+            response = await webhook.send(
+                text=note, blocks=blocks.mark_feedback(original, str(payload["block_id"]), note), replace_original=True
+            )
+        else:
+            response = await webhook.send(text=note, response_type="ephemeral", replace_original=False)
+        _check_webhook(response.status_code, response.body)
+
+    async def job_person(self, payload: Json) -> None:
+        try:
+            await self.directory.person(str(payload["user"]))
+        except SlackCallFailed as exc:
+            raise as_job_error(exc) from None
+
+    async def job_channel(self, payload: Json) -> None:
+        try:
+            await self.directory.channel(str(payload["channel"]))
+        except SlackCallFailed as exc:
+            raise as_job_error(exc) from None
+
+    # --- sending -------------------------------------------------------------------------------------
+
+    async def _post(self, channel: str, reply: Reply, *, thread_ts: str | None) -> None:
+        try:
+            await self.api.call(
+                "chat.postMessage",
+                channel=channel,
+                thread_ts=thread_ts,
+                blocks=blocks.render(reply),
+                text=blocks.fallback_text(reply),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackCallFailed as exc:
+            raise as_job_error(exc) from None
+
+    async def _respond(self, url: str, reply: Reply, *, response_type: str, share_value: str | None) -> None:
+        response = await AsyncWebhookClient(url).send(
+            text=blocks.fallback_text(reply),
+            blocks=blocks.render(reply, share_value=share_value),
+            response_type=response_type,
+            replace_original=False,
+        )
+        _check_webhook(response.status_code, response.body)
+
+
+def _check_shape(body: object) -> None:
+    """Bolt's middleware assumes these shapes and fails with a 500 on anything else: refuse them first."""
+    if not isinstance(body, dict):
+        raise ValueError("the body is not an object")
+    if "event" in body and not isinstance(body["event"], dict):
+        raise ValueError("event is not an object")
+    authorizations = body.get("authorizations")
+    if authorizations is not None and not (
+        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
+    ):
+        raise ValueError("authorizations is not a list of objects")
+
+
+def _check_webhook(status: int, body: str) -> None:
+    """A response_url lives 30 minutes and takes 5 answers; past that retrying cannot help."""
+    if status == 404 or body in ("expired_url", "used_url", "invalid_token"):
+        raise PermanentJobError(f"response_url refused: {status} {body}")
+    if status >= 300:
+        raise ConnectionError(f"response_url answered {status} {body}")
