@@ -33,7 +33,7 @@ from bot.service import KnowledgeService
 from bot.settings import ConfigError, Settings
 from bot.slack import blocks, convert
 from bot.slack.api import SlackApi, SlackCallFailed, as_job_error, build_client
-from bot.slack.people import Directory, Identity
+from bot.slack.people import Directory
 from bot.slack.scopes import COMMAND, listener_event_types
 from knowledge import events as ev
 from knowledge.base import ExcludeThread
@@ -177,11 +177,6 @@ class SlackBot:
             log.info("event %s was already accepted (retry %s)", event_id, body.get("retry_attempt", "?"))
         return first
 
-    def _learn_identity(self, context: AsyncBoltContext) -> None:
-        result = context.authorize_result
-        if result is not None and result.bot_user_id:
-            self.directory.remember_identity(Identity(result.bot_user_id, result.bot_id, result.team_id, result.url))
-
     async def _ensure_channel(self, channel_id: str, channel_type: str | None) -> bool:
         """Register a channel's visibility before its first message is stored; ``True`` when its name
         and visibility should be asked of ``conversations.info`` (:meth:`_learn_channel`).
@@ -210,7 +205,6 @@ class SlackBot:
     async def on_message(self, body: Json, event: Json, context: AsyncBoltContext) -> None:
         if not await self._first_delivery(body):
             return
-        self._learn_identity(context)
         subtype = event.get("subtype") or ""
         if subtype == "message_changed":
             edit = convert.to_edit(event, names=self.directory.names)
@@ -244,7 +238,8 @@ class SlackBot:
         posted = convert.to_posted(
             event,
             channel,
-            workspace_url=context.authorize_result.url if context.authorize_result else None,
+            # auth.test's url, asked once per process (Bolt's own auth.test result does not keep it).
+            workspace_url=(await self.directory.identity()).url,
             names=self.directory.names,
             channel_names=self.directory.channel_names,
         )
@@ -270,7 +265,6 @@ class SlackBot:
     async def on_app_mention(self, body: Json, event: Json, context: AsyncBoltContext) -> None:
         if not await self._first_delivery(body):
             return
-        self._learn_identity(context)
         channel, ts = event.get("channel"), event.get("ts")
         if not isinstance(channel, str) or not isinstance(ts, str) or convert.is_from_bot(event):
             return
@@ -297,7 +291,6 @@ class SlackBot:
     async def on_member_joined(self, body: Json, event: Json, context: AsyncBoltContext) -> None:
         if not await self._first_delivery(body):
             return
-        self._learn_identity(context)
         channel = event.get("channel")
         if isinstance(channel, str) and event.get("user") == context.bot_user_id:
             # Yorozu was added to a channel: learn its name and whether it is private.

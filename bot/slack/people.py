@@ -60,11 +60,6 @@ class Directory:
             )
         return self._identity
 
-    def remember_identity(self, identity: Identity) -> None:
-        """Bolt already called ``auth.test`` for each request; reuse its answer."""
-        if self._identity is None:
-            self._identity = identity
-
     @property
     def names(self) -> Mapping[str, str]:
         """Known display names by user id (for ``<@U123>`` in message text)."""
