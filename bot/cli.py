@@ -144,14 +144,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         changed, unchanged = kb.ingest_many(events)
         print("indexing…", file=sys.stderr)
         kb.sync()
-    _print_report(report, changed, unchanged)
-    return EXIT_OK
-
-
-def _print_report(report: object, changed: int, unchanged: int) -> None:
-    summary = getattr(report, "summary", None)
-    print(summary() if callable(summary) else report)
+    print(report.summary())
     print(f"stored: {changed} new or changed, {unchanged} already known (safe to run again)")
+    return EXIT_OK
 
 
 def _format_result(result: SearchResult) -> str:

@@ -39,6 +39,7 @@ def test_import_twice_adds_nothing(sample_dir: Path, capsys: pytest.CaptureFixtu
     code, out, _ = run(capsys, sample_dir, "import", "slack-export", str(sample_community_path()))
     assert code == 0
     assert "stored: 0 new or changed" in out
+    assert "channels," in out and "skipped" in out and "channel_join" in out  # what was read and left out
     assert run(capsys, sample_dir, "stats", "--json")[1] == before
     stats = json.loads(before)
     assert stats["threads"] >= 90 and stats["people"] >= 15 and stats["pending"] == 0
