@@ -85,8 +85,15 @@ class _BearerPolicy(AsyncHTTPPolicy, AppCredentials):
             self._tokens.forget(self._scope)  # revoked or rotated: fetch a new one next time
         return response
 
-    def get_access_token(self, force_refresh: bool = False) -> str:  # pragma: no cover - async pipeline only
-        raise RuntimeError("tokens are attached by the async pipeline")
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        """For botbuilder clients that sign requests synchronously (``TeamsInfo``'s Teams connector).
+
+        They run after :meth:`ClientSecretCredentialsFactory.prefetch`, so the token is in the cache.
+        """
+        token = self._tokens.cached(self._scope)
+        if token is None:
+            raise PermissionError("no Bot Connector token fetched yet")
+        return token
 
 
 class ClientSecretCredentialsFactory(ServiceClientCredentialsFactory):
@@ -115,6 +122,12 @@ class ClientSecretCredentialsFactory(ServiceClientCredentialsFactory):
         )
 
 
+async def prefetch_token(factory: ServiceClientCredentialsFactory) -> None:
+    """Fetch the Bot Connector token ahead of clients that can only read it synchronously."""
+    if isinstance(factory, ClientSecretCredentialsFactory) and factory.tokens is not None:
+        await factory.tokens.token(AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE + "/.default")
+
+
 def build_credentials_factory(settings: Settings) -> ServiceClientCredentialsFactory:
     app_id = settings.microsoft_app_id
     if app_id and settings.microsoft_app_type == "UserAssignedMSI":
@@ -129,6 +142,12 @@ def build_credentials_factory(settings: Settings) -> ServiceClientCredentialsFac
 
 def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
     """The Bot Framework authentication for these settings (public cloud unless overridden)."""
+    return build_authentication_with(settings, build_credentials_factory(settings))
+
+
+def build_authentication_with(
+    settings: Settings, credentials: ServiceClientCredentialsFactory
+) -> BotFrameworkAuthentication:
     metadata = settings.teams_openid_metadata_url
     return BotFrameworkAuthenticationFactory.create(
         validate_authority=True,
@@ -138,7 +157,7 @@ def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
         oauth_url=AuthenticationConstants.OAUTH_URL,
         to_bot_from_channel_open_id_metadata_url=metadata or CHANNEL_OPENID_METADATA_URL,
         to_bot_from_emulator_open_id_metadata_url=metadata or EMULATOR_OPENID_METADATA_URL,
-        credential_factory=build_credentials_factory(settings),
+        credential_factory=credentials,
         auth_configuration=AuthenticationConfiguration(),
     )
 

@@ -7,6 +7,7 @@ anything is stored, so a malformed activity leaves nothing behind.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -26,7 +27,13 @@ from bot.replies import QuestionRef, SuggestionsReply
 from bot.service import KnowledgeService
 from bot.settings import Settings
 from bot.teams import cards, convert
-from bot.teams.auth import Unauthorized, authenticate, build_authentication
+from bot.teams.auth import (
+    Unauthorized,
+    authenticate,
+    build_authentication_with,
+    build_credentials_factory,
+    prefetch_token,
+)
 from bot.teams.handler import SUGGEST_JOB, SYNC_TEAM_JOB, YorozuTeamsBot, card_message, thread_conversation_id
 from knowledge import events as ev
 from knowledge.base import ExcludeThread
@@ -44,7 +51,8 @@ class TeamsEndpoint:
         self.settings = settings
         self.service = service
         self.app_id = settings.microsoft_app_id or ""
-        self.auth: BotFrameworkAuthentication = build_authentication(settings)
+        self.credentials = build_credentials_factory(settings)
+        self.auth: BotFrameworkAuthentication = build_authentication_with(settings, self.credentials)
         self.adapter = CloudAdapter(self.auth)
         self.bot = YorozuTeamsBot(service)
 
@@ -77,7 +85,10 @@ class TeamsEndpoint:
         except convert.NotConvertible as exc:
             raise web.HTTPBadRequest(reason=f"malformed activity: {exc}") from None
         if isinstance(response, InvokeResponse):
-            return web.json_response(serializer_helper(response.body), status=response.status or 200)
+            body = response.body
+            # botbuilder hands back some invoke bodies already serialized (a dict), others as models.
+            payload = body if body is None or isinstance(body, dict | list | str) else serializer_helper(body)
+            return web.json_response(payload, status=response.status or 200)
         return web.Response(status=200)
 
     # --- jobs --------------------------------------------------------------------------------------
@@ -104,6 +115,8 @@ class TeamsEndpoint:
         reference = _thread_reference(payload["reference"], message_id)
 
         async def send(turn_context: TurnContext) -> None:
+            # The continuation activity has a made-up id; the reply must name the thread's root instead.
+            turn_context.activity.id = message_id
             await turn_context.send_activity(card_message(card))
 
         await self._continue(reference, send)
@@ -115,10 +128,15 @@ class TeamsEndpoint:
         channels: list[tuple[str, str | None]] = []
 
         async def list_channels(turn_context: TurnContext) -> None:
-            for channel in await TeamsInfo.get_team_channels(turn_context, team_id):
+            client = await TeamsInfo.get_teams_connector_client(turn_context)
+            # TeamsInfo.get_team_channels calls botbuilder's synchronous Teams client on the event loop
+            # (botbuilder 4.17); the same call from a worker thread keeps the loop free.
+            listing = await asyncio.to_thread(client.teams.get_teams_channels, team_id)
+            for channel in listing.conversations or []:
                 channels.append((channel.id, channel.name))
 
         try:
+            await prefetch_token(self.credentials)
             await self._continue(reference, list_channels)
         except PermanentJobError:
             if reason != "teamDeleted":

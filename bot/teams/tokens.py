@@ -52,6 +52,13 @@ class ClientCredentialsTokens:
             self._cache[scope] = fetched
             return fetched.token
 
+    def cached(self, scope: str) -> str | None:
+        """The cached token for ``scope`` if it is still fresh (for synchronous callers)."""
+        cached = self._cache.get(scope)
+        if cached is not None and cached.expires_at - EXPIRY_MARGIN_SECONDS > time.monotonic():
+            return cached.token
+        return None
+
     def forget(self, scope: str) -> None:
         """Drop a cached token (after the service answered 401 to it)."""
         self._cache.pop(scope, None)

@@ -6,6 +6,7 @@ teams.net and the Teams docs' messageUpdate/messageDelete/messageReaction/conver
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from bot.teams import mount
 from knowledge import events as ev
 from knowledge.base import KnowledgeBase
 from knowledge.model import Visibility
+from knowledge.store import repository as repo
 from tests.bot.teams.fakes import FakeBotConnector, FakeMicrosoftLogin
 
 APP_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
@@ -125,12 +127,18 @@ class TeamsHarness:
             body = await resp.json(content_type=None) if resp.content_length != 0 else None
             return resp.status, body
 
-    async def idle(self) -> None:
-        """Let the job runner finish what is queued."""
-        runner = self.server.app[RUNNER_KEY]
-        while await runner.run_once():
-            pass
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Wait until the app's job runner has finished every queued job, and everything is indexed."""
+        self.server.app[RUNNER_KEY].wake()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._pending_jobs() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        assert not self._pending_jobs(), "jobs still pending"
         await self.service.wait_indexed()
+
+    def _pending_jobs(self) -> int:
+        with self.kb.store.begin() as conn:
+            return repo.job_counts(conn)["pending"]
 
 
 @pytest.fixture
