@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp_sub = imp.add_subparsers(dest="source", required=True, metavar="SOURCE")
     slack = imp_sub.add_parser("slack-export", help="a Slack export (ZIP file or unzipped folder)")
     slack.add_argument("path", type=Path)
+    graph = imp_sub.add_parser(
+        "teams-graph", help="Teams channel history saved as Microsoft Graph JSON (file or folder)"
+    )
+    graph.add_argument("path", type=Path)
 
     ask = sub.add_parser("ask", help="find past threads that answer a question")
     ask.add_argument("question", nargs="?", help="the question (or --stdin)")
@@ -68,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--channel", help="include this channel's private threads")
     who.add_argument("--limit", type=int, default=5)
     who.add_argument("--json", action="store_true")
+
+    manifest = sub.add_parser("manifest", help="build a chat platform's app package")
+    manifest.add_argument("platform", choices=["teams"])
+    manifest.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (GUID)")
+    manifest.add_argument("--out", type=Path, default=Path("yorozu-teams.zip"), help="the ZIP to write")
+    manifest.add_argument("--version", dest="app_version", help="the app version in the manifest (default as shipped)")
+
+    backfill = sub.add_parser("backfill", help="fetch channel history from a platform's API")
+    backfill.add_argument("platform", choices=["teams"])
+    backfill.add_argument("--team-id", required=True, help="the team's Entra group id (GUID)")
+    backfill.add_argument("--channel-id", action="append", help="only this channel (repeatable); default all")
 
     sub.add_parser("reindex", help="re-embed every thread with the configured embedder")
     stats = sub.add_parser("stats", help="what the knowledge base holds")
@@ -136,6 +151,10 @@ def _progress(label: str) -> Callable[[int, int], None]:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    if args.source == "teams-graph":
+        from bot.teams.commands import cmd_import_teams_graph
+
+        return cmd_import_teams_graph(args, settings)
     from knowledge.importers.slack_export import ImportReport, read_slack_export
 
     report = ImportReport()
@@ -283,7 +302,16 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "serve": cmd_serve,
     "demo": cmd_demo,
     "evaluate": cmd_evaluate,
+    "manifest": lambda args, settings: _teams_command("cmd_manifest", args, settings),
+    "backfill": lambda args, settings: _teams_command("cmd_backfill", args, settings),
 }
+
+
+def _teams_command(name: str, args: argparse.Namespace, settings: Settings) -> int:
+    from bot.teams import commands
+
+    handler: Callable[[argparse.Namespace, Settings], int] = getattr(commands, name)
+    return handler(args, settings)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,86 @@
+"""The Teams app package builds and its manifest validates against the official schemas, offline."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from bot.cli import main
+from bot.teams.package import PackageError, render_manifest
+from tests.conftest import shared_path
+
+APP_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
+
+
+def _validator(version: str) -> jsonschema.Draft4Validator:
+    # The schemas only reference themselves ("#/definitions/..."), so nothing is fetched.
+    path = shared_path("reference", "teams", "manifest-schema", version, "MicrosoftTeams.schema.json")
+    schema = json.loads(path.read_text())
+    return jsonschema.Draft4Validator(schema)
+
+
+def _png_size(data: bytes) -> tuple[int, int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height, _, color_type = struct.unpack(">IIBB", data[16:26])
+    return width, height, color_type
+
+
+def test_cli_builds_a_package_that_validates(tmp_path: Path) -> None:
+    out = tmp_path / "yorozu.zip"
+    assert (
+        main(["--data-dir", str(tmp_path), "manifest", "teams", "--app-id", APP_ID, "--out", str(out)], environ={}) == 0
+    )
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == ["color.png", "ja-jp.json", "manifest.json", "outline.png"]
+        manifest: dict[str, Any] = json.loads(archive.read("manifest.json"))
+        localisation = json.loads(archive.read("ja-jp.json"))
+        color = _png_size(archive.read("color.png"))
+        outline = _png_size(archive.read("outline.png"))
+    errors = [e.message for e in _validator("v1.17").iter_errors(manifest)]
+    assert errors == []
+    assert manifest["id"] == APP_ID and manifest["bots"][0]["botId"] == APP_ID
+    assert manifest["webApplicationInfo"]["id"] == APP_ID
+    assert set(manifest["bots"][0]["scopes"]) == {"team", "personal", "groupChat"}
+    assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in manifest["authorization"]["permissions"][
+        "resourceSpecific"
+    ]
+    assert "ChannelMessage.Read.Group" in manifest["description"]["full"]
+    assert manifest["localizationInfo"]["additionalLanguages"] == [{"languageTag": "ja-jp", "file": "ja-jp.json"}]
+    assert localisation["name.short"] == "よろず"
+    assert color == (192, 192, 6) and outline == (32, 32, 6)  # RGBA; the outline needs transparency
+
+
+def test_manifest_also_validates_against_the_newest_schema() -> None:
+    manifest = render_manifest(APP_ID)
+    manifest["manifestVersion"] = "1.30"
+    manifest["$schema"] = manifest["$schema"].replace("v1.17", "v1.30")
+    assert [e.message for e in _validator("v1.30").iter_errors(manifest)] == []
+
+
+def test_schema_catches_a_broken_manifest() -> None:
+    manifest = render_manifest(APP_ID)
+    manifest["bots"][0]["scopes"] = ["groupchat"]
+    assert list(_validator("v1.17").iter_errors(manifest))
+
+
+def test_app_id_must_be_a_guid(tmp_path: Path) -> None:
+    with pytest.raises(PackageError):
+        render_manifest("my-bot")
+    code = main(["--data-dir", str(tmp_path), "manifest", "teams", "--app-id", "x", "--out", str(tmp_path / "a.zip")])
+    assert code == 1 and not (tmp_path / "a.zip").exists()
+
+
+def test_outline_icon_is_white_on_transparent() -> None:
+    import zlib
+
+    data = (Path(__file__).resolve().parents[3] / "manifest" / "teams" / "outline.png").read_bytes()
+    idat = data[data.index(b"IDAT") + 4 :]
+    raw = zlib.decompress(idat[: struct.unpack(">I", data[data.index(b"IDAT") - 4 : data.index(b"IDAT")])[0]])
+    pixels = {tuple(raw[r * 129 + 1 + c * 4 : r * 129 + 5 + c * 4]) for r in range(32) for c in range(32)}
+    assert pixels <= {(255, 255, 255, 255), (0, 0, 0, 0)} and len(pixels) == 2
