@@ -311,24 +311,35 @@ class KnowledgeBase:
             self.sync()
             query_vector = self.embedder.embed_queries([question])[0]
             candidates = s.retrieve(question, query_vector, self._vectors, self._lexical)
+        candidates.sort(key=lambda c: c.relevance, reverse=True)
+        if abstain:
+            candidates = [c for c in candidates if c.relevance >= self.abstain_below]
+        # Views are read best relevance first, a few at a time, and no further than can matter: a
+        # thread's rank score is its relevance plus at most MAX_BONUS, so once `limit` threads are
+        # ranked, a candidate whose relevance + MAX_BONUS is below the limit-th score cannot enter.
+        batch = limit + 5
         with self.store.begin() as conn:
-            views = repo.thread_views(conn, [c.thread_id for c in candidates])
-            ranked = []
-            for c in candidates:
-                view = views.get(c.thread_id)
-                if view is None or not s.allowed(view, scope):
-                    continue
-                if exclude is not None and (view.platform, view.channel_external_id, view.root_external_id) == (
-                    exclude.platform,
-                    exclude.channel_id,
-                    exclude.root_message_id,
-                ):
-                    continue
-                if require_answer and not view.answers:
-                    continue
-                if abstain and c.relevance < self.abstain_below:
-                    continue
-                ranked.append((s.rank_score(c.relevance, view, now), c.relevance, view))
+            ranked: list[tuple[float, float, repo.ThreadView]] = []
+            for start in range(0, len(candidates), batch):
+                if len(ranked) >= limit:
+                    kth = sorted((r[0] for r in ranked), reverse=True)[limit - 1]
+                    if candidates[start].relevance + s.MAX_BONUS < kth:
+                        break
+                chunk = candidates[start : start + batch]
+                views = repo.thread_views(conn, [c.thread_id for c in chunk])
+                for c in chunk:
+                    view = views.get(c.thread_id)
+                    if view is None or not s.allowed(view, scope):
+                        continue
+                    if exclude is not None and (
+                        view.platform,
+                        view.channel_external_id,
+                        view.root_external_id,
+                    ) == (exclude.platform, exclude.channel_id, exclude.root_message_id):
+                        continue
+                    if require_answer and not view.answers:
+                        continue
+                    ranked.append((s.rank_score(c.relevance, view, now), c.relevance, view))
             ranked.sort(key=lambda item: item[0], reverse=True)  # by rank score; each shows its relevance
             suggestions = tuple(
                 s.build_suggestion(view, relevance, lambda platform, ids: repo.find_people(conn, platform, ids))

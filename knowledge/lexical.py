@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.text import document_tokens, tokens
+from knowledge.text import normalize, tokens
 
 # Single characters live in the same postings under their own prefix so they never mix with bigrams.
 UNIGRAM = "\x00"
@@ -103,6 +104,70 @@ class _Segment:
             tfs=tf.astype(np.uint8),
         )
 
+    def compacted(self) -> _Segment:
+        """The same segment without its dead documents."""
+        if self.alive.all():
+            return self
+        keep = self.alive[self.postings]
+        per_term = np.add.reduceat(keep.astype(np.int64), self.offsets[:-1]) if len(self.terms) else np.zeros(0)
+        has = per_term > 0
+        new_slot = (np.cumsum(self.alive) - 1).astype(np.int32)
+        offsets = np.zeros(int(has.sum()) + 1, np.int64)
+        np.cumsum(per_term[has], out=offsets[1:])
+        return _Segment(
+            doc_ids=self.doc_ids[self.alive],
+            lengths=self.lengths[self.alive],
+            terms=self.terms[has],
+            offsets=offsets,
+            postings=new_slot[self.postings[keep]],
+            tfs=self.tfs[keep],
+        )
+
+    @classmethod
+    def concat(cls, segments: list[_Segment]) -> _Segment:
+        """One segment from several with distinct documents, without sorting all postings again.
+
+        Each segment's postings are copied term by term into their place in the new arrays, so the
+        memory needed is the new segment plus one segment's worth of positions.
+        """
+        parts = [seg.compacted() for seg in segments if len(seg.doc_ids)]
+        if not parts:
+            return cls.empty()
+        if len(parts) == 1:
+            return parts[0]
+        doc_ids = np.concatenate([p.doc_ids for p in parts])
+        lengths = np.concatenate([p.lengths for p in parts])
+        order = np.argsort(doc_ids, kind="stable")
+        new_slot = np.empty(len(order), np.int32)
+        new_slot[order] = np.arange(len(order), dtype=np.int32)
+        terms = np.unique(np.concatenate([p.terms for p in parts]))
+        counts = np.zeros(len(terms), np.int64)
+        where = [np.searchsorted(terms, p.terms) for p in parts]
+        for p, idx in zip(parts, where, strict=True):
+            counts[idx] += np.diff(p.offsets)  # a term appears once per segment: plain addition is exact
+        offsets = np.zeros(len(terms) + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        postings = np.empty(int(offsets[-1]), np.int32)
+        tfs = np.empty(int(offsets[-1]), np.uint8)
+        cursor = offsets[:-1].copy()
+        first_slot = 0
+        for p, idx in zip(parts, where, strict=True):
+            sizes = np.diff(p.offsets)
+            dest = np.repeat(cursor[idx] - p.offsets[:-1], sizes) + np.arange(len(p.postings), dtype=np.int64)
+            postings[dest] = new_slot[first_slot + p.postings]
+            tfs[dest] = p.tfs
+            cursor[idx] += sizes
+            first_slot += len(p.doc_ids)
+            del dest
+        return cls(
+            doc_ids=doc_ids[order],
+            lengths=lengths[order],
+            terms=terms,
+            offsets=offsets,
+            postings=postings,
+            tfs=tfs,
+        )
+
     def slot(self, doc_id: int) -> int | None:
         i = int(np.searchsorted(self.doc_ids, doc_id))
         if i < len(self.doc_ids) and self.doc_ids[i] == doc_id and self.alive[i]:
@@ -150,38 +215,44 @@ class BM25Index:
         if len(self._lengths) >= max(MERGE_AT, len(self._segment.doc_ids) // 4):
             self.merge()
 
-    def add_many(self, docs: Iterable[tuple[int, str]]) -> None:
-        """Index many documents at once, straight into a new segment (how indexes are built at start)."""
+    def add_many(self, docs: Iterable[tuple[int, str]], *, chunk: int = 10_000) -> None:
+        """Index many documents at once, straight into the segment (how indexes are built at start).
+
+        Documents are turned into small segments ``chunk`` at a time, then concatenated: the peak memory
+        stays near the size of the finished index.
+        """
+        segments = [self._segment]
         ids: list[int] = []
-        lengths: list[int] = []
-        term_parts: list[Int64s] = []
-        tf_parts: list[npt.NDArray[np.uint8]] = []
-        count_parts: list[int] = []
+        texts: list[str] = []
+
+        def flush() -> None:
+            if ids:
+                lengths, doc_index, keys, tfs = _chunk_terms(texts)
+                present = lengths > 0
+                chunk_ids = np.asarray(ids, dtype=np.int64)
+                batch: _Batch = (
+                    chunk_ids[present],
+                    np.maximum(lengths[present], 1).astype(np.int32),
+                    keys,
+                    chunk_ids[doc_index],
+                    tfs,
+                )
+                segments.append(_Segment.build([batch]))
+                self._total_length += int(batch[1].sum(dtype=np.int64))
+            ids.clear()
+            texts.clear()
+
         for doc_id, text in docs:
             self.remove(doc_id)
-            counts, length = _document_terms(text)
-            if not counts:
-                continue
             ids.append(doc_id)
-            lengths.append(length)
-            term_parts.append(np.fromiter(counts.keys(), dtype=np.int64, count=len(counts)))
-            tf_parts.append(
-                np.minimum(np.fromiter(counts.values(), dtype=np.int64, count=len(counts)), 255).astype(np.uint8)
-            )
-            count_parts.append(len(counts))
-        if not ids:
-            return
-        doc_of = np.repeat(np.asarray(ids, dtype=np.int64), count_parts)
-        extra = (
-            np.asarray(ids, dtype=np.int64),
-            np.asarray(lengths, dtype=np.int32),
-            np.concatenate(term_parts),
-            doc_of,
-            np.concatenate(tf_parts),
-        )
-        del term_parts, tf_parts
-        self._total_length += int(sum(lengths))
-        self.merge(extra)
+            texts.append(text)
+            if len(ids) >= chunk:
+                flush()
+        flush()
+        segments.append(self._delta_segment())
+        self._segment = _Segment.concat(segments)
+        self._segment_live = len(self._segment.doc_ids)
+        self._clear_delta()
 
     def remove(self, doc_id: int) -> None:
         length = self._lengths.pop(doc_id, None)
@@ -200,42 +271,33 @@ class BM25Index:
             self._segment_live -= 1
             self._total_length -= int(self._segment.lengths[slot])
 
-    def merge(self, extra: _Batch | None = None) -> None:
-        """Fold the delta, the dead documents and ``extra`` (new documents) into a new segment."""
-        seg = self._segment
-        if extra is None and not self._lengths and self._segment_live == len(seg.doc_ids):
+    def merge(self) -> None:
+        """Fold the delta and the dead documents into a new segment."""
+        if not self._lengths and self._segment_live == len(self._segment.doc_ids):
             return
-        counts = np.diff(seg.offsets)
-        keep = seg.alive[seg.postings]
-        parts: list[_Batch] = [
-            (
-                seg.doc_ids[seg.alive],
-                seg.lengths[seg.alive],
-                np.repeat(seg.terms, counts)[keep],
-                seg.doc_ids[seg.postings[keep]],
-                seg.tfs[keep],
-            )
-        ]
-        del counts, keep
-        if self._lengths:
-            size = sum(len(p) for p in self._postings.values())
-            term = np.empty(size, np.int64)
-            doc = np.empty(size, np.int64)
-            tf = np.empty(size, np.int64)
-            i = 0
-            for key, posting in self._postings.items():
-                n = len(posting)
-                term[i : i + n] = key
-                doc[i : i + n] = list(posting)
-                tf[i : i + n] = list(posting.values())
-                i += n
-            ids = np.fromiter(self._lengths, dtype=np.int64, count=len(self._lengths))
-            lengths = np.fromiter(self._lengths.values(), dtype=np.int32, count=len(self._lengths))
-            parts.append((ids, lengths, term, doc, np.minimum(tf, 255).astype(np.uint8)))
-        if extra is not None:
-            parts.append(extra)
-        self._segment = _Segment.build(parts)
+        self._segment = _Segment.concat([self._segment, self._delta_segment()])
         self._segment_live = len(self._segment.doc_ids)
+        self._clear_delta()
+
+    def _delta_segment(self) -> _Segment:
+        if not self._lengths:
+            return _Segment.empty()
+        size = sum(len(p) for p in self._postings.values())
+        term = np.empty(size, np.int64)
+        doc = np.empty(size, np.int64)
+        tf = np.empty(size, np.int64)
+        i = 0
+        for key, posting in self._postings.items():
+            n = len(posting)
+            term[i : i + n] = key
+            doc[i : i + n] = list(posting)
+            tf[i : i + n] = list(posting.values())
+            i += n
+        ids = np.fromiter(self._lengths, dtype=np.int64, count=len(self._lengths))
+        lengths = np.fromiter(self._lengths.values(), dtype=np.int32, count=len(self._lengths))
+        return _Segment.build([(ids, lengths, term, doc, np.minimum(tf, 255).astype(np.uint8))])
+
+    def _clear_delta(self) -> None:
         self._postings.clear()
         self._lengths.clear()
         self._terms.clear()
@@ -370,14 +432,63 @@ class BM25Index:
         return index, change_seq
 
 
+# What knowledge.text keeps of a run (letters, digits and -~#+.@_), as one substitution: \w is
+# str.isalnum() plus "_". tests/knowledge/test_lexical.py checks that both agree.
+_NOT_TERM_CHAR = re.compile(r"[^\w\-~#+.@]")
+_RUN_END, _DOC_END = "\x00", "\x01"
+
+
+def _chunk_terms(texts: list[str]) -> tuple[Int64s, Int64s, Int64s, npt.NDArray[np.uint8]]:
+    """Terms of many documents at once: (length per document, then per posting: document index, key, tf).
+
+    The same terms as :func:`knowledge.text.document_tokens` (bigrams of each run, a one-character run
+    as itself, and each distinct character as a unigram), computed on code-point arrays instead of
+    character by character. A length of 0 marks a document without any term.
+    """
+    joined = []
+    for text in texts:
+        runs = [r for r in (_NOT_TERM_CHAR.sub("", part) for part in normalize(text).split(" ")) if r]
+        joined.append(_RUN_END.join(runs) + _DOC_END)
+    cp = np.frombuffer("".join(joined).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    n = len(texts)
+    edge = cp <= 1
+    doc = np.cumsum(cp == 1) - (cp == 1)  # each position's document (its own end mark included)
+    inside = ~edge
+    after_edge = np.concatenate([[True], edge[:-1]])
+    before_edge = np.concatenate([edge[1:], [True]])
+    pair = inside & ~before_edge  # a bigram starts here
+    single = inside & after_edge & before_edge  # a one-character run
+    nxt = np.concatenate([cp[1:], [0]])
+    bigram_keys = np.where(pair, (cp << 21) | nxt, cp << 21)
+    counted = pair | single
+    lengths = np.bincount(doc[counted], minlength=n).astype(np.int64)
+    has_any = np.bincount(doc[inside], minlength=n) > 0
+    # Documents that have characters but no bigram (cannot happen: a character is a run) keep length 0.
+    lengths = np.where(has_any, np.maximum(lengths, 1), 0)
+    # Counted terms: unique (document, key) pairs with their counts; unigrams once per document.
+    combined = (doc[counted] << 42) | bigram_keys[counted]
+    uniq, tf = _sorted_counts(combined)
+    uni, _ = _sorted_counts((doc[inside] << 42) | cp[inside])
+    keys = np.concatenate([uniq, uni])
+    mask = (1 << 42) - 1
+    tfs = np.concatenate([np.minimum(tf, 255), np.ones(len(uni), np.int64)]).astype(np.uint8)
+    return lengths, keys >> 42, keys & mask, tfs
+
+
+def _sorted_counts(values: Int64s) -> tuple[Int64s, Int64s]:
+    """Distinct values and their counts (a sort: faster here than numpy's hash-based unique)."""
+    values = np.sort(values)
+    if not len(values):
+        return values, np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+    return values[starts], np.diff(np.append(starts, len(values)))
+
+
 def _document_terms(text: str) -> tuple[dict[int, int], int]:
-    bigrams, unigrams = document_tokens(text)
-    counts: Counter[int] = Counter(term_key(t) for t in bigrams)
-    if not counts and not unigrams:
+    lengths, _, keys, tfs = _chunk_terms([text])
+    if not lengths[0]:
         return {}, 0
-    # A document's length is its bigram count; unigrams only serve one-character query runs.
-    counts.update(ord(ch) for ch in unigrams)
-    return dict(counts), max(1, len(bigrams))
+    return dict(zip(keys.tolist(), tfs.tolist(), strict=True)), int(lengths[0])
 
 
 def _query_terms(query: str) -> Counter[int]:

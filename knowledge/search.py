@@ -41,6 +41,8 @@ EXPERT_MARGIN = 0.02
 ACCEPTED_BONUS = 0.015
 RECENCY_BONUS = 0.01  # for a thread active today, fading with RECENCY_HALF_LIFE_DAYS
 RECENCY_HALF_LIFE_DAYS = 365.0
+# The most a bonus can add to a relevance (what lets ranking stop reading candidates early).
+MAX_BONUS = ACCEPTED_BONUS + RECENCY_BONUS
 EXCERPT_CHARS = 160
 MAX_QUESTION_CHARS = 2000
 

@@ -18,9 +18,11 @@ Two kinds, chosen by ``YOROZU_VECTOR_INDEX`` (:func:`new_vector_index`):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
@@ -76,6 +78,20 @@ IVF_TRAIN_AT = 10_000
 IVF_NPROBE = 32
 # k-means runs on at most this many vectors per centroid (FAISS's own advice is 39..256).
 IVF_TRAIN_PER_CENTROID = 64
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """FAISS on one OpenMP thread for the duration: one query is faster on one thread than on two
+    (100k exact vectors: 12 ms against 29 ms on two cores, docs/benchmarks.md), and the other core stays
+    free for the embedder. Callers hold the knowledge base's lock, so nothing else uses FAISS meanwhile.
+    """
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def new_vector_index(kind: str, dimension: int) -> FaissIndex | IvfIndex:
@@ -152,7 +168,8 @@ class FaissIndex:
         if len(self) == 0 or k <= 0:
             return []
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        scores, ids = self._index.search(q, min(k, len(self)))
+        with _one_thread():
+            scores, ids = self._index.search(q, min(k, len(self)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def similarities(self, query: npt.NDArray[np.float32], ids: list[int]) -> dict[int, float]:
@@ -265,7 +282,8 @@ class IvfIndex:
         if len(self) == 0 or k <= 0:
             return []
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        scores, ids = cast(faiss.IndexIVF, self._ivf).search(q, min(k, len(self)))
+        with _one_thread():
+            scores, ids = cast(faiss.IndexIVF, self._ivf).search(q, min(k, len(self)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def similarities(self, query: npt.NDArray[np.float32], ids: list[int]) -> dict[int, float]:

@@ -29,7 +29,7 @@ def test_segment_and_delta_score_like_documents_added_one_by_one() -> None:
     for doc_id, text in DOCS.items():
         one_by_one.add(doc_id, text)
     built = BM25Index()
-    built.add_many(list(DOCS.items())[:4])  # a segment
+    built.add_many(list(DOCS.items())[:4], chunk=3)  # a segment (made of two)
     for doc_id, text in list(DOCS.items())[4:]:
         built.add(doc_id, text)  # and a delta
     assert rankings(built) == rankings(one_by_one)
@@ -113,3 +113,41 @@ def test_knowledge_base_loads_its_lexical_index_and_catches_up(tmp_path: Path) -
     (tmp_path / "index" / LEXICAL_FILE).write_bytes(b"damaged")
     with open_kb() as kb:  # a damaged file is rebuilt from the store
         assert len(kb.nearest("複合機 マクロ", mode="lexical", k=5)) == 2
+
+
+def test_merging_after_removals_scores_like_a_fresh_index() -> None:
+    index = BM25Index()
+    index.add_many(DOCS.items(), chunk=2)
+    index.remove(3)
+    index.add(4, "Excelマクロの棚卸し")
+    index.add(7, "マクロ 権限 管理")
+    index.merge()
+    fresh = BM25Index()
+    fresh.add_many(
+        [(d, t) for d, t in DOCS.items() if d not in (3, 4)] + [(4, "Excelマクロの棚卸し"), (7, "マクロ 権限 管理")]
+    )
+    assert rankings(index) == rankings(fresh)
+    assert len(index) == len(fresh) == 6
+
+
+def test_fast_terms_agree_with_the_text_module() -> None:
+    from collections import Counter
+
+    from knowledge.lexical import UNIGRAM, _document_terms, term_key
+    from knowledge.text import document_tokens
+
+    texts = [
+        *DOCS.values(),
+        "お疲れさまです。北山市の佐藤です。\nＡＤ（Active Directory）で一括変更、10〜12時に実施！",
+        "a b 研 c_d e-f #tag user@example.jp 3.14 ＋α ✅ 🙂 ｶﾀｶﾅ",
+        "   ",
+        "。、！",
+        "x",
+    ]
+    for text in texts:
+        bigrams, unigrams = document_tokens(text)
+        expected: Counter[int] = Counter(term_key(t) for t in bigrams)
+        expected.update(term_key(UNIGRAM + ch) for ch in unigrams)
+        counts, length = _document_terms(text)
+        assert counts == dict(expected), text
+        assert length == (max(1, len(bigrams)) if expected else 0), text
