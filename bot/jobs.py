@@ -12,11 +12,11 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.service import KnowledgeService, run_blocking
+from bot.service import KnowledgeService, background, run_blocking
 from knowledge.model import Job
 
 log = logging.getLogger(__name__)
@@ -98,12 +98,6 @@ class JobRunner:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
             self._wake.clear()
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(self.run_forever(), name="yorozu-jobs")
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def running(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Run jobs in the background for the duration of the block."""
+        return background(self.run_forever(), name="yorozu-jobs")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -32,6 +32,18 @@ POLL_SECONDS = 5.0
 async def run_blocking(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run blocking work (SQL, embedding) in a worker thread."""
     return await asyncio.to_thread(func, *args, **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def background(work: Coroutine[Any, Any, None], *, name: str) -> AsyncIterator[None]:
+    """Run ``work`` as a task for the duration of the block; cancel it and wait for it at the end."""
+    task = asyncio.create_task(work, name=name)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def open_knowledge_base(
@@ -127,15 +139,10 @@ class KnowledgeService:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Run the background indexer for the duration of the block."""
-        task = asyncio.create_task(self._index_forever(), name="yorozu-indexer")
-        try:
+        """Run the background indexer for the duration of the block, then save the index."""
+        async with background(self._index_forever(), name="yorozu-indexer"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await run_blocking(self.kb.save_index)
+        await run_blocking(self.kb.save_index)
 
     async def _index_forever(self) -> None:
         while True:
