@@ -175,10 +175,15 @@ class KnowledgeBase:
     def _rebuild_vectors(self) -> None:
         """Rebuild the vector index from the store, embedding only documents without a stored vector."""
         self._vectors = new_vector_index(self.vector_index, self.embedder.dimension)
-        with self.store.begin() as conn:
-            docs = list(repo.iter_visible_documents(conn))
-        for i in range(0, len(docs), 1000):
-            self._index_documents(docs[i : i + 1000], lexical=False)
+        # Clustered once, on every vector, rather than on the first few thousand (IvfIndex).
+        with self._vectors.deferred_clustering(), self.store.begin() as conn:
+            docs: list[repo.ThreadChange] = []
+            for doc in repo.iter_visible_documents(conn):
+                docs.append(doc)
+                if len(docs) == 1000:
+                    self._index_documents(docs, lexical=False)
+                    docs = []
+            self._index_documents(docs, lexical=False)
         self._dirty = True
 
     def reindex(self) -> int:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -187,6 +188,11 @@ class FaissIndex:
         _atomic_write(path, faiss.serialize_index(self._index).tobytes())
         _atomic_write(_info_path(path), json.dumps(_info_dict(info)).encode())
 
+    @contextlib.contextmanager
+    def deferred_clustering(self) -> Iterator[None]:
+        """Nothing to defer: an exact index has no clusters (the same call as :class:`IvfIndex`)."""
+        yield
+
     def vectors(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Every id with its vector (for clustering them into an approximate index)."""
         n = len(self)
@@ -241,6 +247,11 @@ class IvfIndex:
         return self._dimension
 
     @property
+    def nlist(self) -> int:
+        """How many clusters (0 before clustering)."""
+        return int(self._ivf.nlist) if self._ivf is not None else 0
+
+    @property
     def approximate(self) -> bool:
         """Whether the vectors are clustered yet (before that, search is exact)."""
         return self._ivf is not None
@@ -250,6 +261,17 @@ class IvfIndex:
 
     def __contains__(self, thread_id: int) -> bool:
         return thread_id in self._exact if self._exact is not None else thread_id in self._ids
+
+    @contextlib.contextmanager
+    def deferred_clustering(self) -> Iterator[None]:
+        """Add many vectors exactly, then cluster once on all of them if there are enough (a rebuild)."""
+        train_at, self.train_at = self.train_at, sys.maxsize
+        try:
+            yield
+        finally:
+            self.train_at = train_at
+            if self._exact is not None and len(self._exact) >= train_at:
+                self._cluster()
 
     def add(self, ids: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]) -> None:
         if self._exact is not None:

@@ -110,3 +110,14 @@ def test_exact_file_is_adopted_by_auto_and_clustered_once_big_enough(tmp_path: P
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown vector index kind"):
         new_vector_index("hnsw", DIM)
+
+
+def test_deferred_clustering_clusters_once_on_every_vector() -> None:
+    index = IvfIndex(DIM, train_at=1000)
+    data = unit_vectors(5000)
+    with index.deferred_clustering():
+        for start in range(0, 5000, 1000):
+            index.add(ids(1000, start=start + 1), data[start : start + 1000])
+            assert not index.approximate
+    assert index.approximate and len(index) == 5000
+    assert index.nlist == 70  # sqrt(5000): sized for all of them, not for the first thousand
