@@ -1,0 +1,93 @@
+"""The Adaptive Card renderers are pure: schema-level checks, texts and action data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.messages import Locale
+from bot.replies import ExpertsReply, QuestionRef, SuggestionsReply
+from bot.teams.cards import ACTION_KIND, render_experts, render_suggestions
+from knowledge.model import Answerer, Expert, SearchResult, Suggestion, SuggestionKind, Verdict
+
+
+def _suggestion(n: int, *, kind: SuggestionKind = SuggestionKind.THREAD, accepted: bool = False) -> Suggestion:
+    return Suggestion(
+        kind=kind,
+        thread_id=f"teams:C:{n}",
+        platform="teams",
+        channel_id="C",
+        channel_name="質問箱",
+        root_message_id=str(n),
+        title=f"題名{n}",
+        answer_excerpt=f"回答{n}",
+        answerers=(Answerer("鈴木 花子", "南川町 総務課"), Answerer("高橋 誠", "青葉県庁", accepted=accepted)),
+        url=f"https://teams.microsoft.com/l/message/C/{n}" if n != 2 else None,
+        asked_at=datetime(2026, 4, 1, tzinfo=UTC),
+        score=0.9,
+        accepted=accepted,
+    )
+
+
+def _reply(locale: Locale = Locale.JA) -> SuggestionsReply:
+    suggestions = (
+        _suggestion(1, accepted=True),
+        _suggestion(2),
+        _suggestion(3, kind=SuggestionKind.FAQ),
+        _suggestion(4),
+    )
+    return SuggestionsReply(SearchResult("VBAの保守は？", suggestions, False), locale, QuestionRef("teams", "C", "99"))
+
+
+def _all(node: object, key: str) -> list[object]:
+    found: list[object] = []
+    if isinstance(node, dict):
+        if key in node:
+            found.append(node[key])
+        for value in node.values():
+            found.extend(_all(value, key))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_all(item, key))
+    return found
+
+
+def test_suggestion_card() -> None:
+    card = render_suggestions(_reply())
+    assert card["type"] == "AdaptiveCard" and card["version"] in {"1.4", "1.5"}
+    texts = [t for t in _all(card["body"], "text") if isinstance(t, str)]
+    assert any(t.startswith("1. ✅ 解決済み **題名1**") for t in texts)
+    assert any(t.startswith("3. [FAQ] **題名3**") for t in texts)
+    assert not any("題名4" in t for t in texts)  # at most three
+    # The accepted answerer first, with organisations.
+    assert any(t.startswith("回答: 高橋 誠（青葉県庁）、鈴木 花子（南川町 総務課）") for t in texts)
+    urls = _all(card, "url")
+    assert urls == ["https://teams.microsoft.com/l/message/C/1", "https://teams.microsoft.com/l/message/C/3"]
+    datas = [d for d in _all(card, "data") if isinstance(d, dict)]
+    solved = [d for d in datas if d["verdict"] == "solved"]
+    assert {d["threads"][0] for d in solved} == {"teams:C:1", "teams:C:2", "teams:C:3"}
+    unhelpful = next(d for d in datas if d["verdict"] == "unhelpful")
+    assert unhelpful == {
+        "kind": ACTION_KIND,
+        "verdict": "unhelpful",
+        "threads": ["teams:C:1", "teams:C:2", "teams:C:3"],
+        "question": "VBAの保守は？",
+        "channel": "C",
+        "message": "99",
+        "locale": "ja",
+    }
+
+
+def test_card_after_feedback_has_no_buttons_and_says_who() -> None:
+    card = render_suggestions(_reply(Locale.EN), feedback=(Verdict.SOLVED, "Sato", "teams:C:2"))
+    assert not [a for a in _all(card, "type") if a in ("Action.Execute", "Action.Submit")]
+    assert "Sato marked this as solved. Thank you!" in _all(card, "text")
+
+
+def test_experts_card() -> None:
+    latest = datetime(2026, 3, 1, tzinfo=UTC)
+    reply = ExpertsReply(
+        "VBA", (Expert("鈴木 花子", "南川町 総務課", 3, 1, latest, 1.0, ("マクロの保守",)),), Locale.JA
+    )
+    texts = _all(render_experts(reply), "text")
+    assert "**鈴木 花子**（南川町 総務課）" in texts
+    assert "このテーマで3件回答（うち解決1件）、最新 2026-03" in texts
