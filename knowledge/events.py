@@ -15,12 +15,16 @@ from knowledge.model import Visibility
 
 @dataclass(frozen=True, slots=True)
 class ChannelSeen:
-    """A channel exists (created, renamed, or discovered while importing)."""
+    """A channel exists (created, renamed, or discovered while importing).
+
+    ``visibility=None`` means the platform did not say: a known channel keeps its visibility, a new one
+    is private until an event says otherwise (nothing private may leak while it is unknown).
+    """
 
     platform: str
     channel_id: str
     name: str
-    visibility: Visibility = Visibility.PUBLIC
+    visibility: Visibility | None = Visibility.PUBLIC
     workspace_id: str | None = None
     archived: bool = False
 

@@ -15,6 +15,7 @@ from typing import Literal
 from sqlalchemy.engine import Connection
 
 from knowledge import events as ev
+from knowledge.model import Visibility
 from knowledge.store import Store
 from knowledge.store import repository as repo
 from knowledge.text import is_thanks, looks_like_question, shorten, title_of
@@ -97,12 +98,15 @@ def apply_in(conn: Connection, event: ev.Event) -> bool:
 
 def _channel_seen(conn: Connection, event: ev.ChannelSeen) -> bool:
     before = repo.find_channel(conn, event.platform, event.channel_id)
+    visibility = event.visibility
+    if visibility is None and before is None:
+        visibility = Visibility.PRIVATE  # unknown: fail closed until the platform tells
     after = repo.upsert_channel(
         conn,
         platform=event.platform,
         external_id=event.channel_id,
         name=event.name,
-        visibility=event.visibility,
+        visibility=visibility,
         workspace_id=event.workspace_id,
         archived=event.archived,
     )

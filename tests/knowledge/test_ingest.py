@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from knowledge import events as ev
 from knowledge.base import KnowledgeBase
-from knowledge.model import Scope
-from tests.conftest import BACKUP_THREAD, MACRO_THREAD, PRINTER_THREAD, community, post
+from knowledge.model import Scope, Visibility
+from tests.conftest import BACKUP_THREAD, MACRO_THREAD, PRINTER_THREAD, at, community, post
 
 
 def titles(kb: KnowledgeBase, question: str, **kwargs: object) -> list[str]:
@@ -149,12 +149,21 @@ def test_channel_deleted_hides_its_threads(kb: KnowledgeBase) -> None:
 
 def test_channel_turning_private_hides_its_threads_elsewhere_at_once(kb: KnowledgeBase) -> None:
     kb.ingest_many(community() + MACRO_THREAD)
-    from knowledge.model import Visibility
 
     kb.ingest(ev.ChannelSeen("slack", "C1", "q-and-a", Visibility.PRIVATE))
     assert kb.suggest("Excelマクロ", abstain=False).suggestions == ()
     inside = kb.suggest("Excelマクロ", abstain=False, scope=Scope("slack", "C1"))
     assert [s.root_message_id for s in inside.suggestions] == ["100.0"]
+
+
+def test_unknown_visibility_is_private_for_a_new_channel_and_kept_for_a_known_one(kb: KnowledgeBase) -> None:
+    kb.ingest_many([*community(), ev.ChannelSeen("teams", "19:new", "new", None), *MACRO_THREAD])
+    kb.ingest(ev.MessagePosted("teams", "19:new", "1", "U1", "Excelマクロの保守、VBAはどうしていますか？", at(0)))
+    kb.ingest(ev.MessagePosted("teams", "19:new", "2", "U2", "棚卸しから始めました", at(1), thread_id="1"))
+    assert "1" not in [s.root_message_id for s in kb.suggest("Excelマクロ VBA", abstain=False).suggestions]
+    kb.ingest(ev.ChannelSeen("teams", "19:new", "new", Visibility.PUBLIC))
+    kb.ingest(ev.ChannelSeen("teams", "19:new", "renamed", None))  # a later event that does not say
+    assert "1" in [s.root_message_id for s in kb.suggest("Excelマクロ VBA", abstain=False).suggestions]
 
 
 def test_person_rename_shows_at_once(kb: KnowledgeBase) -> None:
