@@ -18,22 +18,41 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from knowledge import events as ev
-from knowledge import ingest
+from knowledge import faq, followup, ingest
+from knowledge import insights as ins
 from knowledge import search as s
 from knowledge.embedding import Embedder
-from knowledge.errors import EmbedderMismatch, InvalidQuestion
+from knowledge.errors import EmbedderMismatch, ImportFailed, InvalidInput, InvalidQuestion, NotAllowed, NotFound
 from knowledge.lexical import BM25Index
-from knowledge.model import Expert, Job, Scope, SearchResult, Stats, Verdict
-from knowledge.people import rank_experts
+from knowledge.model import (
+    Actor,
+    Expert,
+    FaqDraft,
+    FaqEntry,
+    FaqStatus,
+    FaqVersion,
+    Followup,
+    Job,
+    ReviewItem,
+    Role,
+    Scope,
+    SearchResult,
+    Stats,
+    Subscriber,
+    Suggestion,
+    Verdict,
+)
+from knowledge.people import rank_experts, topic_matches
 from knowledge.store import Store
 from knowledge.store import repository as repo
+from knowledge.text import shorten
 from knowledge.vectors import IndexInfo, load_vector_index, new_vector_index, vector_bytes, vector_from_bytes
 
 log = logging.getLogger(__name__)
@@ -63,8 +82,16 @@ class KnowledgeBase:
         index_dir: Path | None,
         abstain_below: float | None = None,
         vector_index: str = "auto",
+        roles: Iterable[tuple[str, str, Role]] = (),
+        followup_after: timedelta = followup.DEFAULT_AFTER,
     ) -> None:
         self.store = store
+        # Roles from settings (YOROZU_ADMINS, YOROZU_SPECIALISTS); roles granted by command are in the store.
+        self.configured_roles: dict[tuple[str, str], set[Role]] = {}
+        for platform, person_id, role in roles:
+            self.configured_roles.setdefault((platform, person_id), set()).add(Role(role))
+        self.followup_after = followup_after
+        self._topic_vectors: dict[str, np.ndarray] = {}
         self.vector_index = vector_index
         self.embedder = embedder
         self.abstain_below = s.abstain_threshold(embedder.model_id) if abstain_below is None else abstain_below
@@ -88,6 +115,8 @@ class KnowledgeBase:
         adopt_embedder: bool = False,
         abstain_below: float | None = None,
         vector_index: str = "auto",
+        roles: Iterable[tuple[str, str, Role]] = (),
+        followup_after: timedelta = followup.DEFAULT_AFTER,
     ) -> KnowledgeBase:
         """Open (creating or migrating) a knowledge base and bring its indexes up to date.
 
@@ -103,6 +132,8 @@ class KnowledgeBase:
             index_dir=index_dir,
             abstain_below=abstain_below,
             vector_index=vector_index,
+            roles=roles,
+            followup_after=followup_after,
         )
         try:
             kb._check_embedder(adopt=adopt_embedder)
@@ -211,8 +242,15 @@ class KnowledgeBase:
     # --- ingest ----------------------------------------------------------------------------------
 
     def ingest(self, event: ev.Event) -> bool:
-        """Store one event (one transaction). Indexes follow on the next :meth:`sync`."""
-        return ingest.apply(self.store, event)
+        """Store one event (one transaction). Indexes follow on the next :meth:`sync`.
+
+        A new question thread gets its follow-up job in the same transaction (:mod:`knowledge.followup`).
+        """
+        with self.store.begin() as conn:
+            changed = ingest.apply_in(conn, event)
+            if changed:
+                followup.schedule(conn, event, after=self.followup_after, now=datetime.now(UTC))
+            return changed
 
     def ingest_many(self, events: Iterable[ev.Event], *, batch: int = 500) -> tuple[int, int]:
         """Store many events, ``batch`` per transaction; returns (changed, unchanged)."""
@@ -221,9 +259,11 @@ class KnowledgeBase:
 
         def flush() -> None:
             nonlocal changed, unchanged
+            now = datetime.now(UTC)
             with self.store.begin() as conn:
                 for event in pending:
                     if ingest.apply_in(conn, event):
+                        followup.schedule(conn, event, after=self.followup_after, now=now)
                         changed += 1
                     else:
                         unchanged += 1
@@ -300,12 +340,15 @@ class KnowledgeBase:
         abstain: bool = True,
         require_answer: bool = True,
         now: datetime | None = None,
+        record: bool = False,
     ) -> SearchResult:
         """Past threads that may answer ``question``, as seen from ``scope`` (public channels by default).
 
         With ``abstain`` (the default) only threads whose relevance passes the abstain rule are
         suggested, and an empty result is marked as abstained. ``require_answer`` leaves out threads
-        nobody answered.
+        nobody answered. Published FAQ entries that pass the abstain rule come before every thread.
+        ``record`` logs the question (where, when, abstained or what was suggested) for insights; the
+        chat shell records what people ask, the CLI does not.
         """
         question = s.clean_question(question)
         if not question:
@@ -324,6 +367,10 @@ class KnowledgeBase:
         # ranked, a candidate whose relevance + MAX_BONUS is below the limit-th score cannot enter.
         batch = limit + 5
         with self.store.begin() as conn:
+            # FAQ mirrors are ranked apart from threads (they come first when relevant).
+            faq_rows = repo.faq_by_thread(conn, [c.thread_id for c in candidates])
+            faq_hits = [(c.relevance, faq_rows[c.thread_id]) for c in candidates if c.thread_id in faq_rows]
+            candidates = [c for c in candidates if c.thread_id not in faq_rows]
             ranked: list[tuple[float, float, repo.ThreadView]] = []
             for start in range(0, len(candidates), batch):
                 if len(ranked) >= limit:
@@ -346,11 +393,58 @@ class KnowledgeBase:
                         continue
                     ranked.append((s.rank_score(c.relevance, view, now), c.relevance, view))
             ranked.sort(key=lambda item: item[0], reverse=True)  # by rank score; each shows its relevance
-            suggestions = tuple(
-                s.build_suggestion(view, relevance, lambda platform, ids: repo.find_people(conn, platform, ids))
-                for _, relevance, view in ranked[:limit]
+            thread_suggestions = [
+                (
+                    score,
+                    s.build_suggestion(view, relevance, lambda platform, ids: repo.find_people(conn, platform, ids)),
+                )
+                for score, relevance, view in ranked[:limit]
+            ]
+            suggestions = self._with_faq(conn, faq_hits, thread_suggestions, limit=limit, now=now)
+        result = SearchResult(question=question, suggestions=suggestions, abstained=not suggestions)
+        if record:
+            self._record_query(result, scope, exclude)
+        return result
+
+    def _with_faq(
+        self,
+        conn: Any,
+        faq_hits: list[tuple[float, repo.FaqRow]],
+        threads: list[tuple[float, Suggestion]],
+        *,
+        limit: int,
+        now: datetime,
+    ) -> tuple[Suggestion, ...]:
+        """Published FAQ entries that pass the abstain rule first (best relevance first), then the rest.
+
+        An entry below the threshold (only when ``abstain`` is off) is ranked among threads by relevance.
+        """
+        first: list[tuple[float, Suggestion]] = []
+        later = list(threads)
+        people = lambda platform, ids: repo.find_people(conn, platform, ids)  # noqa: E731
+        for relevance, row in faq_hits:
+            if row.status != FaqStatus.PUBLISHED:
+                continue
+            entry = faq.to_entry(row, people)
+            suggestion = faq.build_suggestion(entry, relevance, now, faq.source_url(conn, row))
+            (first if relevance >= self.abstain_below else later).append((relevance, suggestion))
+        first.sort(key=lambda item: item[0], reverse=True)
+        later.sort(key=lambda item: item[0], reverse=True)
+        return tuple(suggestion for _, suggestion in (first + later)[:limit])
+
+    def _record_query(self, result: SearchResult, scope: Scope, exclude: ExcludeThread | None) -> None:
+        if result.abstained:
+            log.debug("abstained on %r", result.question)  # user text: DEBUG only
+        with self.store.begin() as conn:
+            repo.record_query(
+                conn,
+                platform=scope.platform,
+                channel_external_id=scope.channel_id,
+                question_message_id=exclude.root_message_id if exclude is not None else None,
+                question=result.question,
+                abstained=result.abstained,
+                suggested=[x.thread_id for x in result.suggestions],
             )
-        return SearchResult(question=question, suggestions=suggestions, abstained=not suggestions)
 
     def nearest(self, question: str, *, mode: str, k: int) -> list[tuple[int, float]]:
         """Thread ids by one index alone (``dense`` or ``lexical``), with no access check: for evaluation."""
@@ -364,9 +458,18 @@ class KnowledgeBase:
         raise ValueError(f"unknown mode {mode!r}")
 
     def experts(
-        self, topic: str, *, scope: Scope | None = None, limit: int = 5, now: datetime | None = None
+        self,
+        topic: str,
+        *,
+        scope: Scope | None = None,
+        limit: int = 5,
+        now: datetime | None = None,
+        exclude_people: set[tuple[str, str]] | None = None,
     ) -> list[Expert]:
-        """People who answered questions similar to ``topic``, best first, with the evidence."""
+        """People who answered questions similar to ``topic``, best first, with the evidence.
+
+        Answers someone found helpful (解決した on a suggestion) weigh like accepted ones.
+        """
         topic = s.clean_question(topic)
         if not topic:
             raise InvalidQuestion("the topic is empty")
@@ -393,7 +496,13 @@ class KnowledgeBase:
                     if a.author_external_id
                 ]
                 people.update({(platform, k): p for k, p in repo.find_people(conn, platform, ids).items()})
-        return rank_experts(pairs, people, now=now or datetime.now(UTC), limit=limit)
+            keys = {
+                faq.thread_key(v.platform, v.channel_external_id, v.root_external_id): v.thread_id for v, _ in pairs
+            }
+            helpful = {keys[k]: answers for k, answers in repo.helpful_answers(conn, list(keys)).items()}
+        return rank_experts(
+            pairs, people, now=now or datetime.now(UTC), limit=limit, helpful=helpful, exclude=exclude_people
+        )
 
     # --- channel switches, durable jobs, feedback -----------------------------------------------
 
@@ -452,8 +561,17 @@ class KnowledgeBase:
         person_id: str,
         verdict: Verdict,
     ) -> None:
-        """Remember a person's verdict on a suggestion (pressing again replaces it)."""
+        """Remember a person's verdict on a suggestion (pressing again replaces it).
+
+        解決した on a thread records the answer it showed (accepted, else first) as the one that solved
+        this question: that answer's author then counts as helpful in expert ranking. 役に立たなかった puts
+        the question and the suggestion into the specialists' review queue (:meth:`review_queue`).
+        """
+        verdict = Verdict(verdict)
         with self.store.begin() as conn:
+            answer_id = None
+            if verdict == Verdict.SOLVED:
+                answer_id = self._shown_answer(conn, suggested_thread)
             repo.record_feedback(
                 conn,
                 platform=platform,
@@ -463,7 +581,18 @@ class KnowledgeBase:
                 suggested_thread=suggested_thread,
                 person_external_id=person_id,
                 verdict=str(verdict),
+                answer_external_id=answer_id,
             )
+
+    def _shown_answer(self, conn: Any, suggested_thread: str) -> str | None:
+        try:
+            platform, channel_id, root_id = faq.parse_thread_key(suggested_thread)
+        except InvalidInput:
+            return None
+        thread_id = repo.find_thread_id(conn, platform, channel_id, root_id)
+        view = repo.thread_views(conn, [thread_id]).get(thread_id) if thread_id is not None else None
+        best = faq.best_answer(view) if view is not None else None
+        return best.external_id if best is not None else None
 
     # --- facts -----------------------------------------------------------------------------------
 
@@ -477,3 +606,333 @@ class KnowledgeBase:
     @property
     def indexed(self) -> int:
         return len(self._vectors)
+
+    # --- people: roles, preferences, organisations ----------------------------------------------
+
+    def roles_of(self, platform: str, person_id: str) -> set[Role]:
+        """A person's roles: from settings and granted by command (the CLI operator is an admin)."""
+        if platform == Actor.operator().platform:
+            return {Role.ADMIN}
+        with self.store.begin() as conn:
+            stored = {Role(r) for r in repo.roles_of(conn, platform, person_id)}
+        return stored | self.configured_roles.get((platform, person_id), set())
+
+    def _require(self, actor: Actor, action: str, *, admin: bool = False) -> None:
+        """Raise :class:`NotAllowed` unless ``actor`` is an admin (or, unless ``admin``, a specialist)."""
+        held = self.roles_of(actor.platform, actor.person_id)
+        needed = {Role.ADMIN} if admin else {Role.ADMIN, Role.SPECIALIST}
+        if not held & needed:
+            raise NotAllowed(str(actor), action, "admin" if admin else "admin or specialist")
+
+    def is_curator(self, platform: str, person_id: str) -> bool:
+        """Whether this person may curate FAQ entries (the platforms show FAQにする only to them)."""
+        return bool(self.roles_of(platform, person_id) & {Role.ADMIN, Role.SPECIALIST})
+
+    def grant_role(self, actor: Actor, platform: str, person_id: str, role: Role) -> bool:
+        """An admin gives a person a role; ``False`` when they already had it."""
+        self._require(actor, "granting roles", admin=True)
+        with self.store.begin() as conn:
+            return repo.grant_role(conn, platform, person_id, str(Role(role)), str(actor))
+
+    def revoke_role(self, actor: Actor, platform: str, person_id: str, role: Role) -> bool:
+        """An admin removes a role granted by command (roles from settings are removed there)."""
+        self._require(actor, "removing roles", admin=True)
+        with self.store.begin() as conn:
+            return repo.revoke_role(conn, platform, person_id, str(Role(role)))
+
+    def list_roles(self) -> list[tuple[str, str, Role, str]]:
+        """(platform, person id, role, source) where source is ``settings`` or who granted it."""
+        out = [(p, i, r, "settings") for (p, i), held in self.configured_roles.items() for r in sorted(held)]
+        with self.store.begin() as conn:
+            out.extend((p, i, Role(r), by or "command") for p, i, r, by in repo.stored_roles(conn))
+        return sorted(out)
+
+    def set_opt_out(self, platform: str, person_id: str, opted_out: bool) -> None:
+        """``optout`` / ``optin``: an opted-out person is never named (suggestions, who, FAQ, follow-ups)
+        and never pinged. Applies at once: names are read when shown, not stored in any index."""
+        with self.store.begin() as conn:
+            repo.set_opt_out(conn, platform, person_id, opted_out)
+
+    def is_opted_out(self, platform: str, person_id: str) -> bool:
+        with self.store.begin() as conn:
+            person = repo.find_people(conn, platform, [person_id]).get(person_id)
+        return person is not None and person.opted_out
+
+    def subscribe(self, platform: str, person_id: str, topic: str) -> bool:
+        """Ask to be pinged about questions on ``topic``; ``False`` when already subscribed."""
+        topic = " ".join(topic.split())
+        if not topic or len(topic) > 200:
+            raise InvalidInput("a topic needs 1 to 200 characters")
+        with self.store.begin() as conn:
+            return repo.add_subscription(conn, platform, person_id, topic)
+
+    def unsubscribe(self, platform: str, person_id: str, topic: str | None = None) -> int:
+        """Stop pings for one topic (``None``: every topic); returns how many subscriptions went."""
+        with self.store.begin() as conn:
+            return repo.remove_subscription(conn, platform, person_id, " ".join(topic.split()) if topic else None)
+
+    def subscriptions(self, platform: str, person_id: str) -> list[str]:
+        with self.store.begin() as conn:
+            return [t for p, i, t in repo.all_subscriptions(conn, platform) if i == person_id]
+
+    def subscribers_for(self, question: str, *, platform: str | None = None) -> list[Subscriber]:
+        """The people to ping about ``question``: only those subscribed to a matching topic.
+
+        A topic matches when all its words appear in the question, or when its embedding is as close
+        to the question's as a relevant thread must be (the abstain threshold). Opted-out people and
+        bots are never pinged. ``platform`` keeps to people who can be pinged where the question is.
+        """
+        question = s.clean_question(question)
+        if not question:
+            raise InvalidQuestion("the question is empty")
+        with self.store.begin() as conn:
+            subs = repo.all_subscriptions(conn, platform)
+            people: dict[tuple[str, str], repo.PersonRow] = {}
+            for plat in {p for p, _, _ in subs}:
+                found = repo.find_people(conn, plat, [i for p, i, _ in subs if p == plat])
+                people.update({(plat, k): v for k, v in found.items()})
+        if not subs:
+            return []
+        pending = [t for t in {t for _, _, t in subs} if not topic_matches(t, question)]
+        close: set[str] = set()
+        if pending:
+            with self._lock:
+                missing = [t for t in pending if t not in self._topic_vectors]
+                if missing:
+                    for topic, vector in zip(missing, self.embedder.embed_queries(missing), strict=True):
+                        self._topic_vectors[topic] = vector
+                qv = self.embedder.embed_queries([question])[0]
+                close = {t for t in pending if float(self._topic_vectors[t] @ qv) >= self.abstain_below}
+        out: dict[tuple[str, str], Subscriber] = {}
+        for plat, person_id, topic in subs:
+            person = people.get((plat, person_id))
+            if person is None or person.opted_out or person.is_bot or (plat, person_id) in out:
+                continue
+            if topic in close or topic_matches(topic, question):
+                out[(plat, person_id)] = Subscriber(plat, person_id, person.display_name, topic)
+        return list(out.values())
+
+    def set_organization_rule(self, actor: Actor, kind: str, value: str, organization: str) -> None:
+        """Map an e-mail domain (``email_domain``) or Teams tenant id (``teams_tenant``) to an organisation.
+
+        Used for people whose platform gives no organisation; applies at once to everyone it matches.
+        """
+        self._require(actor, "editing organisation rules", admin=True)
+        if kind not in repo.ORGANIZATION_RULE_KINDS:
+            raise InvalidInput(f"a rule kind is one of {', '.join(repo.ORGANIZATION_RULE_KINDS)}, not {kind!r}")
+        value = value.strip().lower().lstrip("@")
+        if not value or not organization.strip():
+            raise InvalidInput("a rule needs a value and an organisation")
+        with self.store.begin() as conn:
+            repo.set_organization_rule(conn, kind, value, organization.strip())
+
+    def remove_organization_rule(self, actor: Actor, kind: str, value: str) -> bool:
+        self._require(actor, "editing organisation rules", admin=True)
+        with self.store.begin() as conn:
+            return repo.remove_organization_rule(conn, kind, value.strip().lower().lstrip("@"))
+
+    def organization_rules(self) -> list[tuple[str, str, str]]:
+        """(kind, value, organisation) for every rule."""
+        with self.store.begin() as conn:
+            return sorted((k, v, o) for (k, v), o in repo.organization_rule_map(conn).items())
+
+    # --- curated FAQ ----------------------------------------------------------------------------
+
+    def _people(self, conn: Any) -> faq.PeopleLookup:
+        return lambda platform, ids: repo.find_people(conn, platform, ids)
+
+    def faq_draft(self, actor: Actor, platform: str, channel_id: str, root_id: str) -> FaqDraft:
+        """What the FAQにする dialog opens with: the thread's question and its best answer."""
+        self._require(actor, "making FAQ entries")
+        with self.store.begin() as conn:
+            return faq.draft_from_thread(conn, platform, channel_id, root_id)
+
+    def faq_create(
+        self,
+        actor: Actor,
+        *,
+        question: str,
+        answer: str,
+        tags: str | Iterable[str] = (),
+        source_thread: str | None = None,
+        review_interval_days: int = faq.DEFAULT_REVIEW_DAYS,
+        publish: bool = False,
+    ) -> FaqEntry:
+        """A new entry owned by ``actor`` (a draft unless ``publish``)."""
+        self._require(actor, "making FAQ entries")
+        with self.store.begin() as conn:
+            row = faq.create(
+                conn,
+                question=question,
+                answer=answer,
+                tags=tags,
+                owner=actor,
+                source_thread=source_thread,
+                review_interval_days=review_interval_days,
+                status=FaqStatus.PUBLISHED if publish else FaqStatus.DRAFT,
+            )
+            return faq.to_entry(row, self._people(conn))
+
+    def faq_edit(
+        self,
+        actor: Actor,
+        faq_id: int,
+        *,
+        question: str | None = None,
+        answer: str | None = None,
+        tags: str | Iterable[str] | None = None,
+        review_interval_days: int | None = None,
+    ) -> FaqEntry:
+        """Change an entry (a new version; a published entry is re-indexed)."""
+        self._require(actor, "editing FAQ entries")
+        with self.store.begin() as conn:
+            row = faq.edit(
+                conn,
+                faq_id,
+                editor=actor,
+                question=question,
+                answer=answer,
+                tags=tags,
+                review_interval_days=review_interval_days,
+            )
+            return faq.to_entry(row, self._people(conn))
+
+    def faq_set_status(self, actor: Actor, faq_id: int, status: FaqStatus) -> FaqEntry:
+        """Publish, retire (never suggested again, at once) or send back to draft."""
+        self._require(actor, f"changing FAQ entries to {status}")
+        with self.store.begin() as conn:
+            row = faq.set_status(conn, faq_id, FaqStatus(status), editor=actor)
+            return faq.to_entry(row, self._people(conn))
+
+    def faq_publish(self, actor: Actor, faq_id: int) -> FaqEntry:
+        return self.faq_set_status(actor, faq_id, FaqStatus.PUBLISHED)
+
+    def faq_retire(self, actor: Actor, faq_id: int) -> FaqEntry:
+        return self.faq_set_status(actor, faq_id, FaqStatus.RETIRED)
+
+    def faq_verify(self, actor: Actor, faq_id: int, *, verified_at: datetime | None = None) -> FaqEntry:
+        """``actor`` checked the entry: it shows their name and the date; its review clock restarts."""
+        self._require(actor, "verifying FAQ entries")
+        with self.store.begin() as conn:
+            row = faq.verify(conn, faq_id, verifier=actor, verified_at=verified_at)
+            return faq.to_entry(row, self._people(conn))
+
+    def faq_get(self, faq_id: int) -> FaqEntry:
+        with self.store.begin() as conn:
+            return faq.to_entry(faq.get(conn, faq_id), self._people(conn))
+
+    def faq_list(self, status: FaqStatus | None = None) -> list[FaqEntry]:
+        with self.store.begin() as conn:
+            people = self._people(conn)
+            return [faq.to_entry(r, people) for r in repo.list_faq(conn, str(status) if status else None)]
+
+    def faq_history(self, faq_id: int) -> list[FaqVersion]:
+        """Every version of an entry, oldest first."""
+        with self.store.begin() as conn:
+            return faq.history(conn, faq_id)
+
+    def faq_due_for_review(self, now: datetime | None = None) -> list[FaqEntry]:
+        """Published entries whose verification is older than their review interval."""
+        now = now or datetime.now(UTC)
+        return [e for e in self.faq_list(FaqStatus.PUBLISHED) if e.review_due(now)]
+
+    def faq_import(self, actor: Actor, rows: Sequence[faq.FaqInput]) -> tuple[int, int]:
+        """Create or update entries in one transaction (all or nothing); returns (created, updated)."""
+        self._require(actor, "importing FAQ entries")
+        created = updated = 0
+        errors: list[str] = []
+        with self.store.begin() as conn:
+            for item in rows:
+                try:
+                    if faq.apply_input(conn, item, actor=actor):
+                        created += 1
+                    else:
+                        updated += 1
+                except (InvalidInput, NotFound) as exc:
+                    errors.append(f"line {item.line}: {exc}")
+            if errors:  # raising inside the transaction rolls every row back
+                raise ImportFailed(f"nothing imported, {len(errors)} bad row(s):\n" + "\n".join(errors[:50]))
+        return created, updated
+
+    # --- review queue, follow-ups, insights -----------------------------------------------------
+
+    def review_queue(self, limit: int = 100) -> list[ReviewItem]:
+        """Questions whose suggestion someone found unhelpful, for specialists to look at."""
+        with self.store.begin() as conn:
+            return [
+                ReviewItem(f.id, f.platform, f.channel_external_id, f.question, f.suggested_thread, f.created_at)
+                for f in repo.review_queue(conn, limit)
+            ]
+
+    def resolve_review(self, actor: Actor, item_id: int) -> None:
+        self._require(actor, "resolving review items")
+        with self.store.begin() as conn:
+            if not repo.resolve_review(conn, item_id, str(actor)):
+                raise NotFound("open review item", item_id)
+
+    def followup_for(self, platform: str, channel_id: str, root_id: str) -> Followup | None:
+        """What a due follow-up posts in a question thread.
+
+        ``None`` when the thread got a human reply or is gone (deleted, or its channel deleted);
+        otherwise the people who answered similar questions (never the asker, never anyone opted out;
+        possibly nobody, and then the platform posts nothing).
+        """
+        with self.store.begin() as conn:
+            thread_id = repo.find_thread_id(conn, platform, channel_id, root_id)
+            view = repo.thread_views(conn, [thread_id]).get(thread_id) if thread_id is not None else None
+            root = repo.root_message(conn, thread_id) if view is not None and thread_id is not None else None
+        if view is None or root is None or view.answers:
+            return None
+        exclude = {(platform, view.asker_external_id)} if view.asker_external_id else set()
+        experts = self.experts(root.text, scope=Scope(platform, channel_id), limit=3, exclude_people=exclude)
+        return Followup(platform, channel_id, root_id, view.title, tuple(experts))
+
+    def insights(self, *, days: int = 90, now: datetime | None = None) -> ins.Insights:
+        """Unanswered questions, repeated questions, knowledge gaps, helpfulness, FAQ due for review."""
+        if days < 1:
+            raise InvalidInput("insights need a window of at least one day")
+        now = now or datetime.now(UTC)
+        since = now - timedelta(days=days)
+        with self.store.begin() as conn:
+            questions = repo.question_threads(conn, since=since)
+            asked = repo.recent_queries(conn, since=since)
+            feedback = repo.all_feedback(conn)
+            queue = repo.review_queue(conn)
+        unanswered = [q for q in questions if q.answer_count == 0]
+        # A question asked in a channel is both a thread and a query Yorozu answered: count it once.
+        roots = {(q.platform, q.channel_external_id, q.root_external_id) for q in questions}
+        items = [(q.title, q.asked_at) for q in questions]
+        items += [
+            (shorten(a.question, 60), a.asked_at)
+            for a in asked
+            if (a.platform, a.channel_external_id, a.question_message_id) not in roots
+        ]
+        repeated: list[ins.RepeatedQuestion] = []
+        if len(items) >= ins.REPEATED_AT_LEAST:
+            with self._lock:
+                vectors = self.embedder.embed_queries([t for t, _ in items])
+            threshold = ins.duplicate_similarity(self.embedder.model_id)
+            repeated = ins.repeated_questions(items, vectors, threshold)
+        gaps = [a for a in asked if a.abstained]
+        return ins.Insights(
+            since=since,
+            unanswered=tuple(
+                ins.UnansweredQuestion(
+                    q.platform, q.channel_external_id, q.channel_name, q.root_external_id, q.title, q.asked_at, q.url
+                )
+                for q in unanswered[: ins.LIST_LIMIT]
+            ),
+            unanswered_total=len(unanswered),
+            repeated=tuple(repeated),
+            gaps=tuple(
+                ins.KnowledgeGap(g.question, g.platform, g.channel_external_id, g.asked_at)
+                for g in gaps[: ins.LIST_LIMIT]
+            ),
+            gaps_total=len(gaps),
+            helpfulness=ins.helpfulness(feedback, asked),
+            review_due=tuple(self.faq_due_for_review(now)),
+            review_queue=tuple(
+                ReviewItem(f.id, f.platform, f.channel_external_id, f.question, f.suggested_thread, f.created_at)
+                for f in queue
+            ),
+        )

@@ -34,3 +34,26 @@ class ImportFailed(KnowledgeError):
 
 class InvalidQuestion(KnowledgeError):
     """A question that cannot be searched (empty, or far too long)."""
+
+
+class NotAllowed(KnowledgeError):
+    """The person may not do this (curating needs the admin or specialist role); the shell says so kindly."""
+
+    def __init__(self, actor: str, action: str, needs: str = "admin or specialist") -> None:
+        self.actor = actor
+        self.action = action
+        self.needs = needs
+        super().__init__(f"{action} needs the {needs} role ({actor} does not have it)")
+
+
+class NotFound(KnowledgeError):
+    """A thing named by id (an FAQ entry, a thread, a review item) does not exist."""
+
+    def __init__(self, what: str, key: object) -> None:
+        self.what = what
+        self.key = key
+        super().__init__(f"no {what} {key}")
+
+
+class InvalidInput(KnowledgeError):
+    """A value cannot be accepted (an empty FAQ answer, an unknown status, a malformed person id)."""

@@ -56,6 +56,8 @@ class PersonSeen:
     organization: str | None = None
     email: str | None = None
     is_bot: bool = False
+    # The Teams tenant the person belongs to; organisation rules can map it when ``organization`` is None.
+    tenant_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

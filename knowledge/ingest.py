@@ -81,6 +81,7 @@ def apply_in(conn: Connection, event: ev.Event) -> bool:
                 organization=event.organization,
                 email=event.email,
                 is_bot=event.is_bot,
+                tenant_id=event.tenant_id.lower() if event.tenant_id else None,
             )
             return changed
         case ev.MessagePosted():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -72,10 +72,17 @@ class Suggestion:
     asked_at: datetime
     score: float
     accepted: bool = False
+    # FAQ entries only (kind FAQ): the entry, who verified it and when (None when not verified or the
+    # verifier opted out of being named), and whether it is past its review date.
+    faq_id: int | None = None
+    verified_by: str | None = None
+    verified_at: datetime | None = None
+    review_due: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI's documented JSON shape."""
-        return {
+        """The CLI's documented JSON shape (FAQ suggestions add ``faq_id``, ``verified_by``,
+        ``verified_at`` and ``review_due``: docs/people-and-faq.md)."""
+        data: dict[str, Any] = {
             "kind": str(self.kind),
             "thread_id": self.thread_id,
             "platform": self.platform,
@@ -88,6 +95,12 @@ class Suggestion:
             "asked_at": self.asked_at.isoformat(),
             "score": round(self.score, 4),
         }
+        if self.kind == SuggestionKind.FAQ:
+            data["faq_id"] = self.faq_id
+            data["verified_by"] = self.verified_by
+            data["verified_at"] = self.verified_at.isoformat() if self.verified_at else None
+            data["review_due"] = self.review_due
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +128,16 @@ class Expert:
     latest: datetime
     score: float
     thread_titles: tuple[str, ...] = field(default=())
+    # Answers someone pressed 解決した on when Yorozu suggested them.
+    helpful: int = 0
+    platform: str = ""
+    person_id: str = ""
 
     @property
     def explanation(self) -> str:
         accepted = f", {self.accepted} accepted" if self.accepted else ""
-        return f"{self.answers} answers on this topic{accepted}, latest {self.latest:%Y-%m}"
+        helpful = f", {self.helpful} found helpful" if self.helpful else ""
+        return f"{self.answers} answers on this topic{accepted}{helpful}, latest {self.latest:%Y-%m}"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -156,3 +174,169 @@ class Job:
     key: str | None
     payload: dict[str, Any]
     attempts: int
+
+
+class Role(enum.StrEnum):
+    """Who may curate: admins (also grant roles and edit organisation rules) and specialists."""
+
+    ADMIN = "admin"
+    SPECIALIST = "specialist"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asks for a curation step: a platform person, or the operator at the command line."""
+
+    platform: str
+    person_id: str
+    name: str | None = None
+
+    @classmethod
+    def operator(cls) -> Actor:
+        """The person at the ``yorozu`` command line: they hold the database, so they act as an admin."""
+        return cls("cli", "operator", "operator")
+
+    @property
+    def is_operator(self) -> bool:
+        return self.platform == "cli"
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.person_id}"
+
+
+class FaqStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True, slots=True)
+class FaqEntry:
+    """A curated question and answer. ``owner``/``verified_by`` are display names, ``None`` when the
+    person opted out of being named (or is unknown); the ids stay for permission checks."""
+
+    id: int
+    question: str
+    answer: str
+    tags: tuple[str, ...]
+    status: FaqStatus
+    owner: str | None
+    owner_id: str | None
+    verified_by: str | None
+    verified_by_id: str | None
+    verified_at: datetime | None
+    review_interval_days: int
+    source_thread: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def review_at(self) -> datetime | None:
+        """When the entry is due for review (verification date plus the interval); unverified: never."""
+        if self.verified_at is None:
+            return None
+        return self.verified_at + timedelta(days=self.review_interval_days)
+
+    def review_due(self, now: datetime) -> bool:
+        return self.review_at is not None and self.review_at < now
+
+    def to_json(self, now: datetime | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "question": self.question,
+            "answer": self.answer,
+            "tags": list(self.tags),
+            "status": str(self.status),
+            "owner": self.owner,
+            "verified_by": self.verified_by,
+            "verified_at": self.verified_at.isoformat() if self.verified_at else None,
+            "review_interval_days": self.review_interval_days,
+            "review_at": self.review_at.isoformat() if self.review_at else None,
+            "source_thread": self.source_thread,
+            "version": self.version,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+        if now is not None:
+            data["review_due"] = self.review_due(now)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class FaqVersion:
+    """One state in an FAQ entry's history."""
+
+    version: int
+    question: str
+    answer: str
+    tags: tuple[str, ...]
+    status: FaqStatus
+    change: str
+    editor: str | None
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "question": self.question,
+            "answer": self.answer,
+            "tags": list(self.tags),
+            "status": str(self.status),
+            "change": self.change,
+            "editor": self.editor,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FaqDraft:
+    """What a curation dialog opens with: the thread's question and its best answer, editable."""
+
+    question: str
+    answer: str
+    source_thread: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A person who asked to be pinged about a topic the question matches."""
+
+    platform: str
+    person_id: str
+    name: str
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class Followup:
+    """What to post in a question thread nobody answered: people who answered similar questions."""
+
+    platform: str
+    channel_id: str
+    root_message_id: str
+    question: str
+    experts: tuple[Expert, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """A 役に立たなかった press waiting for a specialist: the question and what was suggested."""
+
+    id: int
+    platform: str
+    channel_id: str | None
+    question: str
+    suggested_thread: str
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "platform": self.platform,
+            "channel_id": self.channel_id,
+            "question": self.question,
+            "suggested_thread": self.suggested_thread,
+            "created_at": self.created_at.isoformat(),
+        }

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from knowledge.model import Expert
 from knowledge.store.repository import MessageRow, PersonRow, ThreadView
+from knowledge.text import normalize
 
 EXPERT_HALF_LIFE_DAYS = 540.0
 ACCEPTED_WEIGHT = 2.0
@@ -19,6 +20,7 @@ class _Tally:
     score: float = 0.0
     answers: int = 0
     accepted: int = 0
+    helpful: int = 0
     latest: datetime | None = None
     titles: list[str] = field(default_factory=list)
 
@@ -29,14 +31,19 @@ def rank_experts(
     *,
     now: datetime,
     limit: int = 5,
+    helpful: Mapping[int, set[str]] | None = None,
+    exclude: set[tuple[str, str]] | None = None,
 ) -> list[Expert]:
     """People ranked by weighted answers in similar threads.
 
     Each thread a person answered counts by its similarity to the topic, double when their answer was
-    the accepted one, and fades with age (half-life ``EXPERT_HALF_LIFE_DAYS``). Several replies in one
-    thread count once.
+    the accepted one or someone pressed 解決した on it when Yorozu suggested it (``helpful``: thread id ->
+    answer message ids), and fades with age (half-life ``EXPERT_HALF_LIFE_DAYS``). Several replies in one
+    thread count once. ``exclude`` leaves out (platform, person id) pairs, e.g. the asker.
     Opted-out people and bots are never named.
     """
+    helpful = helpful or {}
+    exclude = exclude or set()
     tallies: dict[tuple[str, str], _Tally] = {}
     for view, weight in threads:
         by_person: dict[str, list[MessageRow]] = {}
@@ -46,17 +53,21 @@ def rank_experts(
         for person_id, answers in by_person.items():
             key = (view.platform, person_id)
             person = people.get(key)
-            if person is not None and (person.opted_out or person.is_bot):
+            if (person is not None and (person.opted_out or person.is_bot)) or key in exclude:
                 continue
             accepted = any(a.id == view.accepted_message_id for a in answers)
+            found_helpful = any(a.external_id in helpful.get(view.thread_id, ()) for a in answers)
             latest = max(a.posted_at for a in answers)
             age_days = max(0.0, (now - latest).total_seconds() / 86400)
             tally = tallies.setdefault(key, _Tally())
             tally.score += (
-                weight * (ACCEPTED_WEIGHT if accepted else 1.0) * math.pow(0.5, age_days / EXPERT_HALF_LIFE_DAYS)
+                weight
+                * (ACCEPTED_WEIGHT if accepted or found_helpful else 1.0)
+                * math.pow(0.5, age_days / EXPERT_HALF_LIFE_DAYS)
             )
             tally.answers += 1
             tally.accepted += int(accepted)
+            tally.helpful += int(found_helpful)
             tally.latest = max(tally.latest, latest) if tally.latest else latest
             if len(tally.titles) < 3:
                 tally.titles.append(view.title)
@@ -75,6 +86,16 @@ def rank_experts(
                 latest=tally.latest,
                 score=tally.score,
                 thread_titles=tuple(tally.titles),
+                helpful=tally.helpful,
+                platform=key[0],
+                person_id=person_id,
             )
         )
     return out
+
+
+def topic_matches(topic: str, question: str) -> bool:
+    """Keyword match of a subscription topic: every word of the topic appears in the question."""
+    words = normalize(topic).split(" ")
+    text = normalize(question)
+    return bool(words) and all(w in text for w in words if w)

@@ -6,7 +6,8 @@ Functions take an open :class:`~sqlalchemy.engine.Connection` so that callers de
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -20,12 +21,18 @@ from knowledge.store.tables import (
     counters,
     embeddings,
     event_receipts,
+    faq_entries,
+    faq_versions,
     feedback,
     jobs,
     messages,
     meta,
+    organization_rules,
     people,
+    queries,
     reactions,
+    roles,
+    subscriptions,
     threads,
 )
 
@@ -179,6 +186,7 @@ def upsert_person(
     organization: str | None,
     email: str | None,
     is_bot: bool,
+    tenant_id: str | None = None,
 ) -> bool:
     """Create or update a person; ``True`` when anything changed (names shown with suggestions)."""
     row = conn.execute(
@@ -190,6 +198,8 @@ def upsert_person(
         "email": email,
         "is_bot": is_bot,
     }
+    if tenant_id is not None:  # platforms that do not know the tenant leave it as it is
+        values["tenant_id"] = tenant_id
     if row is not None and all(getattr(row, k) == v for k, v in values.items()):
         return False
     if row is None:
@@ -203,14 +213,20 @@ def find_people(conn: Connection, platform: str, external_ids: Iterable[str]) ->
     if not ids:
         return {}
     out: dict[str, PersonRow] = {}
+    rules: dict[tuple[str, str], str] | None = None
     for chunk in _chunks(ids, 500):
         rows = conn.execute(sa.select(people).where(people.c.platform == platform, people.c.external_id.in_(chunk)))
         for row in rows:
+            organization = row.organization
+            if not organization:
+                # Read at display time, so an admin's edit of the rules applies to everyone at once.
+                rules = organization_rule_map(conn) if rules is None else rules
+                organization = resolve_organization(rules, email=row.email, tenant_id=row.tenant_id)
             out[row.external_id] = PersonRow(
                 platform=row.platform,
                 external_id=row.external_id,
                 display_name=row.display_name,
-                organization=row.organization,
+                organization=organization,
                 is_bot=bool(row.is_bot),
                 opted_out=bool(row.opted_out),
             )
@@ -723,6 +739,7 @@ def record_feedback(
     suggested_thread: str,
     person_external_id: str,
     verdict: str,
+    answer_external_id: str | None = None,
 ) -> None:
     """Store one person's verdict on one suggestion; a second press replaces the first."""
     where = sa.and_(
@@ -734,7 +751,9 @@ def record_feedback(
         feedback.c.person_external_id == person_external_id,
     )
     now = datetime.now(UTC)
-    if conn.execute(feedback.update().where(where).values(verdict=verdict, created_at=now)).rowcount:
+    # A changed verdict re-enters (or leaves) the review queue: the resolution belonged to the old press.
+    values = {"verdict": verdict, "created_at": now, "answer_external_id": answer_external_id, "resolved_at": None}
+    if conn.execute(feedback.update().where(where).values(**values)).rowcount:
         return
     conn.execute(
         feedback.insert().values(
@@ -746,6 +765,7 @@ def record_feedback(
             person_external_id=person_external_id,
             verdict=verdict,
             created_at=now,
+            answer_external_id=answer_external_id,
         )
     )
 
@@ -759,7 +779,8 @@ def feedback_counts(conn: Connection) -> dict[str, int]:
 
 
 def counts(conn: Connection) -> dict[str, int]:
-    visible = sa.and_(threads.c.hidden.is_(False), channels.c.deleted.is_(False))
+    # FAQ mirrors live in their own pseudo-channel; they are not chat threads.
+    visible = sa.and_(threads.c.hidden.is_(False), channels.c.deleted.is_(False), channels.c.platform != FAQ_PLATFORM)
 
     def count_threads(*where: sa.ColumnElement[bool]) -> int:
         q = sa.select(sa.func.count()).select_from(threads.join(channels)).where(visible, *where)
@@ -768,7 +789,9 @@ def counts(conn: Connection) -> dict[str, int]:
     return {
         "channels": int(
             conn.execute(
-                sa.select(sa.func.count()).select_from(channels).where(channels.c.deleted.is_(False))
+                sa.select(sa.func.count())
+                .select_from(channels)
+                .where(channels.c.deleted.is_(False), channels.c.platform != FAQ_PLATFORM)
             ).scalar_one()
         ),
         "people": int(
@@ -789,3 +812,468 @@ def counts(conn: Connection) -> dict[str, int]:
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
+
+
+# --- people: preferences, roles, subscriptions, organisation rules ---------------------------------
+
+# The reserved pseudo-channel that holds the mirrors of FAQ entries (see knowledge/faq.py).
+FAQ_PLATFORM = "faq"
+FAQ_CHANNEL = "faq"
+
+
+def set_opt_out(conn: Connection, platform: str, external_id: str, opted_out: bool) -> None:
+    """Remember a person's choice; a person not seen yet gets a placeholder row so the choice holds."""
+    updated = conn.execute(
+        people.update()
+        .where(people.c.platform == platform, people.c.external_id == external_id)
+        .values(opted_out=opted_out)
+    ).rowcount
+    if not updated:
+        conn.execute(
+            people.insert().values(
+                platform=platform, external_id=external_id, display_name=external_id, is_bot=False, opted_out=opted_out
+            )
+        )
+
+
+def grant_role(conn: Connection, platform: str, external_id: str, role: str, granted_by: str | None) -> bool:
+    """Store a role; ``False`` when the person already had it."""
+    key = sa.and_(roles.c.platform == platform, roles.c.person_external_id == external_id, roles.c.role == role)
+    if conn.execute(sa.select(roles.c.role).where(key)).first() is not None:
+        return False
+    conn.execute(
+        roles.insert().values(
+            platform=platform,
+            person_external_id=external_id,
+            role=role,
+            granted_by=granted_by,
+            created_at=datetime.now(UTC),
+        )
+    )
+    return True
+
+
+def revoke_role(conn: Connection, platform: str, external_id: str, role: str) -> bool:
+    key = sa.and_(roles.c.platform == platform, roles.c.person_external_id == external_id, roles.c.role == role)
+    return bool(conn.execute(roles.delete().where(key)).rowcount)
+
+
+def stored_roles(conn: Connection) -> list[tuple[str, str, str, str | None]]:
+    """(platform, person id, role, granted by) for every role granted by command."""
+    query = sa.select(roles).order_by(roles.c.role, roles.c.platform, roles.c.person_external_id)
+    return [(r.platform, r.person_external_id, r.role, r.granted_by) for r in conn.execute(query)]
+
+
+def roles_of(conn: Connection, platform: str, external_id: str) -> set[str]:
+    query = sa.select(roles.c.role).where(roles.c.platform == platform, roles.c.person_external_id == external_id)
+    return set(conn.execute(query).scalars())
+
+
+def add_subscription(conn: Connection, platform: str, external_id: str, topic: str) -> bool:
+    key = sa.and_(
+        subscriptions.c.platform == platform,
+        subscriptions.c.person_external_id == external_id,
+        subscriptions.c.topic == topic,
+    )
+    if conn.execute(sa.select(subscriptions.c.topic).where(key)).first() is not None:
+        return False
+    conn.execute(
+        subscriptions.insert().values(
+            platform=platform, person_external_id=external_id, topic=topic, created_at=datetime.now(UTC)
+        )
+    )
+    return True
+
+
+def remove_subscription(conn: Connection, platform: str, external_id: str, topic: str | None) -> int:
+    """Remove one topic (or, with ``None``, all of a person's topics); returns how many went."""
+    where = sa.and_(subscriptions.c.platform == platform, subscriptions.c.person_external_id == external_id)
+    if topic is not None:
+        where = sa.and_(where, subscriptions.c.topic == topic)
+    return int(conn.execute(subscriptions.delete().where(where)).rowcount)
+
+
+def all_subscriptions(conn: Connection, platform: str | None = None) -> list[tuple[str, str, str]]:
+    """(platform, person id, topic), optionally of one platform."""
+    query = sa.select(subscriptions).order_by(subscriptions.c.platform, subscriptions.c.person_external_id)
+    if platform is not None:
+        query = query.where(subscriptions.c.platform == platform)
+    return [(r.platform, r.person_external_id, r.topic) for r in conn.execute(query)]
+
+
+ORGANIZATION_RULE_KINDS = ("email_domain", "teams_tenant")
+
+
+def set_organization_rule(conn: Connection, kind: str, value: str, organization: str) -> None:
+    where = sa.and_(organization_rules.c.kind == kind, organization_rules.c.value == value)
+    if not conn.execute(organization_rules.update().where(where).values(organization=organization)).rowcount:
+        conn.execute(organization_rules.insert().values(kind=kind, value=value, organization=organization))
+
+
+def remove_organization_rule(conn: Connection, kind: str, value: str) -> bool:
+    where = sa.and_(organization_rules.c.kind == kind, organization_rules.c.value == value)
+    return bool(conn.execute(organization_rules.delete().where(where)).rowcount)
+
+
+def organization_rule_map(conn: Connection) -> dict[tuple[str, str], str]:
+    """(kind, value) -> organisation, for every rule."""
+    return {(r.kind, r.value): r.organization for r in conn.execute(sa.select(organization_rules))}
+
+
+def resolve_organization(
+    rules: Mapping[tuple[str, str], str], *, email: str | None, tenant_id: str | None
+) -> str | None:
+    """The organisation the rules give a person: the e-mail domain (or a parent domain) first, then the tenant."""
+    if email and "@" in email:
+        domain = email.rsplit("@", 1)[1].strip().lower()
+        parts = domain.split(".")
+        # "soumu.city.kitayama.lg.jp" matches a rule for "city.kitayama.lg.jp".
+        for i in range(len(parts) - 1):
+            found = rules.get(("email_domain", ".".join(parts[i:])))
+            if found:
+                return found
+    if tenant_id:
+        return rules.get(("teams_tenant", tenant_id.strip().lower()))
+    return None
+
+
+# --- FAQ entries -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FaqRow:
+    id: int
+    question: str
+    answer: str
+    tags: str
+    status: str
+    owner_platform: str | None
+    owner_id: str | None
+    verified_by_platform: str | None
+    verified_by_id: str | None
+    verified_by_name: str | None
+    verified_at: datetime | None
+    review_interval_days: int
+    source_thread: str | None
+    version: int
+    thread_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _faq_row(row: sa.Row) -> FaqRow:
+    created = utc(row.created_at)
+    updated = utc(row.updated_at)
+    assert created is not None and updated is not None
+    return FaqRow(
+        id=row.id,
+        question=row.question,
+        answer=row.answer,
+        tags=row.tags or "",
+        status=row.status,
+        owner_platform=row.owner_platform,
+        owner_id=row.owner_id,
+        verified_by_platform=row.verified_by_platform,
+        verified_by_id=row.verified_by_id,
+        verified_by_name=row.verified_by_name,
+        verified_at=utc(row.verified_at),
+        review_interval_days=int(row.review_interval_days),
+        source_thread=row.source_thread,
+        version=int(row.version),
+        thread_id=row.thread_id,
+        created_at=created,
+        updated_at=updated,
+    )
+
+
+def insert_faq(conn: Connection, **values: object) -> int:
+    return _new_id(conn.execute(faq_entries.insert().values(**values)))
+
+
+def update_faq(conn: Connection, faq_id: int, **values: object) -> None:
+    conn.execute(faq_entries.update().where(faq_entries.c.id == faq_id).values(**values))
+
+
+def get_faq(conn: Connection, faq_id: int) -> FaqRow | None:
+    row = conn.execute(sa.select(faq_entries).where(faq_entries.c.id == faq_id)).first()
+    return None if row is None else _faq_row(row)
+
+
+def list_faq(conn: Connection, status: str | None = None) -> list[FaqRow]:
+    query = sa.select(faq_entries).order_by(faq_entries.c.id)
+    if status is not None:
+        query = query.where(faq_entries.c.status == status)
+    return [_faq_row(r) for r in conn.execute(query)]
+
+
+def faq_by_thread(conn: Connection, thread_ids: Sequence[int]) -> dict[int, FaqRow]:
+    """FAQ entries by the id of their mirror thread."""
+    if not thread_ids:
+        return {}
+    rows = conn.execute(sa.select(faq_entries).where(faq_entries.c.thread_id.in_(list(thread_ids))))
+    return {int(r.thread_id): _faq_row(r) for r in rows}
+
+
+def add_faq_version(
+    conn: Connection,
+    *,
+    faq: FaqRow,
+    change: str,
+    editor: str | None,
+) -> None:
+    """Record the entry's current state as one row of its history."""
+    conn.execute(
+        faq_versions.insert().values(
+            faq_id=faq.id,
+            version=faq.version,
+            question=faq.question,
+            answer=faq.answer,
+            tags=faq.tags,
+            status=faq.status,
+            change=change,
+            editor=editor,
+            created_at=faq.updated_at,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FaqVersionRow:
+    version: int
+    question: str
+    answer: str
+    tags: str
+    status: str
+    change: str
+    editor: str | None
+    created_at: datetime
+
+
+def faq_history(conn: Connection, faq_id: int) -> list[FaqVersionRow]:
+    query = sa.select(faq_versions).where(faq_versions.c.faq_id == faq_id).order_by(faq_versions.c.version)
+    out = []
+    for r in conn.execute(query):
+        created = utc(r.created_at)
+        assert created is not None
+        out.append(FaqVersionRow(r.version, r.question, r.answer, r.tags or "", r.status, r.change, r.editor, created))
+    return out
+
+
+def faq_channel(conn: Connection) -> ChannelRow:
+    """The reserved pseudo-channel of FAQ mirrors (public: a published entry may be suggested anywhere)."""
+    return find_channel(conn, FAQ_PLATFORM, FAQ_CHANNEL) or upsert_channel(
+        conn, platform=FAQ_PLATFORM, external_id=FAQ_CHANNEL, name="FAQ", visibility=Visibility.PUBLIC
+    )
+
+
+def root_message(conn: Connection, thread_id: int) -> MessageRow | None:
+    """A thread's root message (deleted or not)."""
+    query = (
+        sa.select(messages)
+        .join(threads, threads.c.id == messages.c.thread_id)
+        .where(threads.c.id == thread_id, messages.c.external_id == threads.c.root_external_id)
+    )
+    row = conn.execute(query).first()
+    return None if row is None else _message_row(row)
+
+
+# --- feedback: accepted answers, the review queue --------------------------------------------------
+
+
+def helpful_answers(conn: Connection, suggested_threads: Sequence[str]) -> dict[str, set[str]]:
+    """For suggested threads ("platform:channel:root"), the answers someone pressed 解決した on."""
+    out: dict[str, set[str]] = {}
+    for chunk in _chunks(list(suggested_threads), 500):
+        query = sa.select(feedback.c.suggested_thread, feedback.c.answer_external_id).where(
+            feedback.c.verdict == "solved",
+            feedback.c.answer_external_id.is_not(None),
+            feedback.c.suggested_thread.in_(chunk),
+        )
+        for r in conn.execute(query):
+            out.setdefault(r.suggested_thread, set()).add(r.answer_external_id)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRow:
+    id: int
+    platform: str
+    channel_external_id: str | None
+    question_message_id: str | None
+    question: str
+    suggested_thread: str
+    verdict: str
+    created_at: datetime
+
+
+def _feedback_row(r: sa.Row) -> FeedbackRow:
+    created = utc(r.created_at)
+    assert created is not None
+    return FeedbackRow(
+        r.id,
+        r.platform,
+        r.channel_external_id,
+        r.question_message_id,
+        r.question,
+        r.suggested_thread,
+        r.verdict,
+        created,
+    )
+
+
+def review_queue(conn: Connection, limit: int = 100) -> list[FeedbackRow]:
+    """役に立たなかった presses no specialist has resolved yet, oldest first."""
+    query = (
+        sa.select(feedback)
+        .where(feedback.c.verdict == "unhelpful", feedback.c.resolved_at.is_(None))
+        .order_by(feedback.c.created_at, feedback.c.id)
+        .limit(limit)
+    )
+    return [_feedback_row(r) for r in conn.execute(query)]
+
+
+def resolve_review(conn: Connection, feedback_id: int, by: str) -> bool:
+    where = sa.and_(feedback.c.id == feedback_id, feedback.c.verdict == "unhelpful", feedback.c.resolved_at.is_(None))
+    return bool(
+        conn.execute(feedback.update().where(where).values(resolved_at=datetime.now(UTC), resolved_by=by)).rowcount
+    )
+
+
+def all_feedback(conn: Connection) -> list[FeedbackRow]:
+    return [_feedback_row(r) for r in conn.execute(sa.select(feedback).order_by(feedback.c.id))]
+
+
+# --- questions asked: knowledge gaps, repeated questions, unanswered threads -----------------------
+
+
+def record_query(
+    conn: Connection,
+    *,
+    platform: str | None,
+    channel_external_id: str | None,
+    question_message_id: str | None,
+    question: str,
+    abstained: bool,
+    suggested: Sequence[str],
+) -> None:
+    """Log a question asked in chat; asking again about the same message (a redraw) updates its row."""
+    values = {
+        "question": question,
+        "abstained": abstained,
+        "suggested": json.dumps(list(suggested), ensure_ascii=False),
+        "asked_at": datetime.now(UTC),
+    }
+    if question_message_id is not None:
+        where = sa.and_(
+            queries.c.platform == platform,
+            queries.c.channel_external_id == channel_external_id,
+            queries.c.question_message_id == question_message_id,
+        )
+        if conn.execute(queries.update().where(where).values(**values)).rowcount:
+            return
+    conn.execute(
+        queries.insert().values(
+            platform=platform,
+            channel_external_id=channel_external_id,
+            question_message_id=question_message_id,
+            **values,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRow:
+    id: int
+    platform: str | None
+    channel_external_id: str | None
+    question_message_id: str | None
+    question: str
+    abstained: bool
+    suggested: tuple[str, ...]
+    asked_at: datetime
+
+
+def recent_queries(conn: Connection, *, since: datetime, limit: int = 5000) -> list[QueryRow]:
+    query = (
+        sa.select(queries).where(queries.c.asked_at >= since).order_by(queries.c.asked_at.desc(), queries.c.id.desc())
+    )
+    out = []
+    for r in conn.execute(query.limit(limit)):
+        asked = utc(r.asked_at)
+        assert asked is not None
+        suggested = tuple(json.loads(r.suggested)) if r.suggested else ()
+        out.append(
+            QueryRow(
+                r.id,
+                r.platform,
+                r.channel_external_id,
+                r.question_message_id,
+                r.question,
+                bool(r.abstained),
+                suggested,
+                asked,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRow:
+    """A visible question thread's root, for insights."""
+
+    thread_id: int
+    platform: str
+    channel_external_id: str
+    channel_name: str | None
+    root_external_id: str
+    title: str
+    text: str
+    answer_count: int
+    asked_at: datetime
+    url: str | None
+
+
+def question_threads(
+    conn: Connection, *, since: datetime, unanswered_only: bool = False, limit: int = 5000
+) -> list[QuestionRow]:
+    """Visible chat question threads asked since ``since``, newest first (FAQ mirrors excluded)."""
+    query = (
+        sa.select(
+            threads.c.id,
+            threads.c.root_external_id,
+            threads.c.title,
+            threads.c.answer_count,
+            threads.c.asked_at,
+            threads.c.url,
+            channels.c.platform,
+            channels.c.external_id.label("ch_ext"),
+            channels.c.name.label("ch_name"),
+            messages.c.text,
+        )
+        .join(channels, channels.c.id == threads.c.channel_id)
+        .join(
+            messages,
+            sa.and_(messages.c.thread_id == threads.c.id, messages.c.external_id == threads.c.root_external_id),
+        )
+        .where(
+            threads.c.hidden.is_(False),
+            threads.c.is_question.is_(True),
+            channels.c.deleted.is_(False),
+            channels.c.platform != FAQ_PLATFORM,
+            threads.c.asked_at >= since,
+        )
+        .order_by(threads.c.asked_at.desc(), threads.c.id.desc())
+        .limit(limit)
+    )
+    if unanswered_only:
+        query = query.where(threads.c.answer_count == 0)
+    out = []
+    for r in conn.execute(query):
+        asked = utc(r.asked_at)
+        assert asked is not None
+        out.append(
+            QuestionRow(
+                r.id, r.platform, r.ch_ext, r.ch_name, r.root_external_id, r.title, r.text, r.answer_count, asked, r.url
+            )
+        )
+    return out

@@ -72,6 +72,8 @@ people = Table(
     Column("email", String(320), nullable=True),
     Column("is_bot", Boolean, nullable=False, default=False),
     Column("opted_out", Boolean, nullable=False, default=False),
+    # The Teams tenant the person signs in from: organisation rules may map it to an organisation.
+    Column("tenant_id", String(255), nullable=True),
     UniqueConstraint("platform", "external_id"),
 )
 
@@ -175,7 +177,102 @@ feedback = Table(
     Column("person_external_id", String(255), nullable=False),
     Column("verdict", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # 解決した: the answer of the suggested thread that solved the question (its platform message id).
+    Column("answer_external_id", String(255), nullable=True),
+    # 役に立たなかった puts the press in the specialists' review queue until someone resolves it.
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_by", String(300), nullable=True),
     UniqueConstraint(
         "platform", "question_message_id", "suggested_thread", "person_external_id", name="uq_feedback_platform"
     ),
+)
+
+# Curated FAQ entries. A published entry is mirrored into `threads` (pseudo-channel "faq"/"faq",
+# root = the entry id) so every index indexes it like a thread; `thread_id` points at that mirror.
+faq_entries = Table(
+    "faq_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("tags", Text, nullable=False, default="", server_default=""),  # "; "-separated
+    Column("status", String(16), nullable=False),  # draft | published | retired
+    Column("owner_platform", String(16), nullable=True),
+    Column("owner_id", String(255), nullable=True),
+    Column("verified_by_platform", String(16), nullable=True),
+    Column("verified_by_id", String(255), nullable=True),
+    Column("verified_by_name", String(255), nullable=True),
+    Column("verified_at", DateTime(timezone=True), nullable=True),
+    Column("review_interval_days", Integer, nullable=False, default=180, server_default="180"),
+    Column("source_thread", String(600), nullable=True),  # "platform:channel:root" it was made from
+    Column("version", Integer, nullable=False, default=1, server_default="1"),
+    Column("thread_id", Integer, ForeignKey("threads.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_faq_entries_status", "status"),
+)
+
+# Every state an FAQ entry has been in, one row per change (edit, publish, verify, retire, import).
+faq_versions = Table(
+    "faq_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("faq_id", Integer, ForeignKey("faq_entries.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("tags", Text, nullable=False, default="", server_default=""),
+    Column("status", String(16), nullable=False),
+    Column("change", String(32), nullable=False),
+    Column("editor", String(300), nullable=True),  # "platform:person id"
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("faq_id", "version", name="uq_faq_versions_faq_id"),
+)
+
+# Roles granted by an admin command (roles from settings are not stored: removing them there removes them).
+roles = Table(
+    "roles",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("person_external_id", String(255), primary_key=True),
+    Column("role", String(16), primary_key=True),  # admin | specialist
+    Column("granted_by", String(300), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Topics a person asked to be pinged about; nobody without a subscription is ever pinged.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("person_external_id", String(255), primary_key=True),
+    Column("topic", String(200), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Admin-editable rules giving a person an organisation when the platform gives none.
+organization_rules = Table(
+    "organization_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),  # email_domain | teams_tenant
+    Column("value", String(255), nullable=False),
+    Column("organization", String(255), nullable=False),
+    UniqueConstraint("kind", "value", name="uq_organization_rules_kind"),
+)
+
+# Questions people asked Yorozu in chat, with whether it abstained (knowledge gaps) and what it
+# suggested (helpfulness: a suggestion nobody pressed a button on counts as unknown).
+queries = Table(
+    "queries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=True),
+    Column("channel_external_id", String(255), nullable=True),
+    Column("question_message_id", String(255), nullable=True),
+    Column("question", Text, nullable=False),
+    Column("abstained", Boolean, nullable=False),
+    Column("suggested", Text, nullable=False, default="", server_default=""),  # JSON list of thread ids
+    Column("asked_at", DateTime(timezone=True), nullable=False),
+    Index("ix_queries_asked_at", "asked_at"),
 )

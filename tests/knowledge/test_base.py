@@ -37,10 +37,16 @@ def test_migrations_create_the_schema(database_url: str) -> None:
             "reactions",
             "embeddings",
             "event_receipts",
+            "faq_entries",
+            "faq_versions",
+            "roles",
+            "subscriptions",
+            "organization_rules",
+            "queries",
             "alembic_version",
         } <= names
         with store.begin() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
     finally:
         store.close()
     Store.open(database_url).close()  # a second open finds the schema current and changes nothing
