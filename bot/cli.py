@@ -80,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--version", dest="app_version", help="the app version in the manifest (default as shipped)")
 
     backfill = sub.add_parser("backfill", help="fetch channel history from a platform's API")
-    backfill.add_argument("platform", choices=["teams"])
-    backfill.add_argument("--team-id", required=True, help="the team's Entra group id (GUID)")
+    backfill.add_argument("platform", choices=["teams", "slack"])
+    backfill.add_argument("--team-id", help="Teams: the team's Entra group id (GUID), required")
     backfill.add_argument("--channel-id", action="append", help="only this channel (repeatable); default all")
 
     sub.add_parser("reindex", help="re-embed every thread with the configured embedder")
@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "serve":
             cmd.add_argument(
                 "--local", action="store_true", help="local mode: loopback only, web chat, no platform credentials"
+            )
+            cmd.add_argument(
+                "--slack-socket-mode",
+                action="store_true",
+                help="receive Slack events over Socket Mode (SLACK_APP_TOKEN) instead of POST /slack/events",
             )
 
     evaluate = sub.add_parser("evaluate", help="retrieval quality on a folder in BEIR layout")
@@ -122,6 +127,7 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
             local=True if getattr(args, "local", False) or args.command == "demo" else None,
+            slack_socket_mode=True if getattr(args, "slack_socket_mode", False) else None,
         )
         handler = COMMANDS[args.command]
         return handler(args, settings)
@@ -303,8 +309,19 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "demo": cmd_demo,
     "evaluate": cmd_evaluate,
     "manifest": lambda args, settings: _teams_command("cmd_manifest", args, settings),
-    "backfill": lambda args, settings: _teams_command("cmd_backfill", args, settings),
+    "backfill": lambda args, settings: _backfill(args, settings),
 }
+
+
+def _backfill(args: argparse.Namespace, settings: Settings) -> int:
+    if args.platform == "slack":
+        from bot.slack.commands import cmd_backfill
+
+        return cmd_backfill(args, settings)
+    if not args.team_id:
+        print("yorozu backfill teams: --team-id is required", file=sys.stderr)
+        return EXIT_USAGE
+    return _teams_command("cmd_backfill", args, settings)
 
 
 def _teams_command(name: str, args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,40 @@
+"""CLI commands for Slack (``yorozu backfill slack``); imported only when used."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.service import KnowledgeService, open_knowledge_base, run_blocking
+from bot.settings import ConfigError, Settings
+from bot.slack.api import SlackApi, SlackCallFailed, build_client
+from bot.slack.backfill import backfill
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+# Slack's history methods allow about 50 calls a minute for most apps: wait out 429s patiently.
+BACKFILL_RATE_LIMIT_RETRIES = 10
+
+
+def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    """Read the history of every channel the bot is in (or ``--channel-id`` ones); safe to run again."""
+    return asyncio.run(_backfill(settings, list(getattr(args, "channel_id", None) or [])))
+
+
+async def _backfill(settings: Settings, channels: list[str]) -> int:
+    api = SlackApi(build_client(settings, rate_limit_retries=BACKFILL_RATE_LIMIT_RETRIES))
+    kb = await run_blocking(open_knowledge_base, settings)
+    try:
+        report = await backfill(
+            api, KnowledgeService(kb), channels=channels, progress=lambda line: print(line, file=sys.stderr, flush=True)
+        )
+        await run_blocking(kb.save_index)
+    except SlackCallFailed as exc:
+        raise ConfigError(f"Slack refused {exc.method}: {exc.error}") from None
+    finally:
+        await run_blocking(kb.close)
+    print(report.summary())
+    print("safe to run again: messages already stored are left as they are")
+    return EXIT_OK
