@@ -71,7 +71,7 @@ def configured_platforms(settings: Settings) -> list[PlatformMount]:
         from bot.teams import mount as mount_teams
 
         mounts.append(mount_teams)
-    if settings.slack_signing_secret:
+    if settings.slack_signing_secret or settings.slack_socket_mode:
         from bot.slack import mount as mount_slack
 
         mounts.append(mount_slack)

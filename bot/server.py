@@ -41,7 +41,12 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
     """Run until Ctrl-C or SIGTERM. ``load_sample`` is the demo: sample data and the web chat."""
     check_bind(settings)
     platforms = [
-        name for name, on in (("teams", settings.microsoft_app_id), ("slack", settings.slack_signing_secret)) if on
+        name
+        for name, on in (
+            ("teams", settings.microsoft_app_id),
+            ("slack", settings.slack_signing_secret or settings.slack_socket_mode),
+        )
+        if on
     ]
     if not platforms and not settings.local:
         raise ConfigError(

@@ -43,9 +43,11 @@ def build_handler(bot: SlackBot, settings: Settings) -> AsyncSocketModeHandler:
 
 def socket_mode(bot: SlackBot, settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     """A ``cleanup_ctx`` entry: connect when the app starts, disconnect when it stops."""
-    handler = build_handler(bot, settings)  # configuration errors surface at mount, before serving
+    app_token(settings)  # configuration errors surface at mount, before serving
 
     async def run(app: web.Application) -> AsyncIterator[None]:
+        # Built here: the handler opens an aiohttp session, which needs the running loop.
+        handler = build_handler(bot, settings)
         await handler.connect_async()
         log.info("Slack Socket Mode connected")
         try:
