@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
+from bot import curation_commands
 from bot.settings import ConfigError, Settings
 from knowledge.base import KnowledgeBase
 from knowledge.errors import KnowledgeError
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="retrieval quality on a folder in BEIR layout")
     evaluate.add_argument("folder", type=Path)
     evaluate.add_argument("--json", action="store_true")
+    curation_commands.add_parsers(sub)
     return parser
 
 
@@ -310,6 +312,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "evaluate": cmd_evaluate,
     "manifest": lambda args, settings: _teams_command("cmd_manifest", args, settings),
     "backfill": lambda args, settings: _backfill(args, settings),
+    **curation_commands.COMMANDS,
 }
 
 

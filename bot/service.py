@@ -18,7 +18,21 @@ from bot.settings import Settings
 from knowledge.base import ExcludeThread, KnowledgeBase
 from knowledge.embedding import Embedder, build_embedder
 from knowledge.events import Event
-from knowledge.model import Expert, Scope, SearchResult, Stats, Verdict
+from knowledge.model import (
+    Actor,
+    Expert,
+    FaqDraft,
+    FaqEntry,
+    FaqStatus,
+    Followup,
+    ReviewItem,
+    Role,
+    Scope,
+    SearchResult,
+    Stats,
+    Subscriber,
+    Verdict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +72,9 @@ def open_knowledge_base(
         adopt_embedder=adopt_embedder,
         abstain_below=settings.abstain_below,
         vector_index=settings.vector_index,
+        roles=[(p, i, Role.ADMIN) for p, i in settings.admins]
+        + [(p, i, Role.SPECIALIST) for p, i in settings.specialists],
+        followup_after=settings.followup_after,
     )
 
 
@@ -87,8 +104,11 @@ class KnowledgeService:
         scope: Scope | None = None,
         exclude: ExcludeThread | None = None,
         limit: int = 3,
+        record: bool = True,
     ) -> SearchResult:
-        return await run_blocking(self.kb.suggest, question, scope=scope, exclude=exclude, limit=limit)
+        """Suggestions for a question asked in chat; ``record`` logs it for insights (knowledge gaps,
+        helpfulness): a redraw of the same message (``exclude``) updates its log row rather than adding one."""
+        return await run_blocking(self.kb.suggest, question, scope=scope, exclude=exclude, limit=limit, record=record)
 
     async def experts(self, topic: str, *, scope: Scope | None = None, limit: int = 5) -> list[Expert]:
         return await run_blocking(self.kb.experts, topic, scope=scope, limit=limit)
@@ -157,3 +177,60 @@ class KnowledgeService:
                 log.exception("indexing failed; will retry")
                 await asyncio.sleep(POLL_SECONDS)
                 self._wake.set()
+
+    # --- people and curated FAQ: what the platform flows call (the UI comes with each platform) ------
+
+    async def set_opt_out(self, platform: str, person_id: str, opted_out: bool) -> None:
+        await run_blocking(self.kb.set_opt_out, platform, person_id, opted_out)
+
+    async def subscribe(self, platform: str, person_id: str, topic: str) -> bool:
+        return await run_blocking(self.kb.subscribe, platform, person_id, topic)
+
+    async def unsubscribe(self, platform: str, person_id: str, topic: str | None = None) -> int:
+        return await run_blocking(self.kb.unsubscribe, platform, person_id, topic)
+
+    async def subscribers_for(self, question: str, *, platform: str | None = None) -> list[Subscriber]:
+        """Who to ping for 専門家に聞く: only people subscribed to a matching topic."""
+        return await run_blocking(self.kb.subscribers_for, question, platform=platform)
+
+    async def is_curator(self, platform: str, person_id: str) -> bool:
+        """Whether to offer FAQにする to this person."""
+        return await run_blocking(self.kb.is_curator, platform, person_id)
+
+    async def faq_draft(self, actor: Actor, platform: str, channel_id: str, root_id: str) -> FaqDraft:
+        """The prefilled dialog (Teams message action, Slack message shortcut). Raises NotAllowed."""
+        return await run_blocking(self.kb.faq_draft, actor, platform, channel_id, root_id)
+
+    async def faq_create(
+        self,
+        actor: Actor,
+        *,
+        question: str,
+        answer: str,
+        tags: str = "",
+        source_thread: str | None = None,
+        publish: bool = False,
+    ) -> FaqEntry:
+        """The dialog's submit. Raises NotAllowed or InvalidInput (to show in the dialog)."""
+        return await run_blocking(
+            self.kb.faq_create,
+            actor,
+            question=question,
+            answer=answer,
+            tags=tags,
+            source_thread=source_thread,
+            publish=publish,
+        )
+
+    async def faq_set_status(self, actor: Actor, faq_id: int, status: FaqStatus) -> FaqEntry:
+        return await run_blocking(self.kb.faq_set_status, actor, faq_id, status)
+
+    async def faq_verify(self, actor: Actor, faq_id: int) -> FaqEntry:
+        return await run_blocking(self.kb.faq_verify, actor, faq_id)
+
+    async def review_queue(self) -> list[ReviewItem]:
+        return await run_blocking(self.kb.review_queue)
+
+    async def followup_for(self, platform: str, channel_id: str, root_id: str) -> Followup | None:
+        """For the ``followup`` job handler: what to post, or ``None`` (answered or deleted meanwhile)."""
+        return await run_blocking(self.kb.followup_for, platform, channel_id, root_id)

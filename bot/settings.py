@@ -8,8 +8,10 @@ dict; nothing reads ``os.environ`` behind the caller's back.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 
 from knowledge.embedding import DEFAULT_EMBEDDER
@@ -96,6 +98,35 @@ def _fraction(environ: Mapping[str, str], name: str) -> float | None:
     return value
 
 
+def _people(environ: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
+    """``slack:U123,teams:29:abc`` → ((slack, U123), (teams, 29:abc)): platform, then the platform's id."""
+    out = []
+    for item in (environ.get(name) or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        platform, sep, person = item.partition(":")
+        if not sep or platform not in {"slack", "teams"} or not person:
+            raise ConfigError(f"{name} lists people as platform:id (slack:U123,teams:29:abc), not {item!r}")
+        out.append((platform, person))
+    return tuple(out)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 3600}
+
+
+def _duration(environ: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    """``90m``, ``24h``, ``2d``, ``3600s``; a bare number is hours."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    match = _DURATION.match(raw.lower())
+    if match is None or float(match.group(1)) <= 0:
+        raise ConfigError(f"{name} must be a positive duration such as 24h, 90m or 2d, not {raw!r}")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything Yorozu is configured with."""
@@ -128,6 +159,11 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     # Receive events over Socket Mode (SLACK_APP_TOKEN) instead of the HTTP endpoint.
     slack_socket_mode: bool = False
+    # People with a role from configuration, as (platform, person id); admins may also grant roles by command.
+    admins: tuple[tuple[str, str], ...] = ()
+    specialists: tuple[tuple[str, str], ...] = ()
+    # How long a question thread may stay without a human reply before its one follow-up.
+    followup_after: timedelta = timedelta(hours=24)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -160,6 +196,9 @@ class Settings:
             slack_app_token=secret("SLACK_APP_TOKEN"),
             slack_api_url=_slash_terminated(env.get("YOROZU_SLACK_API_URL") or "https://slack.com/api/"),
             slack_socket_mode=_flag(env, "YOROZU_SLACK_SOCKET_MODE"),
+            admins=_people(env, "YOROZU_ADMINS"),
+            specialists=_people(env, "YOROZU_SPECIALISTS"),
+            followup_after=_duration(env, "YOROZU_FOLLOWUP_AFTER", timedelta(hours=24)),
         )
         changes = {k: v for k, v in overrides.items() if v is not None and k != "data_dir"}
         settings = replace(settings, data_dir=data_dir, **changes)  # type: ignore[arg-type]

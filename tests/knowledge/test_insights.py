@@ -1,0 +1,86 @@
+"""Insights: unanswered questions, repeated questions, knowledge gaps, helpfulness, FAQ due for review."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from knowledge import insights
+from knowledge.base import ExcludeThread, KnowledgeBase
+from knowledge.model import Actor, Scope, Verdict
+from tests.conftest import MACRO_THREAD, PRINTER_THREAD, community, post
+
+VPN = [
+    post("C1", "600.0", "U1", "VPNが遅いです、皆さんどうしていますか？", 20),
+    post("C1", "601.0", "U2", "VPNが遅いです、皆さんどうしていますか", 21),
+    post("C1", "602.0", "U3", "VPNが遅いです、皆さんはどうしていますか？", 22),
+]
+
+
+def test_the_report(kb: KnowledgeBase) -> None:
+    kb.ingest_many(community() + MACRO_THREAD + PRINTER_THREAD + VPN)
+    # Questions asked to Yorozu in chat: one answered (then solved), one answered (no press), one gap.
+    asked = kb.suggest(
+        MACRO_THREAD[0].text, scope=Scope("slack", "C2"), exclude=ExcludeThread("slack", "C2", "1.0"), record=True
+    )
+    assert not asked.abstained
+    kb.suggest(
+        MACRO_THREAD[0].text, scope=Scope("slack", "C2"), exclude=ExcludeThread("slack", "C2", "1.0"), record=True
+    )
+    kb.suggest(MACRO_THREAD[0].text, scope=Scope("slack", "C3"), record=True)
+    gap = kb.suggest("庁舎の空調が故障した時の連絡先", scope=Scope("slack", "C2"), record=True)
+    assert gap.abstained
+    kb.record_feedback(
+        platform="slack",
+        channel_id="C2",
+        question_message_id="1.0",
+        question=MACRO_THREAD[0].text,
+        suggested_thread=asked.suggestions[0].thread_id,
+        person_id="U4",
+        verdict=Verdict.SOLVED,
+    )
+    kb.record_feedback(
+        platform="slack",
+        channel_id="C9",
+        question_message_id="2.0",
+        question="別の質問",
+        suggested_thread="slack:C1:100.0",
+        person_id="U4",
+        verdict=Verdict.UNHELPFUL,
+    )
+    due = kb.faq_create(Actor.operator(), question="古いFAQ", answer="古い答え", review_interval_days=30, publish=True)
+    kb.faq_verify(Actor.operator(), due.id, verified_at=datetime.now(UTC) - timedelta(days=40))
+    report = kb.insights(days=365)
+    assert [u.root_message_id for u in report.unanswered] == ["602.0", "601.0", "600.0", "300.0"]
+    assert report.unanswered_total == 4
+    assert len(report.repeated) == 1 and report.repeated[0].count == 3
+    assert report.repeated[0].title.startswith("VPNが遅いです")
+    assert [g.question for g in report.gaps] == ["庁舎の空調が故障した時の連絡先"] and report.gaps_total == 1
+    assert (report.gaps[0].platform, report.gaps[0].channel_id) == ("slack", "C2")
+    # 1 solved, 1 unhelpful (feedback on a question not logged here), 1 answered without any press.
+    assert report.helpfulness.to_json() == {"solved": 1, "unhelpful": 1, "unknown": 1, "rate": 0.5}
+    assert [e.id for e in report.review_due] == [due.id]
+    assert [r.question for r in report.review_queue] == ["別の質問"]
+    data = report.to_json()
+    assert set(data) == {"since", "unanswered", "repeated", "gaps", "helpfulness", "faq_review_due", "review_queue"}
+    names = json.dumps(data, ensure_ascii=False)
+    assert not any(name in names for name in ("佐藤", "鈴木", "高橋", "田中"))  # insights never name people
+    # The window: nothing from April is in a report for the last week of November.
+    late = kb.insights(days=7, now=datetime(2026, 11, 30, tzinfo=UTC))
+    assert late.unanswered_total == 0
+
+
+def test_no_feedback_is_unknown_not_success() -> None:
+    assert insights.Helpfulness(solved=0, unhelpful=0, unknown=5).rate is None
+    assert insights.Helpfulness(solved=1, unhelpful=3, unknown=50).rate == 0.25
+
+
+def test_clusters_do_not_chain_through_neighbours() -> None:
+    # a~b and b~c are close, a and c are not: leader clustering keeps c apart.
+    a = np.array([1.0, 0.0], dtype=np.float32)
+    b = np.array([np.cos(0.3), np.sin(0.3)], dtype=np.float32)
+    c = np.array([np.cos(0.6), np.sin(0.6)], dtype=np.float32)
+    groups = insights.cluster(np.vstack([a, b, c]), threshold=float(np.cos(0.35)))
+    assert groups == [[0, 1], [2]]
