@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import sys
 
+import aiohttp
+
 from bot.service import KnowledgeService, open_knowledge_base, run_blocking
 from bot.settings import ConfigError, Settings
 from bot.slack.api import SlackApi, SlackCallFailed, build_client
@@ -33,6 +35,8 @@ async def _backfill(settings: Settings, channels: list[str]) -> int:
         await run_blocking(kb.save_index)
     except SlackCallFailed as exc:
         raise ConfigError(f"Slack refused {exc.method}: {exc.error}") from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise ConfigError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
     finally:
         await run_blocking(kb.close)
     print(report.summary())
