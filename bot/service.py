@@ -33,6 +33,7 @@ from knowledge.model import (
     Subscriber,
     Verdict,
 )
+from knowledge.store.repository import ChannelRow
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,12 @@ class KnowledgeService:
 
     async def set_auto_suggest(self, platform: str, channel_id: str, enabled: bool) -> None:
         await run_blocking(self.kb.set_auto_suggest, platform, channel_id, enabled)
+
+    async def channel(self, platform: str, channel_id: str) -> ChannelRow | None:
+        return await run_blocking(self.kb.channel, platform, channel_id)
+
+    async def workspace_channels(self, platform: str, workspace_id: str) -> list[ChannelRow]:
+        return await run_blocking(self.kb.workspace_channels, platform, workspace_id)
 
     async def record_feedback(
         self,

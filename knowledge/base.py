@@ -518,6 +518,16 @@ class KnowledgeBase:
         with self.store.begin() as conn:
             return repo.auto_suggest(conn, platform, channel_id)
 
+    def channel(self, platform: str, channel_id: str) -> repo.ChannelRow | None:
+        """What is stored about one channel (``None`` when it is new)."""
+        with self.store.begin() as conn:
+            return repo.find_channel(conn, platform, channel_id)
+
+    def workspace_channels(self, platform: str, workspace_id: str) -> list[repo.ChannelRow]:
+        """The channels stored under a workspace (a Teams team, a Slack workspace), deleted ones included."""
+        with self.store.begin() as conn:
+            return repo.workspace_channels(conn, platform, workspace_id)
+
     def enqueue(
         self, kind: str, payload: Mapping[str, Any], *, key: str | None = None, run_after: datetime | None = None
     ) -> bool:

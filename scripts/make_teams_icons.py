@@ -68,7 +68,7 @@ def outline(x: float, y: float) -> Pixel:
 
 
 def main() -> None:
-    out = Path(__file__).resolve().parents[1] / "manifest" / "teams"
+    out = Path(__file__).resolve().parents[1] / "bot" / "teams" / "manifest"
     (out / "color.png").write_bytes(png(192, 192, color))
     (out / "outline.png").write_bytes(png(32, 32, outline))
 

@@ -20,6 +20,7 @@ from bot.messages import Locale, locale_from
 from knowledge import events as ev
 from knowledge.importers.teams_graph import html_to_text, reaction_name
 from knowledge.model import Visibility
+from knowledge.store.repository import ChannelRow
 
 PLATFORM = "teams"
 
@@ -43,7 +44,20 @@ class Where:
     team_group_id: str | None  # the team's Entra group id (deep links use it)
     tenant_id: str | None
     channel_name: str | None
-    visibility: Visibility
+    visibility: Visibility | None  # None: the activity does not say whether the channel is private
+
+
+TEAM_EVENTS = frozenset({"teamArchived", "teamUnarchived", "teamDeleted", "teamHardDeleted"})
+
+
+def membership_visibility(membership: object) -> Visibility | None:
+    """Teams' channel membership type (activities, Bot Connector, Graph) as a visibility; ``None`` if unknown."""
+    kind = str(membership or "").lower()
+    if kind == "standard":
+        return Visibility.PUBLIC
+    if kind in {"private", "shared"}:
+        return Visibility.PRIVATE
+    return None
 
 
 def channel_data(activity: Activity) -> dict[str, Any]:
@@ -51,7 +65,8 @@ def channel_data(activity: Activity) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _obj(data: dict[str, Any], key: str) -> dict[str, Any]:
+def obj(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """``data[key]`` when it is an object, else an empty one (channelData's parts are all optional)."""
     value = data.get(key)
     return value if isinstance(value, dict) else {}
 
@@ -62,16 +77,20 @@ def where(activity: Activity) -> Where:
     if conversation is None or not conversation.id:
         raise NotConvertible("activity has no conversation id")
     data = channel_data(activity)
-    channel, team, tenant = _obj(data, "channel"), _obj(data, "team"), _obj(data, "tenant")
+    channel, team, tenant = obj(data, "channel"), obj(data, "team"), obj(data, "tenant")
     base, _, _ = conversation.id.partition(";")
     match = _MESSAGE_ID_RE.search(conversation.id)
     kind = conversation.conversation_type or ("channel" if channel else "personal")
+    team_id = team.get("id") or data.get("teamsTeamId")
+    visibility: Visibility | None
     if kind == "channel":
         channel_id = channel.get("id") or data.get("teamsChannelId") or base
         # Private and shared channels keep their threads to themselves. As of 2025 Teams names the kind in
-        # channelData.channel.membershipType where it sends it; a standard channel often carries none.
-        membership = str(channel.get("membershipType") or channel.get("type") or "").lower()
-        visibility = Visibility.PRIVATE if membership in {"private", "shared"} else Visibility.PUBLIC
+        # channelData.channel.membershipType only sometimes, for private channels too; a channel whose
+        # activity does not say is unknown (stored private until Graph tells), never assumed standard.
+        visibility = membership_visibility(channel.get("membershipType") or channel.get("type"))
+        if visibility is None and team_id and str(channel_id) == team_id:
+            visibility = Visibility.PUBLIC  # the General channel has the team's id and is always standard
     else:
         channel_id = base
         visibility = Visibility.DM
@@ -80,7 +99,7 @@ def where(activity: Activity) -> Where:
         channel_id=str(channel_id),
         conversation_id=base,
         thread_root=match.group(1) if match else None,
-        team_id=team.get("id") or data.get("teamsTeamId"),
+        team_id=team_id,
         team_group_id=team.get("aadGroupId"),
         tenant_id=tenant.get("id") or conversation.tenant_id,
         channel_name=channel.get("name"),
@@ -157,26 +176,43 @@ def deep_link(place: Where, message_id: str, root_id: str) -> str:
     return f"https://teams.microsoft.com/l/message/{quote(place.channel_id, safe='')}/{message_id}?{query}"
 
 
-def channel_seen(place: Where) -> ev.ChannelSeen | None:
-    """Announce the channel when the activity names it (names come with conversationUpdate)."""
+def channel_seen(place: Where, known: ChannelRow | None) -> ev.ChannelSeen | None:
+    """The channel as this activity describes it, when that adds to what is stored (``known``).
+
+    A new channel is always announced, before its first message could create it as public: without a
+    membership type in the activity it is stored private until the ``teams.channel_info`` lookup says
+    otherwise. A known channel is announced only when the activity tells something new (its name, its
+    membership, its team); an unknown visibility (``None``) keeps the stored one, so a channel known to be
+    standard stays suggestible and no message turns it private. Archival is left as stored.
+    """
     if place.kind == "personal":
         return None
-    if place.channel_name is None and place.visibility == Visibility.PUBLIC:
-        return None  # keep the name learned earlier; the channel is created on first message if new
+    if known is not None and not (
+        (place.channel_name is not None and place.channel_name != known.name)
+        or (place.visibility is not None and place.visibility != known.visibility)
+        or (place.team_id is not None and place.team_id != known.workspace_id)
+    ):
+        return None
+    name = place.channel_name or (known.name if known else None) or place.channel_id
     return ev.ChannelSeen(
-        PLATFORM, place.channel_id, place.channel_name or place.channel_id, place.visibility, workspace_id=place.team_id
+        PLATFORM,
+        place.channel_id,
+        name,
+        place.visibility,
+        workspace_id=place.team_id,
+        archived=known.archived if known else False,
     )
 
 
 def message_events(activity: Activity, text: str) -> list[ev.Event]:
-    """Events for a channel message: the author, then the post (``text`` already cleaned by the caller)."""
+    """Events for a channel message: the author, then the post (``text`` already cleaned by the caller).
+
+    The channel itself is announced first by the caller (:func:`channel_seen` needs what is stored).
+    """
     place = where(activity)
     if not activity.id:
         raise NotConvertible("message without an id")
     events: list[ev.Event] = []
-    seen = channel_seen(place)
-    if seen is not None:
-        events.append(seen)
     author = person_id(activity)
     sender = activity.from_property
     bot = is_from_bot(activity)
@@ -243,12 +279,13 @@ def reaction_events(activity: Activity) -> list[ev.ReactionChanged]:
 def conversation_update_events(activity: Activity) -> list[ev.Event]:
     """Channel created/renamed/restored/deleted and team archived/unarchived/deleted in the team's General channel.
 
-    The team's General channel has the team's id. Other channels of an archived or deleted team are
-    followed by the ``teams.sync_team`` job, which lists them through the Bot Connector.
+    The team's General channel has the team's id. The handler applies a team event to every other channel
+    stored for the team (:func:`team_channel_event`), and the ``teams.sync_team`` job to any the Bot
+    Connector lists besides. A created channel without a membership type is stored private until known.
     """
     data = channel_data(activity)
     event_type = str(data.get("eventType") or "")
-    channel, team = _obj(data, "channel"), _obj(data, "team")
+    channel, team = obj(data, "channel"), obj(data, "team")
     team_id = team.get("id")
     if event_type in {"channelCreated", "channelRenamed", "channelRestored"} and channel.get("id"):
         place = where(activity)
@@ -261,13 +298,19 @@ def conversation_update_events(activity: Activity) -> list[ev.Event]:
         return [ev.ChannelDeleted(PLATFORM, channel["id"])]
     if not team_id:
         return []
+    event = team_channel_event(event_type, team_id)
+    return [event] if event is not None else []
+
+
+def team_channel_event(event_type: str, channel_id: str) -> ev.ChannelArchived | ev.ChannelDeleted | None:
+    """What a team archive, unarchive or delete means for one of its channels."""
     if event_type == "teamArchived":
-        return [ev.ChannelArchived(PLATFORM, team_id, True)]
+        return ev.ChannelArchived(PLATFORM, channel_id, True)
     if event_type == "teamUnarchived":
-        return [ev.ChannelArchived(PLATFORM, team_id, False)]
+        return ev.ChannelArchived(PLATFORM, channel_id, False)
     if event_type in {"teamDeleted", "teamHardDeleted"}:
-        return [ev.ChannelDeleted(PLATFORM, team_id)]
-    return []
+        return ev.ChannelDeleted(PLATFORM, channel_id)
+    return None
 
 
 def is_install(activity: Activity) -> bool:

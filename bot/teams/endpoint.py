@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from botbuilder.core import InvokeResponse, MessageFactory, TurnContext, serializer_helper
 from botbuilder.core.teams import TeamsInfo
@@ -25,23 +26,35 @@ from bot.jobs import JobHandler, PermanentJobError
 from bot.messages import locale_from
 from bot.replies import QuestionRef, SuggestionsReply
 from bot.service import KnowledgeService
-from bot.settings import Settings
+from bot.settings import Secret, Settings
 from bot.teams import cards, convert
 from bot.teams.auth import (
+    LOGIN_HOST,
     Unauthorized,
     authenticate,
     build_authentication_with,
     build_credentials_factory,
     prefetch_token,
 )
-from bot.teams.handler import SUGGEST_JOB, SYNC_TEAM_JOB, YorozuTeamsBot, card_message, thread_conversation_id
+from bot.teams.graph import GraphClient, GraphError
+from bot.teams.handler import (
+    CHANNEL_INFO_JOB,
+    SUGGEST_JOB,
+    SYNC_TEAM_JOB,
+    YorozuTeamsBot,
+    card_message,
+    channel_info_key,
+    thread_conversation_id,
+)
+from bot.teams.tokens import ClientCredentialsTokens
 from knowledge import events as ev
 from knowledge.base import ExcludeThread
-from knowledge.model import Scope
+from knowledge.model import Scope, Visibility
 
 log = logging.getLogger(__name__)
 
 ROUTE = "/api/messages"
+GRAPH_TIMEOUT = aiohttp.ClientTimeout(total=60)
 
 
 class TeamsEndpoint:
@@ -54,7 +67,15 @@ class TeamsEndpoint:
         self.credentials = build_credentials_factory(settings)
         self.auth: BotFrameworkAuthentication = build_authentication_with(settings, self.credentials)
         self.adapter = CloudAdapter(self.auth)
-        self.bot = YorozuTeamsBot(service)
+        # Graph lookups need the app's own secret (client credentials); a managed identity or local mode
+        # has none, and its channels of unknown membership simply stay private.
+        self.graph_credentials = bool(
+            settings.microsoft_app_id
+            and settings.microsoft_app_password
+            and settings.microsoft_app_type != "UserAssignedMSI"
+        )
+        self._graph_tokens: dict[str, ClientCredentialsTokens] = {}
+        self.bot = YorozuTeamsBot(service, look_up_channels=self.graph_credentials)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.content_type != "application/json":
@@ -122,10 +143,11 @@ class TeamsEndpoint:
         await self._continue(reference, send)
 
     async def sync_team_job(self, payload: dict[str, Any]) -> None:
-        """Register a team's channels (on install) or follow a team archive/unarchive/delete to each channel."""
+        """Register a team's channels (on install), or follow a team archive/unarchive/delete to channels
+        the Bot Connector lists that the store did not know under the team (the handler did the rest)."""
         team_id, reason = payload["team_id"], payload.get("reason", "")
         reference = ConversationReference().deserialize(payload["reference"])
-        channels: list[tuple[str, str | None]] = []
+        channels: list[tuple[str, str | None, str | None]] = []
 
         async def list_channels(turn_context: TurnContext) -> None:
             client = await TeamsInfo.get_teams_connector_client(turn_context)
@@ -133,18 +155,109 @@ class TeamsEndpoint:
             # (botbuilder 4.17); the same call from a worker thread keeps the loop free.
             listing = await asyncio.to_thread(client.teams.get_teams_channels, team_id)
             for channel in listing.conversations or []:
-                channels.append((channel.id, channel.name))
+                channels.append((channel.id, channel.name, getattr(channel, "type", None)))
 
         try:
             await prefetch_token(self.credentials)
             await self._continue(reference, list_channels)
         except PermanentJobError:
-            if reason != "teamDeleted":
+            if reason not in convert.TEAM_EVENTS:
                 raise
-            channels = [(team_id, None)]  # a deleted team cannot be listed; its General channel was handled
-        for channel_id, name in channels:
-            for event in _team_channel_events(channel_id, name, team_id, reason):
-                await self.service.ingest(event)
+            return  # a deleted team (or one the bot left) cannot be listed; its stored channels were handled
+        for channel_id, name, membership in channels:
+            team_event = convert.team_channel_event(reason, channel_id)
+            if team_event is not None:
+                await self.service.ingest(team_event)
+                continue
+            visibility = convert.membership_visibility(membership)
+            if channel_id == team_id:
+                visibility = Visibility.PUBLIC  # General: always standard
+            known = await self.service.channel(convert.PLATFORM, channel_id)
+            # As of 2025 the Bot Connector names every channel but General, whose id is the team's.
+            place = convert.Where(
+                kind="channel",
+                channel_id=channel_id,
+                conversation_id=channel_id,
+                thread_root=None,
+                team_id=team_id,
+                team_group_id=payload.get("team_group_id"),
+                tenant_id=payload.get("tenant_id"),
+                channel_name=name or ("General" if channel_id == team_id else None),
+                visibility=visibility,
+            )
+            seen = convert.channel_seen(place, known)
+            if seen is not None:
+                await self.service.ingest(seen)
+            if visibility is None and self.graph_credentials:
+                lookup = {**payload, "channel_id": channel_id}
+                await self.service.enqueue(CHANNEL_INFO_JOB, lookup, key=channel_info_key(channel_id))
+
+    async def channel_info_job(self, payload: dict[str, Any]) -> None:
+        """Ask Graph whether a channel is standard, private or shared, and store the answer.
+
+        Until it answers, the channel is stored private (only suggested inside itself). Graph names a team
+        by its Entra group id; channel activities carry only the team's thread id, so the group id comes
+        from the Bot Connector's team details when the activity did not name it.
+        """
+        channel_id, team_id = payload["channel_id"], payload["team_id"]
+        group_id = payload.get("team_group_id") or await self._team_group_id(payload)
+        tokens = self._graph_tokens_for(payload.get("tenant_id"))
+        async with aiohttp.ClientSession(timeout=GRAPH_TIMEOUT) as session:
+            client = GraphClient(session, tokens, base_url=self.settings.graph_url)
+            try:
+                channel = await client.channel(group_id, channel_id)
+            except GraphError as exc:
+                if exc.status in (403, 404):
+                    # No consent to ChannelSettings.Read.Group, or the channel is gone: it stays private.
+                    raise PermanentJobError(str(exc)) from exc
+                raise
+        visibility = convert.membership_visibility(channel.membership)
+        if visibility is None:
+            raise PermanentJobError(f"Graph names channel {channel_id} {channel.membership!r}: kept private")
+        known = await self.service.channel(convert.PLATFORM, channel_id)
+        await self.service.ingest(
+            ev.ChannelSeen(
+                convert.PLATFORM,
+                channel_id,
+                channel.name,
+                visibility,
+                workspace_id=team_id,
+                archived=known.archived if known else False,
+            )
+        )
+
+    async def _team_group_id(self, payload: dict[str, Any]) -> str:
+        team_id = payload["team_id"]
+        reference = ConversationReference().deserialize(payload["reference"])
+        found: list[str] = []
+
+        async def team_details(turn_context: TurnContext) -> None:
+            client = await TeamsInfo.get_teams_connector_client(turn_context)
+            details = await asyncio.to_thread(client.teams.get_team_details, team_id)
+            if details is not None and details.aad_group_id:
+                found.append(str(details.aad_group_id))
+
+        await prefetch_token(self.credentials)
+        await self._continue(reference, team_details)
+        if not found:
+            raise PermanentJobError(f"the Bot Connector did not name the Entra group of team {team_id}")
+        return found[0]
+
+    def _graph_tokens_for(self, tenant_id: str | None) -> ClientCredentialsTokens:
+        """App-only Graph tokens from the tenant the team lives in (a multi-tenant bot serves several)."""
+        url = self.settings.graph_token_url
+        if not url:
+            tenant = tenant_id or self.settings.microsoft_app_tenant_id
+            if not tenant:
+                raise PermanentJobError("no tenant id to get a Graph token from")
+            url = f"{LOGIN_HOST}/{tenant}/oauth2/v2.0/token"
+        if url not in self._graph_tokens:
+            self._graph_tokens[url] = ClientCredentialsTokens(
+                token_url=url,
+                client_id=self.settings.microsoft_app_id or "",
+                client_secret=self.settings.microsoft_app_password or Secret(""),
+            )
+        return self._graph_tokens[url]
 
     async def _continue(self, reference: ConversationReference, logic: Any) -> None:
         try:
@@ -157,16 +270,11 @@ class TeamsEndpoint:
             raise
 
     def job_handlers(self) -> Mapping[str, JobHandler]:
-        return {SUGGEST_JOB: self.suggest_job, SYNC_TEAM_JOB: self.sync_team_job}
-
-
-def _team_channel_events(channel_id: str, name: str | None, team_id: str, reason: str) -> list[ev.Event]:
-    if reason == "teamDeleted":
-        return [ev.ChannelDeleted(convert.PLATFORM, channel_id)]
-    if reason in ("teamArchived", "teamUnarchived"):
-        return [ev.ChannelArchived(convert.PLATFORM, channel_id, reason == "teamArchived")]
-    # As of 2025 the Bot Connector names every channel but General, whose id is the team's.
-    return [ev.ChannelSeen(convert.PLATFORM, channel_id, name or "General", workspace_id=team_id)]
+        return {
+            SUGGEST_JOB: self.suggest_job,
+            SYNC_TEAM_JOB: self.sync_team_job,
+            CHANNEL_INFO_JOB: self.channel_info_job,
+        }
 
 
 def _thread_reference(serialized: dict[str, Any], root_id: str) -> ConversationReference:

@@ -31,12 +31,16 @@ PAGE_SIZE = 50
 class GraphError(Exception):
     """Graph refused a request or kept failing; the message names the URL and status."""
 
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # Graph's HTTP status, when it answered
+
 
 @dataclass(frozen=True, slots=True)
 class GraphChannel:
     id: str
     name: str
-    membership: str  # standard, private or shared
+    membership: str  # standard, private or shared ("" when Graph did not say)
 
 
 class GraphClient:
@@ -78,7 +82,7 @@ class GraphClient:
                     await self._sleep(wait)
                     continue
                 detail = (await resp.text())[:300]
-                raise GraphError(f"GET {url} answered {resp.status}: {detail}")
+                raise GraphError(f"GET {url} answered {resp.status}: {detail}", status=resp.status)
         raise GraphError(f"GET {url} kept failing")
 
     async def pages(self, url: str) -> AsyncIterator[dict[str, Any]]:
@@ -95,9 +99,16 @@ class GraphClient:
         async for page in self.pages(f"teams/{quote(team_id, safe='')}/channels"):
             for item in page.get("value") or []:
                 if isinstance(item, dict) and item.get("id"):
-                    membership = str(item.get("membershipType") or "standard")
-                    out.append(GraphChannel(item["id"], str(item.get("displayName") or item["id"]), membership))
+                    out.append(_channel(item))
         return out
+
+    async def channel(self, team_id: str, channel_id: str) -> GraphChannel:
+        """One channel (``GET /teams/{group id}/channels/{channel id}``); app-only access needs the team's
+        consent to ``ChannelSettings.Read.Group`` (or ``ChannelSettings.Read.All``)."""
+        item = await self.get(f"teams/{quote(team_id, safe='')}/channels/{quote(channel_id, safe='')}")
+        if not item.get("id"):
+            raise GraphError(f"Graph answered no channel for {channel_id}")
+        return _channel(item)
 
     async def channel_message_pages(self, team_id: str, channel_id: str) -> AsyncIterator[list[dict[str, Any]]]:
         """Root messages with all their replies, one page of roots at a time."""
@@ -133,3 +144,9 @@ def _retry_after(value: str | None, attempt: int) -> float:
         return max(0.0, min(float(value), 300.0)) if value is not None else float(2**attempt)
     except ValueError:
         return float(2**attempt)
+
+
+def _channel(item: dict[str, Any]) -> GraphChannel:
+    # A missing membership type stays "": callers treat anything but "standard" as private.
+    membership = str(item.get("membershipType") or "").lower()
+    return GraphChannel(str(item["id"]), str(item.get("displayName") or item["id"]), membership)

@@ -36,6 +36,12 @@ log = logging.getLogger(__name__)
 
 SUGGEST_JOB = "teams.suggest"
 SYNC_TEAM_JOB = "teams.sync_team"
+CHANNEL_INFO_JOB = "teams.channel_info"
+
+
+def channel_info_key(channel_id: str) -> str:
+    """One membership lookup per channel, ever: a Teams channel's membership type never changes."""
+    return f"channel_info:teams:{channel_id}"
 
 
 def thread_conversation_id(conversation_id: str, root_id: str) -> str:
@@ -64,8 +70,10 @@ def card_message(card: dict[str, Any]) -> Activity:
 class YorozuTeamsBot(TeamsActivityHandler):
     """Yorozu in Teams: converts each activity and delegates to the knowledge service and the replies."""
 
-    def __init__(self, service: KnowledgeService) -> None:
+    def __init__(self, service: KnowledgeService, *, look_up_channels: bool = False) -> None:
         self.service = service
+        # Whether app credentials can ask Graph for a channel's membership type (not in local mode).
+        self.look_up_channels = look_up_channels
 
     # --- messages ----------------------------------------------------------------------------------
 
@@ -86,6 +94,9 @@ class YorozuTeamsBot(TeamsActivityHandler):
         addressed = convert.mentions_recipient(activity)
         message_text = convert.plain_text(activity, strip_recipient=addressed)
         command = parse_command(message_text) if addressed else None
+        # The channel first: a new one must exist (private unless the activity says otherwise) before a
+        # message could create it as public.
+        await self._note_channel(activity, place)
         # A command to Yorozu ("@Yorozu who VBA") is not community knowledge; a question asked of it is.
         if message_text and (command is None or command.kind == CommandKind.ASK):
             for event in convert.message_events(activity, message_text):
@@ -118,10 +129,8 @@ class YorozuTeamsBot(TeamsActivityHandler):
             return
         if not already_recorded and not await self.service.record_delivery(f"teams:{activity.id}"):
             return
-        if place.kind != "personal":
-            seen = convert.channel_seen(place)
-            if seen is not None:
-                await self.service.ingest(seen)
+        if place.kind != "personal" and not already_recorded:
+            await self._note_channel(activity, place)
         question = convert.plain_text(activity, strip_recipient=True)
         locale = convert.locale_of(activity)
         in_channel = place.kind == "channel"
@@ -138,6 +147,30 @@ class YorozuTeamsBot(TeamsActivityHandler):
             # Answer in the thread the question is in (a new post starts one).
             activity.conversation.id = thread_conversation_id(activity.conversation.id, root)
         await turn_context.send_activity(reply_activity(reply))
+
+    async def _note_channel(self, activity: Activity, place: convert.Where) -> None:
+        """Store what the activity tells about its channel; ask Graph when it does not say who may read it."""
+        known = await self.service.channel(convert.PLATFORM, place.channel_id)
+        seen = convert.channel_seen(place, known)
+        if seen is not None:
+            await self.service.ingest(seen)
+        if place.kind == "channel" and place.visibility is None and place.team_id:
+            await self._look_up_channel(activity, place.channel_id, place.team_id)
+
+    async def _look_up_channel(self, activity: Activity, channel_id: str, team_id: str) -> None:
+        """Queue the Graph lookup of a channel's membership type (keyed per channel, so asked once)."""
+        if not self.look_up_channels:
+            return  # without app credentials the channel stays private: safe, only less useful
+        data = convert.channel_data(activity)
+        team, tenant = convert.obj(data, "team"), convert.obj(data, "tenant")
+        payload = {
+            "reference": TurnContext.get_conversation_reference(activity).serialize(),
+            "team_id": team_id,
+            "team_group_id": team.get("aadGroupId"),
+            "tenant_id": tenant.get("id") or (activity.conversation.tenant_id if activity.conversation else None),
+            "channel_id": channel_id,
+        }
+        await self.service.enqueue(CHANNEL_INFO_JOB, payload, key=channel_info_key(channel_id))
 
     # --- buttons -----------------------------------------------------------------------------------
 
@@ -209,9 +242,30 @@ class YorozuTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         for event in convert.conversation_update_events(activity):
             await self.service.ingest(event)
-        event_type = str(convert.channel_data(activity).get("eventType") or "")
-        if convert.is_install(activity) or event_type in {"teamArchived", "teamUnarchived", "teamDeleted"}:
+        data = convert.channel_data(activity)
+        event_type = str(data.get("eventType") or "")
+        channel = convert.obj(data, "channel")
+        if event_type in {"channelCreated", "channelRenamed", "channelRestored"} and channel.get("id"):
+            place = convert.where(activity)
+            if place.visibility is None and place.team_id:
+                await self._look_up_channel(activity, str(channel["id"]), place.team_id)
+        if event_type in convert.TEAM_EVENTS:
+            await self._apply_to_team(activity, event_type)
+        if convert.is_install(activity) or event_type in convert.TEAM_EVENTS:
             await self._sync_team(activity, event_type)
+
+    async def _apply_to_team(self, activity: Activity, event_type: str) -> None:
+        """A team archive, unarchive or delete reaches every channel stored for the team, at once.
+
+        Nothing is listed from Teams (a deleted team cannot be listed): the store knows the team's
+        channels by the team's thread id (live activities) and by its Entra group id (Graph imports).
+        """
+        team = convert.obj(convert.channel_data(activity), "team")
+        for workspace in {team.get("id"), team.get("aadGroupId")} - {None, ""}:
+            for channel in await self.service.workspace_channels(convert.PLATFORM, str(workspace)):
+                event = convert.team_channel_event(event_type, channel.external_id)
+                if event is not None:
+                    await self.service.ingest(event)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
         if convert.is_install(turn_context.activity):
@@ -224,6 +278,8 @@ class YorozuTeamsBot(TeamsActivityHandler):
         payload = {
             "reference": TurnContext.get_conversation_reference(activity).serialize(),
             "team_id": place.team_id,
+            "team_group_id": place.team_group_id,
+            "tenant_id": place.tenant_id,
             "reason": reason,
         }
         await self.service.enqueue(SYNC_TEAM_JOB, payload, key=f"sync:teams:{place.team_id}:{activity.id}")

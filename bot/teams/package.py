@@ -8,7 +8,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-SOURCE = Path(__file__).resolve().parents[2] / "manifest" / "teams"
+# Package data (pyproject's [tool.setuptools.package-data]): an installed wheel carries the manifest,
+# its localisation and icons next to this module, so the package builds without the repository.
+SOURCE = Path(__file__).resolve().parent / "manifest"
 FILES = ("color.png", "outline.png", "ja-jp.json")
 PLACEHOLDER = "{{APP_ID}}"
 _GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

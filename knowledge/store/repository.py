@@ -107,6 +107,7 @@ class ChannelRow:
     visibility: Visibility
     archived: bool
     deleted: bool
+    workspace_id: str | None = None  # the Slack workspace or Teams team the channel belongs to
 
 
 def _channel_row(row: sa.Row) -> ChannelRow:
@@ -118,6 +119,7 @@ def _channel_row(row: sa.Row) -> ChannelRow:
         visibility=Visibility(row.visibility),
         archived=bool(row.archived),
         deleted=bool(row.deleted),
+        workspace_id=row.workspace_id,
     )
 
 
@@ -126,6 +128,20 @@ def find_channel(conn: Connection, platform: str, external_id: str) -> ChannelRo
         sa.select(channels).where(channels.c.platform == platform, channels.c.external_id == external_id)
     ).first()
     return None if row is None else _channel_row(row)
+
+
+def workspace_channels(conn: Connection, platform: str, workspace_id: str) -> list[ChannelRow]:
+    """Every channel stored under one workspace (a Slack workspace, a Teams team), deleted ones included.
+
+    A team archived or deleted in Teams must reach all its channels, even when the platform can no longer
+    list them.
+    """
+    rows = conn.execute(
+        sa.select(channels)
+        .where(channels.c.platform == platform, channels.c.workspace_id == workspace_id)
+        .order_by(channels.c.id)
+    ).all()
+    return [_channel_row(row) for row in rows]
 
 
 def upsert_channel(

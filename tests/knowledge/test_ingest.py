@@ -171,3 +171,24 @@ def test_person_rename_shows_at_once(kb: KnowledgeBase) -> None:
     kb.ingest(ev.PersonSeen("slack", "U2", "鈴木 花子", "白石市 情報システム課"))
     best = kb.suggest("Excelマクロ 保守", abstain=False).suggestions[0]
     assert best.answerers[0].organization == "白石市 情報システム課"
+
+
+def test_workspace_channels_lists_a_teams_channels_and_no_others(kb: KnowledgeBase) -> None:
+    kb.ingest_many(
+        [
+            ev.ChannelSeen("teams", "19:general", "General", workspace_id="19:general"),
+            ev.ChannelSeen("teams", "19:secret", "CSIRT", Visibility.PRIVATE, workspace_id="19:general"),
+            ev.ChannelSeen("teams", "19:other", "他チーム", workspace_id="19:otherteam"),
+            ev.ChannelSeen("slack", "C9", "general", workspace_id="19:general"),  # same id, another platform
+        ]
+    )
+    kb.ingest(ev.ChannelDeleted("teams", "19:secret"))
+    listed = kb.workspace_channels("teams", "19:general")
+    # Deleted channels are listed too: a team event must reach every channel it ever had.
+    assert [(c.external_id, c.visibility, c.deleted) for c in listed] == [
+        ("19:general", Visibility.PUBLIC, False),
+        ("19:secret", Visibility.PRIVATE, True),
+    ]
+    assert all(c.workspace_id == "19:general" for c in listed)
+    assert kb.workspace_channels("teams", "19:nothing") == []
+    assert kb.channel("teams", "19:other") is not None and kb.channel("teams", "19:missing") is None

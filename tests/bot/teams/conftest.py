@@ -26,7 +26,7 @@ from knowledge import events as ev
 from knowledge.base import KnowledgeBase
 from knowledge.model import Visibility
 from knowledge.store import repository as repo
-from tests.bot.teams.fakes import FakeBotConnector, FakeMicrosoftLogin
+from tests.bot.teams.fakes import FakeBotConnector, FakeGraph, FakeMicrosoftLogin
 
 APP_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
 BOT_ID = f"28:{APP_ID}"
@@ -34,6 +34,7 @@ TENANT = "50612dbb-0237-4969-b378-8d42590f9c00"
 TEAM = "19:66P469zibfbsGI-_a0aN_toLTZpyzS6u7CT3TsXdgPw1@thread.tacv2"
 CHANNEL = "19:6848757105754c8981c67612732d9aa7@thread.tacv2"
 PRIVATE = "19:0c1d2e3f4a5b6c7d8e9f00112233aabb@thread.tacv2"
+TEAM_GROUP = "6d9e2a4f-3b1c-4e8a-9f0d-2c7b5a1e8d34"  # the team's Entra group id, as Graph names it
 
 # People by Entra object id, as Teams (aadObjectId) and Graph (from.user.id) name them.
 SATO = ("b15a9416-0ad3-4172-9210-7beb711d3f70", "29:1sato", "佐藤 健", "北山市 情報政策課")
@@ -107,6 +108,7 @@ class TeamsHarness:
     service_url: str
     kb: KnowledgeBase
     service: KnowledgeService
+    graph: FakeGraph
 
     async def post(
         self, activity: dict[str, Any], *, token: str | None = None, sign: bool = True
@@ -142,16 +144,33 @@ class TeamsHarness:
 
 
 @pytest.fixture
+async def graph() -> AsyncIterator[tuple[FakeGraph, str]]:
+    """A fake Microsoft Graph on localhost; its base URL ends in ``/v1.0`` like the real one."""
+    fake = FakeGraph()
+    async with TestServer(fake.app(), host="127.0.0.1", port=0) as server:
+        yield fake, str(server.make_url("/v1.0"))
+
+
+@pytest.fixture
 async def teams(
-    kb: KnowledgeBase, tmp_path: Path, login: FakeMicrosoftLogin, connector: tuple[FakeBotConnector, str]
+    kb: KnowledgeBase,
+    tmp_path: Path,
+    login: FakeMicrosoftLogin,
+    connector: tuple[FakeBotConnector, str],
+    graph: tuple[FakeGraph, str],
 ) -> AsyncIterator[TeamsHarness]:
     kb.ingest_many(history())
     kb.sync()
     fake, service_url = connector
+    fake_graph, graph_url = graph
+    # The Bot Connector names the team's Entra group; Graph knows the community's standard channel.
+    fake.teams[TEAM] = {"id": TEAM, "name": "自治体IT", "aadGroupId": TEAM_GROUP}
+    fake_graph.channel_details[CHANNEL] = {"id": CHANNEL, "displayName": "質問箱", "membershipType": "standard"}
     service = KnowledgeService(kb)
-    app = create_app(teams_settings(tmp_path, login), service=service, platforms=[mount])
+    settings = teams_settings(tmp_path, login, YOROZU_GRAPH_URL=graph_url, YOROZU_GRAPH_TOKEN_URL=login.token_url)
+    app = create_app(settings, service=service, platforms=[mount])
     async with TestServer(app, host="127.0.0.1", port=0) as server, aiohttp.ClientSession() as http:
-        yield TeamsHarness(server, http, login, fake, service_url, kb, service)
+        yield TeamsHarness(server, http, login, fake, service_url, kb, service, fake_graph)
 
 
 # --- activities ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import jwt
 from aiohttp import web
@@ -136,6 +137,7 @@ class FakeBotConnector:
 
     requests: list[Recorded] = field(default_factory=list)
     channels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    teams: dict[str, dict[str, Any]] = field(default_factory=dict)  # team details by team id
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     fail_with: int | None = None
 
@@ -153,6 +155,10 @@ class FakeBotConnector:
         parts = request.path.strip("/").split("/")
         if request.method == "GET" and len(parts) == 4 and parts[1] == "teams" and parts[3] == "conversations":
             return web.json_response({"conversations": self.channels.get(parts[2], [])})
+        if request.method == "GET" and len(parts) == 3 and parts[1] == "teams":
+            if parts[2] not in self.teams:
+                return web.json_response({"error": {"code": "NotFound"}}, status=404)
+            return web.json_response(self.teams[parts[2]])
         return web.json_response({"id": f"bot-{len(self.requests)}"})
 
     def sent(self) -> list[Recorded]:
@@ -169,3 +175,96 @@ class FakeBotConnector:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.arrived.wait(), timeout=min(remaining, 0.5))
         return self.sent()
+
+
+# --- Microsoft Graph -------------------------------------------------------------------------------
+
+GRAPH_TEAM = "fbe2bf47-16c8-47cf-b4a5-4b9b187c508b"  # Graph names a team by its Entra group id
+GRAPH_GENERAL = "19:general@thread.tacv2"
+GRAPH_PRIVATE = "19:private@thread.tacv2"
+GRAPH_QUESTION = "Excelマクロを作った職員が異動して、誰もVBAを保守できません。どうしていますか？"
+
+
+def _graph_message(mid: str, text: str, channel: str, user: str, reply_to: str | None = None) -> dict[str, Any]:
+    return {
+        "id": mid,
+        "replyToId": reply_to,
+        "messageType": "message",
+        "createdDateTime": "2026-04-01T01:00:00Z",
+        "deletedDateTime": None,
+        "webUrl": f"https://teams.microsoft.com/l/message/{channel}/{mid}",
+        "from": {"user": {"id": user, "displayName": user}},
+        "body": {"contentType": "html", "content": f"<p>{text}</p>"},
+        "channelIdentity": {"teamId": GRAPH_TEAM, "channelId": channel},
+        "reactions": [],
+    }
+
+
+class FakeGraph:
+    """Graph's channel and message endpoints for one team (``GRAPH_TEAM``) with a standard and a private
+    channel, paged and throttled once; ``channel_details`` answers single-channel lookups by channel id."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.throttled = False
+        self.channel_details: dict[str, dict[str, Any]] = {
+            GRAPH_GENERAL: {"id": GRAPH_GENERAL, "displayName": "General", "membershipType": "standard"},
+            GRAPH_PRIVATE: {"id": GRAPH_PRIVATE, "displayName": "CISO連絡会", "membershipType": "private"},
+        }
+        self.lookup_status = 200  # what single-channel lookups answer (403: no consent)
+        self.hold: asyncio.Event | None = None  # lookups wait for it: a test can look before Graph answers
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/v1.0/teams/{team}/channels", self.channels)
+        app.router.add_get("/v1.0/teams/{team}/channels/{channel}", self.channel)
+        app.router.add_get("/v1.0/teams/{team}/channels/{channel}/messages", self.messages)
+        app.router.add_get("/v1.0/teams/{team}/channels/{channel}/messages/{root}/replies", self.replies)
+        return app
+
+    def _record(self, request: web.Request) -> None:
+        self.calls.append((request.path_qs, request.headers.get("Authorization", "")))
+
+    def lookups(self) -> list[str]:
+        """The paths of single-channel lookups, in order."""
+        return [unquote(p) for p, _ in self.calls if p.count("/") == 5 and "/channels/" in p]
+
+    async def channels(self, request: web.Request) -> web.Response:
+        self._record(request)
+        listing = [self.channel_details[GRAPH_GENERAL], self.channel_details[GRAPH_PRIVATE]]
+        return web.json_response({"value": listing})
+
+    async def channel(self, request: web.Request) -> web.Response:
+        self._record(request)
+        if self.hold is not None:
+            await self.hold.wait()
+        details = self.channel_details.get(request.match_info["channel"])
+        if self.lookup_status != 200:
+            return web.json_response({"error": {"code": "Forbidden"}}, status=self.lookup_status)
+        if details is None:
+            return web.json_response({"error": {"code": "NotFound"}}, status=404)
+        return web.json_response(details)
+
+    async def messages(self, request: web.Request) -> web.Response:
+        self._record(request)
+        channel = request.match_info["channel"]
+        if channel == GRAPH_PRIVATE:
+            return web.json_response(
+                {"value": [_graph_message("900", "オフラインバックアップの頻度は？", GRAPH_PRIVATE, "u3")]}
+            )
+        if not self.throttled:
+            self.throttled = True
+            return web.json_response({"error": {"code": "TooManyRequests"}}, status=429, headers={"Retry-After": "0"})
+        base = str(request.url.with_query(None))
+        if request.query.get("$skiptoken") != "2":
+            root = _graph_message("100", GRAPH_QUESTION, GRAPH_GENERAL, "u1")
+            root["replies"] = [_graph_message("101", "棚卸しして手順書を作りました。", GRAPH_GENERAL, "u2", "100")]
+            root["replies@odata.nextLink"] = f"{base}/100/replies?$skiptoken=r2"
+            return web.json_response({"value": [root], "@odata.nextLink": f"{base}?$top=50&$skiptoken=2"})
+        return web.json_response({"value": [_graph_message("200", "お知らせです", GRAPH_GENERAL, "u1")]})
+
+    async def replies(self, request: web.Request) -> web.Response:
+        self._record(request)
+        return web.json_response(
+            {"value": [_graph_message("102", "RPAに置き換えました。", GRAPH_GENERAL, "u4", "100")]}
+        )

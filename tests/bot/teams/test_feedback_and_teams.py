@@ -15,6 +15,7 @@ from tests.bot.teams.conftest import (
     NEW_MACRO_QUESTION,
     SATO,
     TEAM,
+    TEAM_GROUP,
     TeamsHarness,
     channel_message,
     conversation_update,
@@ -115,19 +116,25 @@ async def test_invoke_with_foreign_data_is_refused(teams: TeamsHarness) -> None:
 
 
 async def test_install_registers_the_team_channels(teams: TeamsHarness) -> None:
-    teams.connector.channels[TEAM] = [
-        {"id": TEAM},
-        {"id": "19:newchannel@thread.tacv2", "name": "生成AI"},
-    ]
+    new = "19:newchannel@thread.tacv2"
+    teams.connector.channels[TEAM] = [{"id": TEAM}, {"id": new, "name": "生成AI"}]
+    teams.graph.channel_details[new] = {"id": new, "displayName": "生成AI", "membershipType": "standard"}
     install = conversation_update(teams.service_url, "teamMemberAdded")
     install["membersAdded"] = [{"id": "28:0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"}]
     assert (await teams.post(install)).status == 200
     await teams.idle()
-    listing = [r for r in teams.connector.requests if r.method == "GET"]
-    assert [unquote(r.path) for r in listing] == [f"/v3/teams/{TEAM}/conversations"]
+    listing = [unquote(r.path) for r in teams.connector.requests if r.method == "GET"]
+    assert listing[0] == f"/v3/teams/{TEAM}/conversations"
     with teams.kb.store.begin() as conn:
-        names = dict(conn.execute(sa.select(tables.channels.c.external_id, tables.channels.c.name)).all())
-    assert names[TEAM] == "General" and names["19:newchannel@thread.tacv2"] == "生成AI"
+        rows = {
+            r.external_id: (r.name, r.visibility)
+            for r in conn.execute(
+                sa.select(tables.channels.c.external_id, tables.channels.c.name, tables.channels.c.visibility)
+            )
+        }
+    # The listing does not say who may read the new channel: Graph is asked (General never is).
+    assert rows[TEAM] == ("General", "public") and rows[new] == ("生成AI", "public")
+    assert teams.graph.lookups() == [f"/v1.0/teams/{TEAM_GROUP}/channels/{new}"]
 
 
 async def test_channel_rename_and_delete(teams: TeamsHarness) -> None:

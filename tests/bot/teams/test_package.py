@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import struct
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -12,7 +16,7 @@ import jsonschema
 import pytest
 
 from bot.cli import main
-from bot.teams.package import PackageError, render_manifest
+from bot.teams.package import SOURCE, PackageError, render_manifest
 from tests.conftest import shared_path
 
 APP_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
@@ -50,7 +54,11 @@ def test_cli_builds_a_package_that_validates(tmp_path: Path) -> None:
     assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in manifest["authorization"]["permissions"][
         "resourceSpecific"
     ]
-    assert "ChannelMessage.Read.Group" in manifest["description"]["full"]
+    assert {"name": "ChannelSettings.Read.Group", "type": "Application"} in manifest["authorization"]["permissions"][
+        "resourceSpecific"
+    ]
+    for permission in ("ChannelMessage.Read.Group", "ChannelSettings.Read.Group"):
+        assert permission in manifest["description"]["full"] and permission in localisation["description.full"]
     assert manifest["localizationInfo"]["additionalLanguages"] == [{"languageTag": "ja-jp", "file": "ja-jp.json"}]
     assert localisation["name.short"] == "よろず"
     assert color == (192, 192, 6) and outline == (32, 32, 6)  # RGBA; the outline needs transparency
@@ -79,8 +87,45 @@ def test_app_id_must_be_a_guid(tmp_path: Path) -> None:
 def test_outline_icon_is_white_on_transparent() -> None:
     import zlib
 
-    data = (Path(__file__).resolve().parents[3] / "manifest" / "teams" / "outline.png").read_bytes()
+    data = (SOURCE / "outline.png").read_bytes()
     idat = data[data.index(b"IDAT") + 4 :]
     raw = zlib.decompress(idat[: struct.unpack(">I", data[data.index(b"IDAT") - 4 : data.index(b"IDAT")])[0]])
     pixels = {tuple(raw[r * 129 + 1 + c * 4 : r * 129 + 5 + c * 4]) for r in range(32) for c in range(32)}
     assert pixels <= {(255, 255, 255, 255), (0, 0, 0, 0)} and len(pixels) == 2
+
+
+def test_an_installed_wheel_builds_the_package(tmp_path: Path) -> None:
+    """``yorozu manifest teams`` from a wheel installed away from the repository: the files are package data."""
+    root = Path(__file__).resolve().parents[3]
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, src / name)
+    for package in ("bot", "knowledge"):
+        shutil.copytree(root / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
+    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+    dist, site = tmp_path / "dist", tmp_path / "site"
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", dist, src], check=True)
+    (wheel,) = dist.glob("yorozu-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {n for n in archive.namelist() if n.startswith("bot/teams/manifest/")}
+    assert shipped == {f"bot/teams/manifest/{n}" for n in ("manifest.json", "ja-jp.json", "color.png", "outline.png")}
+    subprocess.run([*pip, "install", "--no-deps", "--no-index", "--target", site, wheel], check=True)
+    out = tmp_path / "yorozu.zip"
+    script = (
+        "import sys; from bot.cli import main; from bot.teams.package import SOURCE; print(SOURCE);"
+        " sys.exit(main(['--data-dir', sys.argv[1], 'manifest', 'teams',"
+        " '--app-id', sys.argv[2], '--out', sys.argv[3]]))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, tmp_path / "data", APP_ID, out],
+        cwd=tmp_path,  # not the repository: only the installed copy can be imported
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(run.stdout.splitlines()[0]).is_relative_to(site)
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == ["color.png", "ja-jp.json", "manifest.json", "outline.png"]
+        assert json.loads(archive.read("manifest.json"))["id"] == APP_ID
