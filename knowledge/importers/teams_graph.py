@@ -161,8 +161,10 @@ def read_teams_graph(
 ) -> Iterator[ev.Event]:
     """Events for the Graph JSON file, or folder of files, at ``path``.
 
-    ``channel_names`` / ``channel_visibility`` (by channel id) name channels and mark private ones; a
-    channel not named there is created as public when its first message arrives, without a name.
+    ``channel_names`` / ``channel_visibility`` (by channel id) name channels and say who may see them.
+    Saved chatMessage JSON does not say whether a channel is standard or private, so a channel missing
+    from ``channel_visibility`` has unknown visibility: a new one is stored private (never suggested
+    elsewhere) until the bot or ``yorozu backfill teams`` learns its membership type from Teams.
     A path that is neither a file nor a folder of ``.json`` files raises
     :class:`~knowledge.errors.ImportFailed` at once; a file that is not Graph JSON when it is reached.
     """
@@ -268,7 +270,7 @@ class GraphConverter:
         message_id: str,
         channel_id: str,
         team_id: str | None,
-        visibility: Visibility,
+        visibility: Visibility | None,
         thread_id: str | None,
     ) -> Iterator[ev.Event]:
         posted_at = _datetime(message.get("createdDateTime"))
@@ -309,15 +311,15 @@ class GraphConverter:
                 self.report.reactions += 1
                 yield ev.ReactionChanged(PLATFORM, channel_id, message_id, person, reaction_name(kind))
 
-    def _channel(self, channel_id: str, team_id: str | None, visibility: Visibility) -> Iterator[ev.Event]:
+    def _channel(self, channel_id: str, team_id: str | None, visibility: Visibility | None) -> Iterator[ev.Event]:
         if channel_id in self._channels:
             return
         self._channels.add(channel_id)
         self.report.channels.add(channel_id)
-        visibility = self._visibility.get(channel_id, visibility)
-        name = self._names.get(channel_id)
-        if name is not None or visibility != Visibility.PUBLIC:
-            yield ev.ChannelSeen(PLATFORM, channel_id, name or channel_id, visibility, workspace_id=team_id)
+        known = self._visibility.get(channel_id, visibility)
+        yield ev.ChannelSeen(
+            PLATFORM, channel_id, self._names.get(channel_id) or channel_id, known, workspace_id=team_id
+        )
 
     def _author(self, message: JsonObject) -> tuple[str | None, bool, ev.PersonSeen | None]:
         """The author's id, whether it is an app, and a ``PersonSeen`` the first time a name is seen."""
@@ -334,10 +336,11 @@ class GraphConverter:
         return person, is_bot, None
 
 
-def _where(message: JsonObject) -> tuple[str | None, str | None, Visibility]:
+def _where(message: JsonObject) -> tuple[str | None, str | None, Visibility | None]:
     channel = _object(message.get("channelIdentity"))
     if channel.get("channelId"):
-        return _string(channel["channelId"]), _string(channel.get("teamId")) or None, Visibility.PUBLIC
+        # A chatMessage does not say whether its channel is standard or private: unknown.
+        return _string(channel["channelId"]), _string(channel.get("teamId")) or None, None
     chat = _string(message.get("chatId"))
     if chat:
         return chat, None, Visibility.DM

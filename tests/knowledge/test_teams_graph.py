@@ -11,7 +11,7 @@ from knowledge import events as ev
 from knowledge.base import KnowledgeBase
 from knowledge.errors import ImportFailed
 from knowledge.importers.teams_graph import GraphImportReport, html_to_text, reaction_name, read_teams_graph
-from knowledge.model import Scope
+from knowledge.model import Scope, Visibility
 from tests.conftest import shared_path
 
 CHANNEL = "19:4a95f7d8db4c4e7fae857bcebe0623e6@thread.tacv2"
@@ -114,3 +114,17 @@ def test_not_graph_json_fails_clearly(tmp_path: Path) -> None:
         list(read_teams_graph(bad))
     with pytest.raises(ImportFailed, match="no such file"):
         read_teams_graph(tmp_path / "missing")
+
+
+def test_saved_channels_of_unknown_type_stay_private_until_known(kb: KnowledgeBase, tmp_path: Path) -> None:
+    question = "Excelマクロを作った職員が異動して、誰もVBAを保守できません。どうしていますか？"
+    root = _message("1", question, user="u1", replies=[_message("2", "棚卸ししました。", user="u2", reply_to="1")])
+    kb.ingest_many(read_teams_graph(_page(tmp_path, "page.json", [root])))
+    # chatMessage JSON does not say whether the channel is private: nowhere else sees it.
+    assert kb.suggest(question, scope=Scope("teams", "19:other@thread.tacv2")).suggestions == ()
+    assert kb.suggest(question, scope=Scope("teams", CHANNEL)).suggestions[0].root_message_id == "1"
+    # Told it is a standard channel (as `yorozu backfill teams` learns from Graph), it is shared.
+    kb.ingest_many(
+        read_teams_graph(_page(tmp_path, "page.json", [root]), channel_visibility={CHANNEL: Visibility.PUBLIC})
+    )
+    assert kb.suggest(question).suggestions[0].root_message_id == "1"
