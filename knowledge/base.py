@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy.exc import IntegrityError
 
 from knowledge import events as ev
 from knowledge import faq, followup, ingest
@@ -58,6 +59,8 @@ from knowledge.vectors import IndexInfo, load_vector_index, new_vector_index, ve
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 64
+# Tries per event when a concurrent transaction inserted the same new row first.
+INGEST_ATTEMPTS = 3
 INDEX_FILE = "threads.faiss"
 LEXICAL_FILE = "threads.bm25.npz"
 
@@ -246,11 +249,21 @@ class KnowledgeBase:
 
         A new question thread gets its follow-up job in the same transaction (:mod:`knowledge.followup`).
         """
-        with self.store.begin() as conn:
-            changed = ingest.apply_in(conn, event)
-            if changed:
-                followup.schedule(conn, event, after=self.followup_after, now=datetime.now(UTC))
-            return changed
+        for attempt in range(INGEST_ATTEMPTS):
+            try:
+                with self.store.begin() as conn:
+                    changed = ingest.apply_in(conn, event)
+                    if changed:
+                        followup.schedule(conn, event, after=self.followup_after, now=datetime.now(UTC))
+                    return changed
+            except IntegrityError:
+                # Another worker created the same channel or thread row between this transaction's
+                # read and its insert (a reply and its root arriving together). Applying is
+                # idempotent, so the retry finds the row and goes on.
+                if attempt == INGEST_ATTEMPTS - 1:
+                    raise
+                log.debug("concurrent insert while storing an event; retrying")
+        raise AssertionError("unreachable")
 
     def ingest_many(self, events: Iterable[ev.Event], *, batch: int = 500) -> tuple[int, int]:
         """Store many events, ``batch`` per transaction; returns (changed, unchanged)."""
