@@ -22,7 +22,7 @@ from bot.service import KnowledgeService
 from bot.settings import Settings
 from bot.slack import mount
 from knowledge.base import KnowledgeBase
-from tests.bot.slack.fake_slack import FakeSlack, channel, start, user
+from tests.bot.slack.fake_slack import FakeSlack, channel, user
 from tests.conftest import shared_path
 
 SECRET = "test-signing-secret"
@@ -69,8 +69,10 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
             "G1": channel("G1", "ciso-private", private=True),
         },
     )
-    async for running in start(fake):
-        yield running
+    fake.bind()
+    async with TestServer(fake.app(), host="127.0.0.1", port=0) as server:
+        fake.server = server
+        yield fake
 
 
 class SlackClient:
@@ -137,15 +139,15 @@ class SlackClient:
             event["thread_ts"] = thread_ts
         return await self.event(event)
 
-    async def drain(self, timeout: float = 10.0) -> None:
-        """Wait until every job has run; fails on a job that failed."""
+    async def drain(self, timeout: float = 10.0, *, strict: bool = True) -> None:
+        """Wait until every job has run; fails on a job that failed (``strict``) or skips it."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             with self.kb.store.begin() as conn:
                 rows = conn.exec_driver_sql("SELECT kind, last_error, done_at FROM jobs").all()
             errors = [(kind, error) for kind, error, _ in rows if error]
-            assert not errors, errors
-            if all(done for _, _, done in rows):
+            assert not (strict and errors), errors
+            if all(done or error for _, error, done in rows):
                 return
             assert asyncio.get_running_loop().time() < deadline, f"jobs still pending: {rows}"
             await asyncio.sleep(0.02)
@@ -156,4 +158,7 @@ async def slack(kb: KnowledgeBase, fake_slack: FakeSlack, tmp_path: Path) -> Asy
     settings = slack_settings(tmp_path, fake_slack)
     app = create_app(settings, service=KnowledgeService(kb), platforms=[mount])
     async with TestServer(app, host="127.0.0.1", port=0) as server, aiohttp.ClientSession() as http:
-        yield SlackClient(server, http, app, kb)
+        client = SlackClient(server, http, app, kb)
+        yield client
+        # Let jobs still running (a person lookup after the asserted reply) finish before the servers stop.
+        await client.drain(strict=False)

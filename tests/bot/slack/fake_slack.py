@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +94,10 @@ class FakeSlack:
             except TimeoutError:
                 raise AssertionError(f"expected {count} {label} call(s), got {get()!r}") from None
         return list(get())
+
+    def bind(self) -> None:
+        """Create the loop-bound state; call inside the test's event loop, before serving."""
+        self._changed = asyncio.Condition()
 
     # --- server ------------------------------------------------------------------------------------
 
@@ -198,10 +201,3 @@ def _maybe_json(value: Any) -> Any:
         except ValueError:
             return value
     return value
-
-
-async def start(fake: FakeSlack) -> AsyncIterator[FakeSlack]:
-    fake._changed = asyncio.Condition()
-    async with TestServer(fake.app(), host="127.0.0.1", port=0) as server:
-        fake.server = server
-        yield fake
