@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +56,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     assert POSTGRES_URL is not None
     reset_postgres(POSTGRES_URL)
     return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def imported_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the sample community imported (real e5), made once per test run.
+
+    Tests must not change it: take a copy with :func:`copy_of_sample`.
+    """
+    from bot.cli import main, sample_community_path
+
+    data_dir = tmp_path_factory.mktemp("sample-template")
+    assert main(["--data-dir", str(data_dir), "import", "slack-export", str(sample_community_path())], environ={}) == 0
+    return data_dir
+
+
+def copy_of_sample(template: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A private copy of the imported sample community's data directory."""
+    target = tmp_path_factory.mktemp(name) / "data"
+    shutil.copytree(template, target)
+    return target
 
 
 @pytest.fixture

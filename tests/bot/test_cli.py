@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main, sample_community_path
+from tests.conftest import copy_of_sample
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "sample_questions.jsonl"
 
@@ -22,11 +23,9 @@ def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple
 
 
 @pytest.fixture(scope="module")
-def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory with the sample community imported once for the whole module."""
-    data_dir = tmp_path_factory.mktemp("cli")
-    assert main(["--data-dir", str(data_dir), "import", "slack-export", str(sample_community_path())], environ={}) == 0
-    return data_dir
+def sample_dir(imported_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample community, imported once per run, copied for this module."""
+    return copy_of_sample(imported_sample, tmp_path_factory, "cli")
 
 
 def questions() -> list[dict[str, str | None]]:

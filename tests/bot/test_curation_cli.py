@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main, sample_community_path
+from bot.cli import main
+from tests.conftest import copy_of_sample
 
 pytestmark = pytest.mark.model
 
@@ -27,10 +28,8 @@ def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple
 
 
 @pytest.fixture(scope="module")
-def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("curation")
-    assert main(["--data-dir", str(data_dir), "import", "slack-export", str(sample_community_path())], environ={}) == 0
-    return data_dir
+def sample_dir(imported_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_of_sample(imported_sample, tmp_path_factory, "curation")
 
 
 def test_imported_faq_ranks_first_for_a_reworded_question(
