@@ -98,6 +98,10 @@ class KnowledgeService:
     async def record_delivery(self, key: str) -> bool:
         return await run_blocking(self.kb.record_delivery, key)
 
+    async def forget_delivery(self, key: str) -> None:
+        """Forget a delivery whose processing failed, so the platform's retry is processed."""
+        await run_blocking(self.kb.forget_delivery, key)
+
     async def suggest(
         self,
         question: str,

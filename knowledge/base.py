@@ -295,6 +295,11 @@ class KnowledgeBase:
         with self.store.begin() as conn:
             return repo.record_receipt(conn, key)
 
+    def forget_delivery(self, key: str) -> None:
+        """Forget a delivery id whose processing failed, so a retry of it is processed again."""
+        with self.store.begin() as conn:
+            repo.forget_receipt(conn, key)
+
     def sync(self) -> int:
         """Embed and index every thread changed since the last sync; returns how many changed."""
         done = 0

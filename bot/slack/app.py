@@ -11,6 +11,7 @@ across restarts and replicas too.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -154,6 +155,14 @@ class SlackBot:
         if response.status == 404 and bolt_request.body.get("type") == "event_callback":
             # An event nobody listens to (member_left_channel, ...): a 404 would make Slack retry it.
             return web.Response(status=200)
+        if response.status >= 500:
+            # Storing failed after the delivery was recorded (the database went away mid-event): forget
+            # the receipt and ask Slack to retry, so the event is delayed, not lost.
+            event_id = bolt_request.body.get("event_id")
+            if isinstance(event_id, str) and event_id:
+                with contextlib.suppress(Exception):
+                    await self.service.forget_delivery(f"slack:{event_id}")
+            return web.json_response({"error": "temporarily unavailable, retry"}, status=503)
         return await to_aiohttp_response(response)
 
     def _signed(self, raw: bytes, request: web.Request) -> bool:

@@ -86,6 +86,10 @@ def current_change_seq(conn: Connection) -> int:
     return int(conn.execute(sa.select(counters.c.value).where(counters.c.name == "change_seq")).scalar_one())
 
 
+def forget_receipt(conn: Connection, key: str) -> None:
+    conn.execute(event_receipts.delete().where(event_receipts.c.key == key))
+
+
 def record_receipt(conn: Connection, key: str) -> bool:
     """Remember a platform delivery; ``False`` when it was seen before."""
     exists = conn.execute(sa.select(event_receipts.c.key).where(event_receipts.c.key == key)).first()

@@ -140,3 +140,5 @@ def test_unchanged_text_is_not_embedded_twice(database_url: str, tmp_path: Path)
 def test_delivery_ids_are_remembered(kb: KnowledgeBase) -> None:
     assert kb.record_delivery("slack:Ev123") is True
     assert kb.record_delivery("slack:Ev123") is False
+    kb.forget_delivery("slack:Ev123")  # processing failed: the retry must be processed
+    assert kb.record_delivery("slack:Ev123") is True

@@ -7,10 +7,13 @@ import time
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from slack_sdk.signature import SignatureVerifier
 
+from knowledge.base import KnowledgeBase
 from tests.bot.slack.conftest import SlackClient, reference_event, sign
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.test_flow import MACRO_Q
 from tests.conftest import shared_path
 
 
@@ -146,3 +149,33 @@ async def test_retries_and_duplicates_are_processed_once(slack: SlackClient, fak
 
 async def test_events_nobody_listens_to_are_acknowledged(slack: SlackClient) -> None:
     assert await slack.envelope(reference_event("test_events__L186__event_callback-member_left_channel.json")) == 200
+
+
+async def test_an_event_whose_storing_failed_is_processed_when_slack_retries(
+    slack: SlackClient, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_ingest = kb.ingest
+    failures = []
+
+    def flaky_ingest(event: object) -> bool:
+        if not failures:
+            failures.append(event)
+            raise sa.exc.OperationalError("INSERT", {}, Exception("database is restarting"))
+        return real_ingest(event)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kb, "ingest", flaky_ingest)
+    event = {
+        "type": "message",
+        "channel": "C1",
+        "user": "U1",
+        "text": MACRO_Q,
+        "ts": "1700000000.000300",
+        "event_ts": "1700000000.000300",
+        "channel_type": "channel",
+    }
+    assert await slack.event(event, event_id="EvFLAKY") == 503  # not acknowledged: Slack will retry
+    assert kb.stats().messages == 0
+    assert await slack.event(event, event_id="EvFLAKY", **{"X-Slack-Retry-Num": "1"}) == 200
+    assert kb.stats().messages == 1  # delayed, not lost
+    assert await slack.event(event, event_id="EvFLAKY", **{"X-Slack-Retry-Num": "2"}) == 200
+    assert kb.stats().messages == 1
