@@ -50,12 +50,16 @@ def _upsert(conn: Connection, table: sa.Table, keys: dict[str, object], values: 
     """Insert or update one row found by ``keys``; returns its ``id``."""
     where = sa.and_(*(table.c[k] == v for k, v in keys.items()))
     row = conn.execute(sa.select(table.c.id).where(where)).first()
-    if row is not None:
-        if values:
-            conn.execute(table.update().where(table.c.id == row.id).values(**values))
-        return int(row.id)
-    result = conn.execute(table.insert().values(**keys, **values))
-    return _new_id(result)
+    if row is None:
+        try:
+            with conn.begin_nested():
+                return _new_id(conn.execute(table.insert().values(**keys, **values)))
+        except sa.exc.IntegrityError:
+            # Another transaction created the row between our look and our insert: update theirs.
+            row = conn.execute(sa.select(table.c.id).where(where)).one()
+    if values:
+        conn.execute(table.update().where(table.c.id == row.id).values(**values))
+    return int(row.id)
 
 
 def _new_id(result: sa.CursorResult[Any]) -> int:
@@ -271,27 +275,26 @@ def people_in_threads(conn: Connection, platform: str, external_ids: Sequence[st
 
 def thread_for(conn: Connection, channel_id: int, root_external_id: str) -> int:
     """The thread whose root has this platform id, created (hidden, empty) when first referenced."""
-    row = conn.execute(
-        sa.select(threads.c.id).where(
-            threads.c.channel_id == channel_id, threads.c.root_external_id == root_external_id
-        )
-    ).first()
+    where = sa.and_(threads.c.channel_id == channel_id, threads.c.root_external_id == root_external_id)
+    row = conn.execute(sa.select(threads.c.id).where(where)).first()
     if row is not None:
         return int(row.id)
-    result = conn.execute(
-        threads.insert().values(
-            channel_id=channel_id,
-            root_external_id=root_external_id,
-            title="",
-            is_question=False,
-            answer_count=0,
-            hidden=True,
-            document="",
-            document_hash="",
-            change_seq=0,
-        )
+    insert = threads.insert().values(
+        channel_id=channel_id,
+        root_external_id=root_external_id,
+        title="",
+        is_question=False,
+        answer_count=0,
+        hidden=True,
+        document="",
+        document_hash="",
+        change_seq=0,
     )
-    return _new_id(result)
+    try:
+        with conn.begin_nested():
+            return _new_id(conn.execute(insert))
+    except sa.exc.IntegrityError:  # created by another transaction meanwhile
+        return int(conn.execute(sa.select(threads.c.id).where(where)).scalar_one())
 
 
 @dataclass(frozen=True, slots=True)
