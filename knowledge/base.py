@@ -627,7 +627,7 @@ class KnowledgeBase:
     def stats(self) -> Stats:
         with self.store.begin() as conn:
             counts = repo.counts(conn)
-            pending = len(repo.changes_since(conn, self._seq, limit=1_000_000))
+            pending = repo.count_changes_since(conn, self._seq)
             embedder = repo.get_meta(conn, "embedder")
         return Stats(indexed=len(self._vectors), pending=pending, embedder=embedder, **counts)
 

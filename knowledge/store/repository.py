@@ -478,6 +478,12 @@ class ThreadChange:
     document_hash: str
 
 
+def count_changes_since(conn: Connection, seq: int) -> int:
+    """How many threads changed after change number ``seq`` (what an index has still to apply)."""
+    query = sa.select(sa.func.count()).select_from(threads).where(threads.c.change_seq > seq)
+    return int(conn.execute(query).scalar_one())
+
+
 def changes_since(conn: Connection, seq: int, limit: int = 2000) -> list[ThreadChange]:
     """Threads changed after change number ``seq``, oldest change first."""
     query = (
