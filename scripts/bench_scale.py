@@ -8,9 +8,9 @@
 
 Text. Threads are made by recombining the sentences of the bundled sample community (its questions
 and its answers, ``knowledge/data/sample_community``) with sentences of the JSTS corpus
-(``../shared/eval/jsts-paraphrase``) for vocabulary: a question of 1-3 sentences and 1-4 answers of
-1-3 sentences each, which gives indexed documents of the sample community's length (mean ~350
-characters, at most ~1000). Each thread has a random answerer, organisation and date.
+(``../shared/eval/jsts-paraphrase``) for vocabulary: a question of 2-4 sentences and 1-4 answers of
+2-5 sentences each, which gives indexed documents close to the sample community's length (mean ~310
+characters against its ~350, at most ~860). Each thread has a random answerer, organisation and date.
 
 Vectors. Embedding 100k documents with the default e5 takes hours on two cores (~0.1-0.3 s per
 document), so the stored vectors are synthetic at every size: unit vectors shaped like e5's (every
