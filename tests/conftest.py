@@ -71,6 +71,15 @@ def imported_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir
 
 
+def run_cli(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
+    """Run ``yorozu --data-dir DATA_DIR ARGS`` in this process; (exit code, stdout, stderr)."""
+    from bot.cli import main
+
+    code = main(["--data-dir", str(data_dir), *args], environ={"HOME": str(data_dir)})
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def copy_of_sample(template: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """A private copy of the imported sample community's data directory."""
     target = tmp_path_factory.mktemp(name) / "data"

@@ -12,14 +12,9 @@ import pytest
 
 from bot.cli import main, sample_community_path
 from tests.conftest import copy_of_sample
+from tests.conftest import run_cli as run
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "sample_questions.jsonl"
-
-
-def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
-    code = main(["--data-dir", str(data_dir), *args], environ={"HOME": str(data_dir)})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

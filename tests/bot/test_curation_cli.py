@@ -9,6 +9,7 @@ import pytest
 
 from bot.cli import main
 from tests.conftest import copy_of_sample
+from tests.conftest import run_cli as run
 
 pytestmark = pytest.mark.model
 
@@ -19,12 +20,6 @@ CSV = (
     "ファイルサーバーを拡張子 .xlsm と .xls で検索し、作成者と用途を棚卸し表にまとめます。,"
     "Excel; 棚卸し,published,180,高橋 誠,2026-11-01,\r\n"
 )
-
-
-def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
-    code = main(["--data-dir", str(data_dir), *args], environ={"HOME": str(data_dir)})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
