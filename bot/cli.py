@@ -120,6 +120,9 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        # Migrations say what they do at INFO on every start; only -v needs to see that.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env(
             environ,
