@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
+# How long stopping waits for a background task (the indexer, the job runner) to end.
+STOP_SECONDS = 10.0
+
 # How often the indexer looks for changes made by other processes sharing the database.
 POLL_SECONDS = 5.0
 
@@ -57,8 +60,12 @@ async def background(work: Coroutine[Any, Any, None], *, name: str) -> AsyncIter
         yield
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # Bounded: a task stuck where cancellation cannot reach must not hold up the shutdown.
+        done, _ = await asyncio.wait([task], timeout=STOP_SECONDS)
+        if not done:
+            log.warning("%s did not stop within %.0f s; leaving it", name, STOP_SECONDS)
+        elif not task.cancelled() and task.exception() is not None:
+            log.error("%s ended with an error", name, exc_info=task.exception())
 
 
 def open_knowledge_base(
