@@ -898,18 +898,24 @@ class KnowledgeBase:
             if not repo.resolve_review(conn, item_id, str(actor)):
                 raise NotFound("open review item", item_id)
 
-    def followup_for(self, platform: str, channel_id: str, root_id: str) -> Followup | None:
+    def followup_for(
+        self, platform: str, channel_id: str, root_id: str, *, now: datetime | None = None
+    ) -> Followup | None:
         """What a due follow-up posts in a question thread.
 
-        ``None`` when the thread got a human reply or is gone (deleted, or its channel deleted);
-        otherwise the people who answered similar questions (never the asker, never anyone opted out;
-        possibly nobody, and then the platform posts nothing).
+        ``None`` when the thread got a human reply or is gone (deleted, or its channel deleted), or
+        when the follow-up is more than ``followup.LATE_AFTER`` past its time (jobs that waited through
+        an outage or for a platform to handle them: a reminder days late is noise); otherwise the
+        people who answered similar questions (never the asker, never anyone opted out; possibly
+        nobody, and then the platform posts nothing).
         """
         with self.store.begin() as conn:
             thread_id = repo.find_thread_id(conn, platform, channel_id, root_id)
             view = repo.thread_views(conn, [thread_id]).get(thread_id) if thread_id is not None else None
             root = repo.root_message(conn, thread_id) if view is not None and thread_id is not None else None
         if view is None or root is None or view.answers:
+            return None
+        if (now or datetime.now(UTC)) > view.asked_at + self.followup_after + followup.LATE_AFTER:
             return None
         exclude = {(platform, view.asker_external_id)} if view.asker_external_id else set()
         experts = self.experts(root.text, scope=Scope(platform, channel_id), limit=3, exclude_people=exclude)

@@ -26,6 +26,10 @@ def job_key(platform: str, channel_id: str, root_id: str) -> str:
     return f"followup:{platform}:{channel_id}:{root_id}"
 
 
+# A follow-up this far past its time is dropped rather than posted (see KnowledgeBase.followup_for).
+LATE_AFTER = timedelta(days=2)
+
+
 def schedule(conn: Connection, event: ev.Event, *, after: timedelta, now: datetime) -> bool:
     """Enqueue the follow-up for a newly stored question root; ``True`` when a job was added.
 

@@ -116,6 +116,14 @@ def test_follow_up_names_people_who_answered_similar_questions(kb: KnowledgeBase
     assert found is not None and "U3" not in [e.person_id for e in found.experts]
 
 
+def test_a_follow_up_days_late_is_dropped(kb: KnowledgeBase) -> None:
+    kb.ingest_many(community() + MACRO_THREAD)
+    kb.ingest(fresh("900.0", "U4", QUESTION))
+    due = datetime.now(UTC) + kb.followup_after
+    assert kb.followup_for("slack", "C1", "900.0", now=due) is not None
+    assert kb.followup_for("slack", "C1", "900.0", now=due + followup.LATE_AFTER + timedelta(minutes=5)) is None
+
+
 def test_no_follow_up_after_a_human_reply_or_a_delete(kb: KnowledgeBase) -> None:
     kb.ingest_many(community() + MACRO_THREAD)
     kb.ingest(fresh("900.0", "U4", QUESTION))
