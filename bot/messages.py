@@ -57,6 +57,8 @@ TEXTS: dict[str, dict[Locale, str]] = {
             "Yorozu（よろず）は、過去のスレッドから答えと、答えてくれた人を探します。\n"
             "・質問をそのまま書く：似た過去のスレッドを探します\n"
             "・who <テーマ>：そのテーマに詳しい人を探します\n"
+            "・subscribe <テーマ>：そのテーマの質問が専門家チャンネルに届いたら通知を受ける（unsubscribe で解除）\n"
+            "・optout / optin：自分の名前を提案や一覧に出さない／また出す\n"
             "・off / on：このチャンネルでの自動の提案を止める／再開する\n"
             "・help：この説明"
         ),
@@ -64,10 +66,125 @@ TEXTS: dict[str, dict[Locale, str]] = {
             "Yorozu finds past answers in this community, and the people who gave them.\n"
             "• Type a question: I look for similar past threads\n"
             "• who <topic>: people who have answered questions on the topic\n"
+            "• subscribe <topic>: be notified when a question on the topic is sent to the specialists "
+            "(unsubscribe to stop)\n"
+            "• optout / optin: never show my name in suggestions and lists / show it again\n"
             "• off / on: stop or resume automatic suggestions in this channel\n"
             "• help: this text"
         ),
     },
+    "optout_done": {
+        Locale.JA: (
+            "今後、あなたの名前は提案・詳しい人の一覧・FAQ・フォローアップのどこにも表示しません。"
+            "optin で元に戻せます。"
+        ),
+        Locale.EN: "Your name will no longer appear anywhere: suggestions, people lists, FAQ entries, follow-ups. "
+        "optin undoes this.",
+    },
+    "optin_done": {
+        Locale.JA: "あなたの名前を、回答者として再び表示します。",
+        Locale.EN: "Your name will be shown again with your answers.",
+    },
+    "subscribe_done": {
+        Locale.JA: "「{topic}」の質問が専門家チャンネルに届いたら、あなたに通知します。",
+        Locale.EN: "I will notify you when a question about “{topic}” is sent to the specialists.",
+    },
+    "subscribe_already": {
+        Locale.JA: "「{topic}」はすでに通知を受ける設定です。",
+        Locale.EN: "You are already notified about “{topic}”.",
+    },
+    "subscribe_invalid": {
+        Locale.JA: "テーマは200文字以内で書いてください。",
+        Locale.EN: "A topic needs 1 to 200 characters.",
+    },
+    "subscriptions_list": {
+        Locale.JA: "通知を受けるテーマ：{topics}",
+        Locale.EN: "You are notified about: {topics}",
+    },
+    "subscriptions_none": {
+        Locale.JA: "通知を受けるテーマはまだありません。subscribe <テーマ> で登録できます。",
+        Locale.EN: "You are not notified about any topic yet. subscribe <topic> adds one.",
+    },
+    "unsubscribe_done": {
+        Locale.JA: "{count}件のテーマの通知を解除しました。",
+        Locale.EN: "Stopped notifications for {count} topic(s).",
+    },
+    "unsubscribe_none": {
+        Locale.JA: "解除する通知はありませんでした。",
+        Locale.EN: "There was no such notification to stop.",
+    },
+    "person_unknown": {
+        Locale.JA: "すみません、あなたが誰か分かりませんでした。",
+        Locale.EN: "Sorry, I could not tell who you are.",
+    },
+    # --- FAQ entries in suggestions ---
+    "faq_verified": {Locale.JA: "確認：{name}（{date}）", Locale.EN: "Verified by {name} on {date}"},
+    "faq_verified_unnamed": {Locale.JA: "確認済み（{date}）", Locale.EN: "Verified on {date}"},
+    "faq_unverified": {Locale.JA: "未確認", Locale.EN: "Not verified yet"},
+    "faq_review_due": {Locale.JA: "⚠ 見直しの時期を過ぎています", Locale.EN: "⚠ Due for review"},
+    # --- 専門家に聞く ---
+    "button_ask_expert": {Locale.JA: "専門家に聞く", Locale.EN: "Ask an expert"},
+    "ask_expert_sent": {
+        Locale.JA: "{name}さんが専門家チャンネルに質問を送りました。",
+        Locale.EN: "{name} sent this question to the specialists' channel.",
+    },
+    "ask_expert_not_configured": {
+        Locale.JA: "専門家チャンネルがまだ設定されていません。管理者にお問い合わせください。",
+        Locale.EN: "No specialists' channel is configured yet. Please ask an administrator.",
+    },
+    "ask_expert_private": {
+        Locale.JA: "非公開チャンネルの質問は、質問した本人だけが専門家チャンネルに送れます。",
+        Locale.EN: "A question from a private channel can be sent to the specialists only by the person who asked it.",
+    },
+    "expert_post_intro": {
+        Locale.JA: "専門家の皆さん、{asker}さんからの質問です。",
+        Locale.EN: "Specialists, a question from {asker}:",
+    },
+    "expert_post_intro_unnamed": {
+        Locale.JA: "専門家の皆さん、次の質問に答えていただけませんか。",
+        Locale.EN: "Specialists, can you answer this question?",
+    },
+    "expert_post_where": {Locale.JA: "#{channel} での質問", Locale.EN: "Asked in #{channel}"},
+    "expert_post_pings": {
+        Locale.JA: "このテーマの通知を希望している方：{mentions}",
+        Locale.EN: "Subscribed to this topic: {mentions}",
+    },
+    # --- follow-ups for unanswered questions ---
+    "followup_intro": {
+        Locale.JA: "この質問にはまだ返信がありません。似た質問に答えたことのある方：",
+        Locale.EN: "Nobody has replied to this question yet. People who answered similar questions:",
+    },
+    "followup_named_only": {
+        Locale.JA: "（お名前を紹介しているだけで、通知はしていません）",
+        Locale.EN: "(named here only; they were not notified)",
+    },
+    # --- FAQにする (Teams message action, Slack message shortcut) ---
+    "button_make_faq": {Locale.JA: "FAQにする", Locale.EN: "Make an FAQ entry"},
+    "faq_dialog_title": {Locale.JA: "FAQにする", Locale.EN: "Make an FAQ entry"},
+    "faq_field_question": {Locale.JA: "質問", Locale.EN: "Question"},
+    "faq_field_answer": {Locale.JA: "回答", Locale.EN: "Answer"},
+    "faq_field_tags": {Locale.JA: "タグ（; 区切り）", Locale.EN: "Tags (separated by ;)"},
+    "faq_field_publish": {
+        Locale.JA: "すぐに公開する（確認者として記録）",
+        Locale.EN: "Publish now (recorded as verified by me)",
+    },
+    "faq_submit": {Locale.JA: "保存", Locale.EN: "Save"},
+    "faq_cancel": {Locale.JA: "キャンセル", Locale.EN: "Cancel"},
+    "faq_saved_draft": {
+        Locale.JA: "FAQ {id} を下書きとして保存しました。同じ操作で、いつでも編集・公開できます。",
+        Locale.EN: "Saved FAQ entry {id} as a draft; the same action edits or publishes it later.",
+    },
+    "faq_saved_published": {
+        Locale.JA: "FAQ {id} を公開しました。似た質問には、この FAQ が最初に提案されます。",
+        Locale.EN: "Published FAQ entry {id}. Similar questions now get it first.",
+    },
+    "faq_not_allowed": {
+        Locale.JA: "FAQ にできるのは管理者と専門家だけです。",
+        Locale.EN: "Only admins and specialists can make FAQ entries.",
+    },
+    "faq_question_required": {Locale.JA: "質問を書いてください。", Locale.EN: "The question is empty."},
+    "faq_answer_required": {Locale.JA: "回答を書いてください。", Locale.EN: "The answer is empty."},
+    "faq_invalid": {Locale.JA: "保存できませんでした：{reason}", Locale.EN: "Could not save: {reason}"},
     "auto_on": {
         Locale.JA: "このチャンネルの新しい質問に、過去のスレッドを自動で提案します。",
         Locale.EN: "I will suggest past threads for new questions in this channel.",

@@ -21,6 +21,7 @@ from knowledge.events import Event
 from knowledge.model import (
     Actor,
     Expert,
+    ExpertRequest,
     FaqDraft,
     FaqEntry,
     FaqStatus,
@@ -196,16 +197,31 @@ class KnowledgeService:
                 await asyncio.sleep(POLL_SECONDS)
                 self._wake.set()
 
-    # --- people and curated FAQ: what the platform flows call (the UI comes with each platform) ------
+    # --- people and curated FAQ: what the platform flows call ----------------------------------------
 
     async def set_opt_out(self, platform: str, person_id: str, opted_out: bool) -> None:
         await run_blocking(self.kb.set_opt_out, platform, person_id, opted_out)
 
-    async def subscribe(self, platform: str, person_id: str, topic: str) -> bool:
-        return await run_blocking(self.kb.subscribe, platform, person_id, topic)
+    async def subscribe(self, platform: str, person_id: str, topic: str, *, name: str | None = None) -> bool:
+        return await run_blocking(self.kb.subscribe, platform, person_id, topic, name=name)
 
     async def unsubscribe(self, platform: str, person_id: str, topic: str | None = None) -> int:
         return await run_blocking(self.kb.unsubscribe, platform, person_id, topic)
+
+    async def subscriptions(self, platform: str, person_id: str) -> list[str]:
+        return await run_blocking(self.kb.subscriptions, platform, person_id)
+
+    async def expert_request(
+        self, requester: Actor, question: str, *, platform: str, channel_id: str | None, message_id: str | None
+    ) -> ExpertRequest:
+        """専門家に聞く: what to post in the specialists' channel. Raises NotShareable (a private question
+        sent by someone other than its asker) or InvalidQuestion."""
+        return await run_blocking(
+            self.kb.expert_request, requester, question, platform=platform, channel_id=channel_id, message_id=message_id
+        )
+
+    async def set_reply_address(self, platform: str, channel_id: str, address: str) -> None:
+        await run_blocking(self.kb.set_reply_address, platform, channel_id, address)
 
     async def subscribers_for(self, question: str, *, platform: str | None = None) -> list[Subscriber]:
         """Who to ping for 専門家に聞く: only people subscribed to a matching topic."""
@@ -215,9 +231,35 @@ class KnowledgeService:
         """Whether to offer FAQにする to this person."""
         return await run_blocking(self.kb.is_curator, platform, person_id)
 
-    async def faq_draft(self, actor: Actor, platform: str, channel_id: str, root_id: str) -> FaqDraft:
-        """The prefilled dialog (Teams message action, Slack message shortcut). Raises NotAllowed."""
-        return await run_blocking(self.kb.faq_draft, actor, platform, channel_id, root_id)
+    async def faq_draft(
+        self, actor: Actor, platform: str, channel_id: str, root_id: str, *, answer_id: str | None = None
+    ) -> FaqDraft:
+        """The prefilled dialog (Teams message action, Slack message shortcut). Raises NotAllowed, NotFound."""
+        return await run_blocking(self.kb.faq_draft, actor, platform, channel_id, root_id, answer_id=answer_id)
+
+    async def faq_save(
+        self,
+        actor: Actor,
+        *,
+        question: str,
+        answer: str,
+        tags: str = "",
+        source_thread: str | None = None,
+        faq_id: int | None = None,
+        publish: bool = False,
+    ) -> FaqEntry:
+        """The dialog's submit: create or edit, and publish (verified by ``actor``) if asked.
+        Raises NotAllowed or InvalidInput (to show in the dialog)."""
+        return await run_blocking(
+            self.kb.faq_save,
+            actor,
+            question=question,
+            answer=answer,
+            tags=tags,
+            source_thread=source_thread,
+            faq_id=faq_id,
+            publish=publish,
+        )
 
     async def faq_create(
         self,

@@ -164,6 +164,10 @@ class Settings:
     specialists: tuple[tuple[str, str], ...] = ()
     # How long a question thread may stay without a human reply before its one follow-up.
     followup_after: timedelta = timedelta(hours=24)
+    # Where 専門家に聞く posts a question, per platform: a Slack channel id (C…) or a Teams channel id
+    # (19:…@thread.tacv2). Unset: the button explains that no specialists' channel is configured.
+    slack_specialists_channel: str | None = None
+    teams_specialists_channel: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -199,6 +203,8 @@ class Settings:
             admins=_people(env, "YOROZU_ADMINS"),
             specialists=_people(env, "YOROZU_SPECIALISTS"),
             followup_after=_duration(env, "YOROZU_FOLLOWUP_AFTER", timedelta(hours=24)),
+            slack_specialists_channel=(env.get("YOROZU_SLACK_SPECIALISTS_CHANNEL") or "").strip() or None,
+            teams_specialists_channel=(env.get("YOROZU_TEAMS_SPECIALISTS_CHANNEL") or "").strip() or None,
         )
         changes = {k: v for k, v in overrides.items() if v is not None and k != "data_dir"}
         settings = replace(settings, data_dir=data_dir, **changes)  # type: ignore[arg-type]
@@ -208,6 +214,17 @@ class Settings:
             raise ConfigError(f"YOROZU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {settings.log_level!r}")
         if settings.vector_index not in {"exact", "ivf", "auto"}:
             raise ConfigError(f"YOROZU_VECTOR_INDEX must be exact, ivf or auto, not {settings.vector_index!r}")
+        slack_channel = settings.slack_specialists_channel
+        if slack_channel and not re.fullmatch(r"[CG][A-Z0-9]{2,}", slack_channel):
+            raise ConfigError(
+                f"YOROZU_SLACK_SPECIALISTS_CHANNEL must be a channel id such as C0123ABCD, not {slack_channel!r}"
+            )
+        teams_channel = settings.teams_specialists_channel
+        if teams_channel and not re.fullmatch(r"19:\S+@thread\.(tacv2|skype)", teams_channel):
+            raise ConfigError(
+                "YOROZU_TEAMS_SPECIALISTS_CHANNEL must be a channel id such as 19:…@thread.tacv2, "
+                f"not {teams_channel!r}"
+            )
         if settings.microsoft_app_type not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:
             raise ConfigError("MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI")
         return settings

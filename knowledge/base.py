@@ -30,11 +30,20 @@ from knowledge import faq, followup, ingest
 from knowledge import insights as ins
 from knowledge import search as s
 from knowledge.embedding import Embedder
-from knowledge.errors import EmbedderMismatch, ImportFailed, InvalidInput, InvalidQuestion, NotAllowed, NotFound
+from knowledge.errors import (
+    EmbedderMismatch,
+    ImportFailed,
+    InvalidInput,
+    InvalidQuestion,
+    NotAllowed,
+    NotFound,
+    NotShareable,
+)
 from knowledge.lexical import BM25Index
 from knowledge.model import (
     Actor,
     Expert,
+    ExpertRequest,
     FaqDraft,
     FaqEntry,
     FaqStatus,
@@ -49,6 +58,7 @@ from knowledge.model import (
     Subscriber,
     Suggestion,
     Verdict,
+    Visibility,
 )
 from knowledge.people import rank_experts, topic_matches
 from knowledge.store import Store
@@ -541,6 +551,15 @@ class KnowledgeBase:
         with self.store.begin() as conn:
             return repo.find_channel(conn, platform, channel_id)
 
+    def set_reply_address(self, platform: str, channel_id: str, address: str) -> None:
+        """Remember how to post into a channel later (for Teams: the Bot Connector's service URL and tenant)."""
+        with self.store.begin() as conn:
+            channel = repo.find_channel(conn, platform, channel_id) or repo.upsert_channel(
+                conn, platform=platform, external_id=channel_id, visibility=Visibility.PRIVATE
+            )
+            if channel.reply_address != address:
+                repo.set_reply_address(conn, channel.id, address)
+
     def workspace_channels(self, platform: str, workspace_id: str) -> list[repo.ChannelRow]:
         """The channels stored under a workspace (a Teams team, a Slack workspace), deleted ones included."""
         with self.store.begin() as conn:
@@ -686,12 +705,24 @@ class KnowledgeBase:
             person = repo.find_people(conn, platform, [person_id]).get(person_id)
         return person is not None and person.opted_out
 
-    def subscribe(self, platform: str, person_id: str, topic: str) -> bool:
-        """Ask to be pinged about questions on ``topic``; ``False`` when already subscribed."""
+    def subscribe(self, platform: str, person_id: str, topic: str, *, name: str | None = None) -> bool:
+        """Ask to be pinged about questions on ``topic``; ``False`` when already subscribed.
+
+        ``name`` records a person Yorozu has not seen post yet, so they can be pinged by name."""
         topic = " ".join(topic.split())
         if not topic or len(topic) > 200:
             raise InvalidInput("a topic needs 1 to 200 characters")
         with self.store.begin() as conn:
+            if name and not repo.find_people(conn, platform, [person_id]):
+                repo.upsert_person(
+                    conn,
+                    platform=platform,
+                    external_id=person_id,
+                    display_name=name,
+                    organization=None,
+                    email=None,
+                    is_bot=False,
+                )
             return repo.add_subscription(conn, platform, person_id, topic)
 
     def unsubscribe(self, platform: str, person_id: str, topic: str | None = None) -> int:
@@ -740,6 +771,54 @@ class KnowledgeBase:
                 out[(plat, person_id)] = Subscriber(plat, person_id, person.display_name, topic)
         return list(out.values())
 
+    def expert_request(
+        self,
+        requester: Actor,
+        question: str,
+        *,
+        platform: str,
+        channel_id: str | None,
+        message_id: str | None,
+    ) -> ExpertRequest:
+        """専門家に聞く: the question as the specialists' channel shows it, and the subscribers to ping.
+
+        A question stored from a private channel or a DM may leave it only when its asker sends it
+        (:class:`NotShareable` otherwise); a question asked to Yorozu directly (a personal chat, a slash
+        command) was seen only by the requester, who is its asker. The requester is never pinged.
+        """
+        question = s.clean_question(question)
+        if not question:
+            raise InvalidQuestion("the question is empty")
+        asker_id: str | None = requester.person_id
+        url = channel_name = None
+        private = False
+        with self.store.begin() as conn:
+            channel = repo.find_channel(conn, platform, channel_id) if channel_id else None
+            thread_id = (
+                repo.find_thread_id(conn, platform, channel_id, message_id) if channel_id and message_id else None
+            )
+            view = repo.thread_views(conn, [thread_id]).get(thread_id) if thread_id is not None else None
+            if channel is not None:
+                private = channel.visibility != Visibility.PUBLIC
+                channel_name = channel.name if not private else None
+            if view is not None:
+                asker_id, url = view.asker_external_id, view.url
+                if private and asker_id != requester.person_id:
+                    raise NotShareable(
+                        "a question from a private channel is sent to the specialists only by the person who asked it"
+                    )
+            person = repo.find_people(conn, platform, [asker_id]).get(asker_id) if asker_id else None
+        if person is not None:
+            asker = None if person.opted_out else person.display_name
+        else:
+            asker = requester.name if asker_id == requester.person_id else None
+        subscribers = tuple(
+            sub
+            for sub in self.subscribers_for(question, platform=platform)
+            if (sub.platform, sub.person_id) != (requester.platform, requester.person_id)
+        )
+        return ExpertRequest(question, url, asker, channel_name, private, subscribers)
+
     def set_organization_rule(self, actor: Actor, kind: str, value: str, organization: str) -> None:
         """Map an e-mail domain (``email_domain``) or Teams tenant id (``teams_tenant``) to an organisation.
 
@@ -769,11 +848,14 @@ class KnowledgeBase:
     def _people(self, conn: Any) -> faq.PeopleLookup:
         return lambda platform, ids: repo.find_people(conn, platform, ids)
 
-    def faq_draft(self, actor: Actor, platform: str, channel_id: str, root_id: str) -> FaqDraft:
-        """What the FAQにする dialog opens with: the thread's question and its best answer."""
+    def faq_draft(
+        self, actor: Actor, platform: str, channel_id: str, root_id: str, *, answer_id: str | None = None
+    ) -> FaqDraft:
+        """What the FAQにする dialog opens with: the thread's question and its best answer (or the reply
+        ``answer_id`` when the action was used on a reply). Raises :class:`NotAllowed`, :class:`NotFound`."""
         self._require(actor, "making FAQ entries")
         with self.store.begin() as conn:
-            return faq.draft_from_thread(conn, platform, channel_id, root_id)
+            return faq.draft_from_thread(conn, platform, channel_id, root_id, answer_id=answer_id)
 
     def faq_create(
         self,
@@ -799,6 +881,32 @@ class KnowledgeBase:
                 review_interval_days=review_interval_days,
                 status=FaqStatus.PUBLISHED if publish else FaqStatus.DRAFT,
             )
+            return faq.to_entry(row, self._people(conn))
+
+    def faq_save(
+        self,
+        actor: Actor,
+        *,
+        question: str,
+        answer: str,
+        tags: str | Iterable[str] = (),
+        source_thread: str | None = None,
+        faq_id: int | None = None,
+        publish: bool = False,
+    ) -> FaqEntry:
+        """What a curation dialog's submit does, in one transaction: create the entry (or edit ``faq_id``);
+        with ``publish``, publish it and record ``actor`` as its verifier (curating it is checking it)."""
+        self._require(actor, "making FAQ entries")
+        with self.store.begin() as conn:
+            if faq_id is None:
+                row = faq.create(
+                    conn, question=question, answer=answer, tags=tags, owner=actor, source_thread=source_thread
+                )
+            else:
+                row = faq.edit(conn, faq_id, editor=actor, question=question, answer=answer, tags=tags)
+            if publish:
+                row = faq.set_status(conn, row.id, FaqStatus.PUBLISHED, editor=actor)
+                row = faq.verify(conn, row.id, verifier=actor)
             return faq.to_entry(row, self._people(conn))
 
     def faq_edit(
@@ -906,8 +1014,9 @@ class KnowledgeBase:
         ``None`` when the thread got a human reply or is gone (deleted, or its channel deleted), or
         when the follow-up is more than ``followup.LATE_AFTER`` past its time (jobs that waited through
         an outage or for a platform to handle them: a reminder days late is noise); otherwise the
-        people who answered similar questions (never the asker, never anyone opted out; possibly
-        nobody, and then the platform posts nothing).
+        people who answered similar questions (never the asker, never anyone opted out) and the
+        subscribers to a matching topic, to ping; possibly nobody (``Followup.empty``), and then the
+        platform posts nothing.
         """
         with self.store.begin() as conn:
             thread_id = repo.find_thread_id(conn, platform, channel_id, root_id)
@@ -919,7 +1028,12 @@ class KnowledgeBase:
             return None
         exclude = {(platform, view.asker_external_id)} if view.asker_external_id else set()
         experts = self.experts(root.text, scope=Scope(platform, channel_id), limit=3, exclude_people=exclude)
-        return Followup(platform, channel_id, root_id, view.title, tuple(experts))
+        subscribers = [
+            sub
+            for sub in self.subscribers_for(root.text, platform=platform)
+            if (sub.platform, sub.person_id) not in exclude
+        ]
+        return Followup(platform, channel_id, root_id, view.title, tuple(experts), tuple(subscribers))
 
     def insights(self, *, days: int = 90, now: datetime | None = None) -> ins.Insights:
         """Unanswered questions, repeated questions, knowledge gaps, helpfulness, FAQ due for review."""

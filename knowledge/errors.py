@@ -57,3 +57,7 @@ class NotFound(KnowledgeError):
 
 class InvalidInput(KnowledgeError):
     """A value cannot be accepted (an empty FAQ answer, an unknown status, a malformed person id)."""
+
+
+class NotShareable(KnowledgeError):
+    """A question from a private channel or a DM may leave it only when the person who asked sends it."""

@@ -85,19 +85,40 @@ def parse_thread_key(key: str) -> tuple[str, str, str]:
 # --- drafting --------------------------------------------------------------------------------------
 
 
-def draft_from_thread(conn: Connection, platform: str, channel_id: str, root_id: str) -> FaqDraft:
-    """The question and best answer of a thread (accepted, else most reacted, else first), to edit."""
+def draft_from_thread(
+    conn: Connection, platform: str, channel_id: str, root_id: str, *, answer_id: str | None = None
+) -> FaqDraft:
+    """The question and best answer of a thread (accepted, else first), to edit.
+
+    ``answer_id`` is the reply a specialist picked (the message action was used on it): that reply is
+    the answer instead, when it is one of the thread's answers.
+    """
     thread_id = repo.find_thread_id(conn, platform, channel_id, root_id)
     view = repo.thread_views(conn, [thread_id]).get(thread_id) if thread_id is not None else None
     if thread_id is None or view is None or view.platform == repo.FAQ_PLATFORM:
         raise NotFound("thread", thread_key(platform, channel_id, root_id))
     root = repo.root_message(conn, thread_id)
     question = root.text.strip() if root else view.title
-    best = best_answer(view)
+    source = thread_key(platform, channel_id, root_id)
+    existing = repo.faq_from_source(conn, source)
+    picked = next((a for a in view.answers if answer_id is not None and a.external_id == answer_id), None)
+    if existing is not None and existing.status != FaqStatus.RETIRED and picked is None:
+        # The thread is an FAQ entry already: open that entry (as curated), not the raw thread again.
+        return FaqDraft(
+            question=existing.question,
+            answer=existing.answer,
+            source_thread=source,
+            tags=parse_tags(existing.tags),
+            faq_id=existing.id,
+            status=FaqStatus(existing.status),
+        )
+    best = picked or best_answer(view)
     return FaqDraft(
         question=question,
         answer=best.text.strip() if best else "",
-        source_thread=thread_key(platform, channel_id, root_id),
+        source_thread=source,
+        faq_id=existing.id if existing is not None and existing.status != FaqStatus.RETIRED else None,
+        status=FaqStatus(existing.status) if existing is not None and existing.status != FaqStatus.RETIRED else None,
     )
 
 

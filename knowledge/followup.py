@@ -1,6 +1,8 @@
 """Follow-ups for unanswered questions: one job per question thread, scheduled when its root is stored.
 
-The job is enqueued in the transaction that stores the root, keyed ``followup:{platform}:{channel}:{root}``,
+The job is enqueued in the transaction that stores the root, keyed ``followup:{platform}:{channel}:{root}``
+and of the platform's own kind (``slack.followup``, ``teams.followup``: a process serving one platform
+never claims another's),
 so it exists exactly when the question does, survives restarts, and several processes on one database
 enqueue it once (the key is unique) and run it once (jobs are claimed with a lease). When it is due the
 platform's job handler asks :meth:`knowledge.base.KnowledgeBase.followup_for` what to post — nothing when
@@ -18,8 +20,12 @@ from knowledge import events as ev
 from knowledge.model import Visibility
 from knowledge.store import repository as repo
 
-JOB_KIND = "followup"
 DEFAULT_AFTER = timedelta(hours=24)
+
+
+def job_kind(platform: str) -> str:
+    """The follow-up job kind of one platform, claimed by that platform's job handler."""
+    return f"{platform}.followup"
 
 
 def job_key(platform: str, channel_id: str, root_id: str) -> str:
@@ -56,7 +62,7 @@ def schedule(conn: Connection, event: ev.Event, *, after: timedelta, now: dateti
     payload = {"platform": event.platform, "channel_id": event.channel_id, "root_id": event.message_id}
     return repo.enqueue_job(
         conn,
-        kind=JOB_KIND,
+        kind=job_kind(event.platform),
         payload=json.dumps(payload, ensure_ascii=False),
         run_after=run_after,
         key=job_key(event.platform, event.channel_id, event.message_id),

@@ -295,8 +295,11 @@ class FaqDraft:
 
     question: str
     answer: str
-    source_thread: str
+    source_thread: str | None
     tags: tuple[str, ...] = ()
+    # The entry already made from this thread: saving the dialog edits it instead of adding another.
+    faq_id: int | None = None
+    status: FaqStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,14 +313,37 @@ class Subscriber:
 
 
 @dataclass(frozen=True, slots=True)
+class ExpertRequest:
+    """A question sent to the specialists' channel (専門家に聞く): what to post, and whom to ping.
+
+    ``asker`` is ``None`` when the person opted out of being named (or is unknown); ``subscribers``
+    are the only people pinged: those who asked to be, for a topic the question matches.
+    """
+
+    question: str
+    url: str | None
+    asker: str | None
+    channel_name: str | None
+    private: bool
+    subscribers: tuple[Subscriber, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Followup:
-    """What to post in a question thread nobody answered: people who answered similar questions."""
+    """What to post in a question thread nobody answered: people who answered similar questions (named,
+    not pinged) and people subscribed to a matching topic (the only ones pinged)."""
 
     platform: str
     channel_id: str
     root_message_id: str
     question: str
     experts: tuple[Expert, ...]
+    subscribers: tuple[Subscriber, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """Nobody to name or ping: the platform posts nothing."""
+        return not self.experts and not self.subscribers
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,7 +217,8 @@ def message_events(activity: Activity, text: str) -> list[ev.Event]:
     sender = activity.from_property
     bot = is_from_bot(activity)
     if author and sender is not None and sender.name:
-        events.append(ev.PersonSeen(PLATFORM, author, sender.name, is_bot=bot))
+        # No organisation from Teams: the tenant lets an admin's organisation rule name it.
+        events.append(ev.PersonSeen(PLATFORM, author, sender.name, is_bot=bot, tenant_id=place.tenant_id))
     root = place.thread_root or activity.id
     events.append(
         ev.MessagePosted(

@@ -116,6 +116,7 @@ class ChannelRow:
     archived: bool
     deleted: bool
     workspace_id: str | None = None  # the Slack workspace or Teams team the channel belongs to
+    reply_address: str | None = None  # how a job posts here later (platform-specific JSON), if needed
 
 
 def _channel_row(row: sa.Row) -> ChannelRow:
@@ -128,6 +129,7 @@ def _channel_row(row: sa.Row) -> ChannelRow:
         archived=bool(row.archived),
         deleted=bool(row.deleted),
         workspace_id=row.workspace_id,
+        reply_address=row.reply_address,
     )
 
 
@@ -181,6 +183,10 @@ def upsert_channel(
     channel = find_channel(conn, platform, external_id)
     assert channel is not None
     return channel
+
+
+def set_reply_address(conn: Connection, channel_id: int, address: str) -> None:
+    conn.execute(channels.update().where(channels.c.id == channel_id).values(reply_address=address))
 
 
 def mark_channel_deleted(conn: Connection, channel_id: int) -> None:
@@ -1033,6 +1039,13 @@ def list_faq(conn: Connection, status: str | None = None) -> list[FaqRow]:
     if status is not None:
         query = query.where(faq_entries.c.status == status)
     return [_faq_row(r) for r in conn.execute(query)]
+
+
+def faq_from_source(conn: Connection, source_thread: str) -> FaqRow | None:
+    """The newest entry made from a thread (``platform:channel:root``), retired ones included."""
+    query = sa.select(faq_entries).where(faq_entries.c.source_thread == source_thread).order_by(faq_entries.c.id.desc())
+    row = conn.execute(query).first()
+    return None if row is None else _faq_row(row)
 
 
 def faq_by_thread(conn: Connection, thread_ids: Sequence[int]) -> dict[int, FaqRow]:

@@ -58,6 +58,9 @@ channels = Table(
     Column("deleted", Boolean, nullable=False, default=False),
     # Whether Yorozu answers new questions in this channel by itself (a command switches it).
     Column("auto_suggest", Boolean, nullable=False, default=True, server_default=sa.true()),
+    # How to post into the channel later (jobs, follow-ups), as the platform needs it: for Teams the Bot
+    # Connector's service URL and tenant (JSON). Slack needs nothing beyond the channel id.
+    Column("reply_address", Text, nullable=True),
     UniqueConstraint("platform", "external_id"),
 )
 

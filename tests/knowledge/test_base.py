@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -46,10 +47,41 @@ def test_migrations_create_the_schema(database_url: str) -> None:
             "alembic_version",
         } <= names
         with store.begin() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
     finally:
         store.close()
     Store.open(database_url).close()  # a second open finds the schema current and changes nothing
+
+
+def test_migration_0004_gives_each_platform_its_follow_up_jobs(database_url: str) -> None:
+    """Follow-up jobs enqueued before 0004 (one kind for every platform) are claimed by their platform's handler."""
+    from alembic import command
+    from alembic.config import Config
+
+    from knowledge.store import MIGRATIONS, create_engine, migrate
+
+    engine = create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+        for n, platform in enumerate(("slack", "teams", "slack")):
+            conn.execute(
+                sa.text("INSERT INTO jobs (kind, key, payload, run_after, attempts) VALUES (:k, :key, :p, :r, 0)"),
+                {
+                    "k": "followup",
+                    "key": f"followup:{platform}:C:{n}",
+                    "p": f'{{"platform": "{platform}", "channel_id": "C", "root_id": "{n}"}}',
+                    "r": datetime(2026, 12, 1, tzinfo=UTC),
+                },
+            )
+    migrate(engine)
+    with engine.begin() as conn:
+        kinds = [r[0] for r in conn.execute(sa.text("SELECT kind FROM jobs ORDER BY id"))]
+        assert "reply_address" in {c["name"] for c in sa.inspect(conn).get_columns("channels")}
+    engine.dispose()
+    assert kinds == ["slack.followup", "teams.followup", "slack.followup"]
 
 
 def test_unusable_database_url_is_a_clear_error(tmp_path: Path) -> None:

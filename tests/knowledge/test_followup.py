@@ -37,7 +37,7 @@ def fresh(ts: str, author: str, text: str, *, minutes_ago: float = 1, thread: st
 
 def followup_jobs(kb: KnowledgeBase) -> list[sa.Row]:
     with kb.store.begin() as conn:
-        return conn.execute(sa.select(jobs).where(jobs.c.kind == followup.JOB_KIND)).all()
+        return conn.execute(sa.select(jobs).where(jobs.c.kind == followup.job_kind("slack"))).all()
 
 
 def test_a_new_question_gets_exactly_one_follow_up_job(kb: KnowledgeBase) -> None:
@@ -78,7 +78,7 @@ def test_the_schedule_survives_a_restart_and_fires_once_with_two_processes(datab
     with open_kb(database_url, tmp_path / "a") as kb:
         kb.ingest_many(community())
         kb.ingest(fresh("900.0", "U4", QUESTION, minutes_ago=24 * 60 - 0.02))
-        assert kb.claim_jobs("a", [followup.JOB_KIND]) == []  # not due yet
+        assert kb.claim_jobs("a", [followup.job_kind("slack")]) == []  # not due yet
     # Restart: two processes on one database.
     a = open_kb(database_url, tmp_path / "a")
     b = open_kb(database_url, tmp_path / "b")
@@ -87,13 +87,13 @@ def test_the_schedule_survives_a_restart_and_fires_once_with_two_processes(datab
         deadline = datetime.now(UTC) + timedelta(seconds=10)
         claimed: list[tuple[str, int]] = []
         while not claimed and datetime.now(UTC) < deadline:
-            claimed += [("a", j.id) for j in a.claim_jobs("a", [followup.JOB_KIND])]
-            claimed += [("b", j.id) for j in b.claim_jobs("b", [followup.JOB_KIND])]
+            claimed += [("a", j.id) for j in a.claim_jobs("a", [followup.job_kind("slack")])]
+            claimed += [("b", j.id) for j in b.claim_jobs("b", [followup.job_kind("slack")])]
         assert len(claimed) == 1
         worker, job_id = claimed[0]
         (a if worker == "a" else b).finish_job(job_id)
-        assert a.claim_jobs("a", [followup.JOB_KIND], lease_seconds=0) == []
-        assert b.claim_jobs("b", [followup.JOB_KIND], lease_seconds=0) == []
+        assert a.claim_jobs("a", [followup.job_kind("slack")], lease_seconds=0) == []
+        assert b.claim_jobs("b", [followup.job_kind("slack")], lease_seconds=0) == []
         assert len(followup_jobs(a)) == 1
     finally:
         a.close()
