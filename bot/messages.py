@@ -202,6 +202,48 @@ TEXTS: dict[str, dict[Locale, str]] = {
         Locale.JA: "すみません、うまく処理できませんでした。少し待ってからもう一度お試しください。",
         Locale.EN: "Sorry, something went wrong. Please try again in a moment.",
     },
+    # --- added with the Slack curation UI (modal, 専門家に聞く, follow-ups) ---
+    "close": {Locale.JA: "閉じる", Locale.EN: "Close"},
+    "faq_field_status": {Locale.JA: "公開", Locale.EN: "Publishing"},
+    "faq_editing": {
+        Locale.JA: "このスレッドはすでに FAQ {id} です。保存すると、その FAQ を更新します。",
+        Locale.EN: "This thread is already FAQ entry {id}; saving updates that entry.",
+    },
+    "faq_thread_missing": {
+        Locale.JA: "このスレッドは見つかりませんでした。削除された可能性があります。",
+        Locale.EN: "This thread could not be found; it may have been deleted.",
+    },
+    "feedback_solved_unnamed": {
+        Locale.JA: "「解決した」と記録しました。ありがとうございます！",
+        Locale.EN: "Marked as solved. Thank you!",
+    },
+    "feedback_unhelpful_unnamed": {
+        Locale.JA: "「役に立たなかった」と記録しました。専門家が確認します。",
+        Locale.EN: "Marked as not helpful. A specialist will review it.",
+    },
+    "ask_expert_done": {
+        Locale.JA: "専門家チャンネルに質問を送りました。",
+        Locale.EN: "Your question was sent to the specialists' channel.",
+    },
+    "ask_expert_already": {
+        Locale.JA: "この質問はすでに専門家チャンネルに送られています。",
+        Locale.EN: "This question has already been sent to the specialists' channel.",
+    },
+    "ask_expert_failed": {
+        Locale.JA: (
+            "専門家チャンネルに投稿できませんでした。"
+            "Yorozu がそのチャンネルに招待されているか、管理者に確認してください。"
+        ),
+        Locale.EN: "Could not post in the specialists' channel. Please ask an administrator to invite Yorozu there.",
+    },
+    "ask_expert_empty": {
+        Locale.JA: "送る質問がありません。質問を書いてから、もう一度お試しください。",
+        Locale.EN: "There is no question to send. Write the question, then try again.",
+    },
+    "followup_unanswered": {
+        Locale.JA: "この質問にはまだ返信がありません。",
+        Locale.EN: "Nobody has replied to this question yet.",
+    },
 }
 
 

@@ -202,6 +202,10 @@ class KnowledgeService:
     async def set_opt_out(self, platform: str, person_id: str, opted_out: bool) -> None:
         await run_blocking(self.kb.set_opt_out, platform, person_id, opted_out)
 
+    async def is_opted_out(self, platform: str, person_id: str) -> bool:
+        """Whether a note that would name this person (e.g. who pressed a button) must leave the name out."""
+        return await run_blocking(self.kb.is_opted_out, platform, person_id)
+
     async def subscribe(self, platform: str, person_id: str, topic: str, *, name: str | None = None) -> bool:
         return await run_blocking(self.kb.subscribe, platform, person_id, topic, name=name)
 

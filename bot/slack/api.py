@@ -85,3 +85,11 @@ def _form_value(value: Any) -> str:
 def as_job_error(exc: SlackCallFailed) -> Exception:
     """A permanent Slack error stops the job; anything else is retried by the job runner."""
     return PermanentJobError(str(exc)) if exc.error in PERMANENT_ERRORS else exc
+
+
+def check_webhook(status: int, body: str) -> None:
+    """A response_url lives 30 minutes and takes 5 answers; past that retrying cannot help."""
+    if status == 404 or body in ("expired_url", "used_url", "invalid_token"):
+        raise PermanentJobError(f"response_url refused: {status} {body}")
+    if status >= 300:
+        raise ConnectionError(f"response_url answered {status} {body}")

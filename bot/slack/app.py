@@ -12,6 +12,7 @@ across restarts and replicas too.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -32,10 +33,11 @@ from bot.messages import text
 from bot.replies import ExpertsReply, QuestionRef, Reply, SuggestionsReply, handle_direct
 from bot.service import KnowledgeService
 from bot.settings import ConfigError, Settings
-from bot.slack import blocks, convert
-from bot.slack.api import SlackApi, SlackCallFailed, as_job_error, build_client
+from bot.slack import blocks, convert, modals
+from bot.slack.api import SlackApi, SlackCallFailed, as_job_error, build_client, check_webhook
+from bot.slack.curation import Curation
 from bot.slack.people import Directory
-from bot.slack.scopes import COMMAND, listener_event_types
+from bot.slack.scopes import COMMAND, SHORTCUTS, listener_event_types
 from knowledge import events as ev
 from knowledge.base import ExcludeThread
 from knowledge.errors import InvalidQuestion
@@ -88,6 +90,13 @@ class SlackBot:
             # slack_bolt turns OAuth on by itself when SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are in the
             # environment, and then ignores the bot token. Yorozu is a single-workspace app: refuse.
             raise ConfigError("unset SLACK_CLIENT_ID/SLACK_CLIENT_SECRET: Yorozu uses SLACK_BOT_TOKEN only")
+        self.curation = Curation(
+            settings=settings,
+            service=service,
+            api=self.api,
+            directory=self.directory,
+            check_installed=self._check_installed,
+        )
         self._register()
 
     # --- wiring ------------------------------------------------------------------------------------
@@ -122,6 +131,10 @@ class SlackBot:
         for action_id in blocks.FEEDBACK_ACTIONS:
             self.bolt.action(action_id)(self.on_feedback)
         self.bolt.action(blocks.ACTION_SHARE)(self.on_share)
+        self.curation.register(self.bolt)
+        # The manifest lists the shortcuts of bot.slack.scopes.SHORTCUTS: the curation listens to exactly them.
+        if set(SHORTCUTS) != {modals.CALLBACK_SHORTCUT}:
+            raise AssertionError(f"bot.slack.scopes.SHORTCUTS {set(SHORTCUTS)} differ from the listeners")
 
     def job_handlers(self) -> dict[str, JobHandler]:
         return {
@@ -131,6 +144,7 @@ class SlackBot:
             JOB_FEEDBACK: self.job_feedback,
             JOB_PERSON: self.job_person,
             JOB_CHANNEL: self.job_channel,
+            **self.curation.job_handlers(),
         }
 
     # --- HTTP ----------------------------------------------------------------------------------------
@@ -427,7 +441,7 @@ class SlackBot:
             return
         locale = await self.directory.locale(payload.get("user"))
         reply = SuggestionsReply(result, locale, QuestionRef(PLATFORM, channel, ts), automatic=True)
-        await self._post(channel, reply, thread_ts=ts)
+        await self._post(channel, reply, thread_ts=ts, asker_id=payload.get("user"))
 
     async def job_direct(self, payload: Json) -> None:
         """A mention or a personal-chat message: answer it (in the mention's thread)."""
@@ -439,7 +453,8 @@ class SlackBot:
             self.directory.names,
             self.directory.channel_names,
         ).strip()
-        locale = await self.directory.locale(payload.get("user"))
+        user = payload.get("user") if isinstance(payload.get("user"), str) else None
+        person, locale = await self.directory.speaker(user)
         await self.service.wait_indexed()
         reply = await handle_direct(
             self.service,
@@ -448,9 +463,13 @@ class SlackBot:
             locale=locale,
             question_ref=QuestionRef(PLATFORM, channel, ts),
             channel=None if payload.get("dm") else (PLATFORM, channel),
+            person=person,
         )
+        if payload.get("dm"):
+            # A personal chat is seen by that person only: a curator gets FAQにする there.
+            reply = await self._for_curator(reply, user)
         thread_ts = payload.get("thread_ts")
-        await self._post(channel, reply, thread_ts=str(thread_ts) if thread_ts else None)
+        await self._post(channel, reply, thread_ts=str(thread_ts) if thread_ts else None, asker_id=user)
 
     async def job_command(self, payload: Json) -> None:
         """``/yorozu`` (or its share button): ephemeral unless shared (``/yorozu share ...``)."""
@@ -464,7 +483,8 @@ class SlackBot:
         if head.lower() in ("share", "共有"):
             share, raw = True, rest.strip()
         channel = payload.get("channel") if isinstance(payload.get("channel"), str) else None
-        locale = await self.directory.locale(payload.get("user"))
+        user = payload.get("user") if isinstance(payload.get("user"), str) else None
+        person, locale = await self.directory.speaker(user)
         await self.service.wait_indexed()
         reply = await handle_direct(
             self.service,
@@ -474,13 +494,18 @@ class SlackBot:
             question_ref=QuestionRef(PLATFORM, channel, None),
             # Direct-message conversation ids start with D: there is no channel to switch there.
             channel=(PLATFORM, channel) if channel and not channel.startswith("D") else None,
+            person=person,
         )
+        if not share:
+            # An ephemeral answer is seen by the person who asked only: a curator gets FAQにする there.
+            reply = await self._for_curator(reply, user)
         shareable = not share and isinstance(reply, SuggestionsReply | ExpertsReply)
         await self._respond(
             url,
             reply,
             response_type="in_channel" if share else "ephemeral",
             share_value=raw if shareable else None,
+            asker_id=user,
         )
 
     async def job_feedback(self, payload: Json) -> None:
@@ -490,7 +515,11 @@ class SlackBot:
         if not isinstance(url, str) or not url:
             return
         person = await self.directory.person(str(payload["user"]))
-        note = text(f"feedback_{payload['verdict']}", person.locale, name=person.name)
+        # The note replaces buttons everyone in the channel sees: an opted-out person is not named there.
+        if await self.service.is_opted_out(PLATFORM, person.user_id):
+            note = text(f"feedback_{payload['verdict']}_unnamed", person.locale)
+        else:
+            note = text(f"feedback_{payload['verdict']}", person.locale, name=person.name)
         original = payload.get("blocks")
         webhook = AsyncWebhookClient(url)
         if isinstance(original, list) and payload.get("block_id"):
@@ -499,7 +528,7 @@ class SlackBot:
             )
         else:
             response = await webhook.send(text=note, response_type="ephemeral", replace_original=False)
-        _check_webhook(response.status_code, response.body)
+        check_webhook(response.status_code, response.body)
 
     async def job_person(self, payload: Json) -> None:
         try:
@@ -515,13 +544,19 @@ class SlackBot:
 
     # --- sending -------------------------------------------------------------------------------------
 
-    async def _post(self, channel: str, reply: Reply, *, thread_ts: str | None) -> None:
+    async def _for_curator(self, reply: Reply, user: str | None) -> Reply:
+        """Suggestions in a reply only ``user`` sees offer FAQにする when they may curate."""
+        if isinstance(reply, SuggestionsReply) and user and await self.service.is_curator(PLATFORM, user):
+            return dataclasses.replace(reply, curator=True)
+        return reply
+
+    async def _post(self, channel: str, reply: Reply, *, thread_ts: str | None, asker_id: str | None = None) -> None:
         try:
             await self.api.call(
                 "chat.postMessage",
                 channel=channel,
                 thread_ts=thread_ts,
-                blocks=blocks.render(reply),
+                blocks=blocks.render(reply, asker_id=asker_id),
                 text=blocks.fallback_text(reply),
                 unfurl_links=False,
                 unfurl_media=False,
@@ -529,14 +564,16 @@ class SlackBot:
         except SlackCallFailed as exc:
             raise as_job_error(exc) from None
 
-    async def _respond(self, url: str, reply: Reply, *, response_type: str, share_value: str | None) -> None:
+    async def _respond(
+        self, url: str, reply: Reply, *, response_type: str, share_value: str | None, asker_id: str | None = None
+    ) -> None:
         response = await AsyncWebhookClient(url).send(
             text=blocks.fallback_text(reply),
-            blocks=blocks.render(reply, share_value=share_value),
+            blocks=blocks.render(reply, share_value=share_value, asker_id=asker_id),
             response_type=response_type,
             replace_original=False,
         )
-        _check_webhook(response.status_code, response.body)
+        check_webhook(response.status_code, response.body)
 
 
 def _check_shape(body: object) -> None:
@@ -550,11 +587,15 @@ def _check_shape(body: object) -> None:
         isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
     ):
         raise ValueError("authorizations is not a list of objects")
-
-
-def _check_webhook(status: int, body: str) -> None:
-    """A response_url lives 30 minutes and takes 5 answers; past that retrying cannot help."""
-    if status == 404 or body in ("expired_url", "used_url", "invalid_token"):
-        raise PermanentJobError(f"response_url refused: {status} {body}")
-    if status >= 300:
-        raise ConnectionError(f"response_url answered {status} {body}")
+    # Interactive payloads (buttons, shortcuts, modal submits): Bolt reads these as objects (or ids).
+    for key in ("user", "channel", "team"):
+        if body.get(key) is not None and not isinstance(body[key], dict | str):
+            raise ValueError(f"{key} is neither an object nor an id")
+    for key in ("view", "message", "container"):
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            raise ValueError(f"{key} is not an object")
+    actions = body.get("actions")
+    if actions is not None and not (
+        isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)
+    ):
+        raise ValueError("actions is not a list of objects")

@@ -16,6 +16,7 @@ from bot.messages import Locale, locale_from
 from bot.service import KnowledgeService
 from bot.slack import convert
 from bot.slack.api import SlackApi
+from knowledge.model import Actor
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,21 @@ class Directory:
         except Exception:  # a reply in Japanese beats no reply
             log.warning("could not look up %s's locale", user_id, exc_info=True)
             return Locale.JA
+
+    async def speaker(self, user_id: str | None) -> tuple[Actor | None, Locale]:
+        """Who wrote to Yorozu, as the actor personal commands apply to, and their language.
+
+        When ``users.info`` fails the person is still known by id (their commands still work, the name
+        is only missing) and the reply is in Japanese.
+        """
+        if not user_id:
+            return None, Locale.JA
+        try:
+            person = await self.person(user_id)
+        except Exception:  # a reply without a name beats no reply
+            log.warning("could not look up %s", user_id, exc_info=True)
+            return Actor(convert.PLATFORM, user_id), Locale.JA
+        return Actor(convert.PLATFORM, user_id, person.name), person.locale
 
     async def channel(self, channel_id: str) -> None:
         """Ask ``conversations.info`` and store the channel's name and visibility."""

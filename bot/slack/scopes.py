@@ -39,11 +39,16 @@ METHODS: dict[str, tuple[str, ...]] = {
     "conversations.history": ("channels:history", "groups:history"),
     "conversations.replies": ("channels:history", "groups:history"),
     "chat.postMessage": ("chat:write",),
+    # Opening a modal needs no scope: the trigger_id of the user's own interaction authorises it.
+    "views.open": (),
 }
 
 # Slash commands; answering them needs the ``commands`` scope. Replies go to the command's response_url.
 COMMAND = "/yorozu"
 COMMAND_SCOPES: tuple[str, ...] = ("commands",)
+
+# Shortcuts by callback id and type (``message``: in a message's context menu). They need ``commands``.
+SHORTCUTS: dict[str, str] = {"yorozu_faq": "message"}
 
 
 def listener_event_types() -> set[str]:
@@ -59,5 +64,5 @@ def required_scopes() -> set[str]:
     """Every bot scope the code needs, and nothing else."""
     scopes = {s for needed in EVENTS.values() for s in needed}
     scopes.update(s for needed in METHODS.values() for s in needed)
-    scopes.update(COMMAND_SCOPES)
+    scopes.update(COMMAND_SCOPES)  # the slash command and the shortcuts
     return scopes

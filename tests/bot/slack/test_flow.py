@@ -42,7 +42,11 @@ async def test_a_new_question_gets_suggestions_in_its_own_thread(slack: SlackCli
     assert "棚卸し" in text  # the best answer's excerpt
     assert "#q-and-a" in text
     buttons = [e for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert {b["action_id"] for b in buttons} == {"yorozu.solved", "yorozu.unhelpful"}
+    assert {b["action_id"] for b in buttons} == {"yorozu.solved", "yorozu.unhelpful", "yorozu.ask_expert"}
+    # 専門家に聞く once for the whole message, not once per suggestion.
+    assert [b["action_id"] for b in buttons].count("yorozu.ask_expert") == 1
+    # An answer everyone in the channel sees never offers FAQにする.
+    assert "yorozu.make_faq" not in {b["action_id"] for b in buttons}
     assert '"t":"slack:C1:1700000000.000100"' in buttons[0]["value"]
     assert post["text"]  # a fallback for notifications
     # U4's Slack locale is en-US: the reply is in English.

@@ -42,6 +42,21 @@ def test_command_interactivity_and_socket_mode_toggle() -> None:
     assert 175 <= len(manifest["display_information"]["long_description"]) <= 4000
 
 
+def test_the_faq_shortcut_is_a_message_shortcut_the_code_listens_to() -> None:
+    from bot.slack import modals
+
+    manifest = load()
+    shortcuts = {s["callback_id"]: s for s in manifest["features"]["shortcuts"]}
+    assert {cid: s["type"] for cid, s in shortcuts.items()} == scopes.SHORTCUTS == {modals.CALLBACK_SHORTCUT: "message"}
+    faq = shortcuts[modals.CALLBACK_SHORTCUT]
+    assert faq["name"] == "FAQにする"
+    # Slack allows a shortcut name of 24 characters; the description is kept short for the menu.
+    assert len(faq["name"]) <= 24 and 0 < len(faq["description"]) <= 80
+    # Shortcuts arrive at the interactivity URL and need the commands scope (opening a modal needs none).
+    assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
+    assert scopes.METHODS["views.open"] == ()
+
+
 def test_every_web_api_method_the_code_calls_is_registered() -> None:
     called: set[str] = set()
     for source in SOURCES:

@@ -1,0 +1,312 @@
+"""Curation in Slack: FAQにする (message shortcut and button → modal → FAQ entry), 専門家に聞く, follow-ups.
+
+FAQにする opens its modal inside the listener: a ``trigger_id`` lives 3 seconds, so ``views.open``
+cannot wait for a durable job (``process_before_response`` keeps the request open until the listener
+returns). The modal's submit is answered inline too (``response_action``), as Slack requires.
+専門家に聞く and follow-ups post to channels, which can wait: they are durable jobs, keyed so that a
+second press or a second replica posts nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.jobs import JobHandler, PermanentJobError
+from bot.messages import Locale, text
+from bot.replies import ExpertRequestReply, followup_reply
+from bot.service import KnowledgeService
+from bot.settings import Settings
+from bot.slack import blocks, convert, modals
+from bot.slack.api import PERMANENT_ERRORS, SlackApi, SlackCallFailed, as_job_error, check_webhook
+from bot.slack.people import Directory
+from knowledge import followup
+from knowledge.errors import InvalidInput, InvalidQuestion, NotAllowed, NotFound, NotShareable
+from knowledge.faq import parse_thread_key, thread_key
+from knowledge.importers.slack_export import to_plain_text
+from knowledge.model import Actor, FaqDraft, Visibility
+
+log = logging.getLogger(__name__)
+
+PLATFORM = convert.PLATFORM
+JOB_ASK_EXPERT = "slack.ask_expert"
+JOB_FOLLOWUP = followup.job_kind(PLATFORM)
+
+# The modal must be open within the trigger's 3 seconds: the language lookup gets one of them at most.
+LOCALE_SECONDS = 1.0
+VIEWS_OPEN_SECONDS = 2.0
+
+Json = dict[str, Any]
+Ack = Callable[..., Awaitable[Any]]
+
+
+def _id(value: object) -> str | None:
+    """``{"id": "U1"}`` → ``"U1"`` (Slack nests user and channel objects); anything else → ``None``."""
+    found = value.get("id") if isinstance(value, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
+class Curation:
+    """The listeners and jobs of FAQにする, 専門家に聞く and follow-ups."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        service: KnowledgeService,
+        api: SlackApi,
+        directory: Directory,
+        check_installed: Callable[[], None],
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self.api = api
+        self.directory = directory
+        self._check_installed = check_installed
+
+    def register(self, bolt: AsyncApp) -> None:
+        """Add the listeners to the Bolt app."""
+        bolt.message_shortcut(modals.CALLBACK_SHORTCUT)(self.on_faq_shortcut)
+        bolt.view_submission(modals.CALLBACK_SUBMIT)(self.on_faq_submit)
+        bolt.action(blocks.ACTION_MAKE_FAQ)(self.on_make_faq)
+        bolt.action(blocks.ACTION_ASK_EXPERT)(self.on_ask_expert)
+
+    def job_handlers(self) -> dict[str, JobHandler]:
+        return {JOB_ASK_EXPERT: self.job_ask_expert, JOB_FOLLOWUP: self.job_followup}
+
+    # --- FAQにする ---------------------------------------------------------------------------------
+
+    async def on_faq_shortcut(self, ack: Ack, body: Json) -> None:
+        """The message shortcut: open the modal prefilled with the thread's question and best answer
+        (the picked reply when used on a reply); a message Yorozu never stored prefills from its text."""
+        await ack()
+        user, trigger, channel = _id(body.get("user")), body.get("trigger_id"), _id(body.get("channel"))
+        message = body.get("message")
+        ts = message.get("ts") if isinstance(message, dict) else None
+        if not (user and isinstance(trigger, str) and trigger and channel and isinstance(ts, str) and ts):
+            log.info("a FAQ shortcut without user, trigger, channel or message: ignored")
+            return
+        assert isinstance(message, dict)
+        thread_ts = message.get("thread_ts")
+        root = thread_ts if isinstance(thread_ts, str) and thread_ts else ts
+        picked = ts if ts != root else None
+        raw = to_plain_text(str(message.get("text") or ""), self.directory.names, self.directory.channel_names).strip()
+        # Not stored (before Yorozu joined, a DM, a bot's message): the message itself is the material,
+        # as the question when it starts a thread, as the answer when it is a reply.
+        fallback = FaqDraft(
+            question="" if picked else raw,
+            answer=raw if picked else "",
+            source_thread=None if channel.startswith("D") else thread_key(PLATFORM, channel, root),
+        )
+        await self._open_faq(trigger, user, channel, root, picked=picked, fallback=fallback)
+
+    async def on_make_faq(self, ack: Ack, body: Json, action: Json) -> None:
+        """FAQにする on a suggested thread (in a reply only a curator sees): the same modal."""
+        await ack()
+        user, trigger = _id(body.get("user")), body.get("trigger_id")
+        value = action.get("value")
+        if not (user and isinstance(trigger, str) and trigger and isinstance(value, str)):
+            return
+        try:
+            platform, channel, root = parse_thread_key(value)
+        except InvalidInput:
+            log.info("a FAQ button with a value Yorozu did not write: ignored")
+            return
+        if platform != PLATFORM:
+            return
+        await self._open_faq(trigger, user, channel, root, picked=None, fallback=None)
+
+    async def _open_faq(
+        self, trigger: str, user: str, channel: str, root: str, *, picked: str | None, fallback: FaqDraft | None
+    ) -> None:
+        locale = await self._quick_locale(user)
+        actor = Actor(PLATFORM, user, self.directory.names.get(user))
+        try:
+            draft = await self.service.faq_draft(actor, PLATFORM, channel, root, answer_id=picked)
+            view = modals.faq_modal(draft, locale)
+        except NotAllowed:
+            view = modals.notice_modal("faq_not_allowed", locale)
+        except NotFound:
+            # faq_draft checks the role first: reaching here means the person may curate.
+            view = modals.faq_modal(fallback, locale) if fallback else modals.notice_modal("faq_thread_missing", locale)
+        try:
+            await asyncio.wait_for(self.api.call("views.open", trigger_id=trigger, view=view), VIEWS_OPEN_SECONDS)
+        except (SlackCallFailed, aiohttp.ClientError, TimeoutError) as exc:
+            # The trigger expired or Slack refused the view: nothing to retry, Slack shows its own error.
+            log.warning("views.open failed: %s", exc)
+
+    async def _quick_locale(self, user: str) -> Locale:
+        try:
+            return await asyncio.wait_for(self.directory.locale(user), LOCALE_SECONDS)
+        except TimeoutError:
+            return Locale.JA
+
+    async def on_faq_submit(self, ack: Ack, body: Json, view: Json) -> None:
+        """The modal's submit: field errors in the modal, or save and show the confirmation."""
+        meta = modals.read_metadata(view.get("private_metadata"))
+        form = modals.read_form(view)
+        errors = modals.form_errors(form, meta.locale)
+        user = _id(body.get("user"))
+        if user is None:
+            errors = {modals.BLOCK_QUESTION: text("faq_not_allowed", meta.locale)}
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        assert user is not None
+        actor = Actor(PLATFORM, user, self.directory.names.get(user))
+        try:
+            entry = await self.service.faq_save(
+                actor,
+                question=form.question,
+                answer=form.answer,
+                tags=form.tags,
+                source_thread=meta.source_thread,
+                faq_id=meta.faq_id,
+                publish=form.publish,
+            )
+        except NotAllowed:
+            await ack(response_action="errors", errors={modals.BLOCK_QUESTION: text("faq_not_allowed", meta.locale)})
+            return
+        except (InvalidInput, NotFound) as exc:
+            block = modals.error_block(exc) if isinstance(exc, InvalidInput) else modals.BLOCK_QUESTION
+            await ack(response_action="errors", errors={block: text("faq_invalid", meta.locale, reason=str(exc))})
+            return
+        log.info("FAQ entry %s saved by %s (%s)", entry.id, actor, entry.status)
+        await ack(response_action="update", view=modals.saved_modal(entry, meta.locale))
+
+    # --- 専門家に聞く ------------------------------------------------------------------------------
+
+    async def on_ask_expert(self, ack: Ack, body: Json, action: Json) -> None:
+        """Store the request as a job keyed per question: pressing twice posts once."""
+        await ack()
+        value = blocks.parse_ask_expert_value(action.get("value"))
+        user, url = _id(body.get("user")), body.get("response_url")
+        if value is None or user is None or not isinstance(url, str) or not url:
+            log.info("a 専門家に聞く press without a value Yorozu wrote, a user or a response_url: ignored")
+            return
+        payload = {
+            "question": value.question,
+            "channel": value.channel_id,
+            "message": value.message_id,
+            "asker": value.asker_id,
+            "user": user,
+            "response_url": url,
+        }
+        key = await self._ask_key(value, user)
+        if not await self.service.enqueue(JOB_ASK_EXPERT, payload, key=key):
+            await self.service.enqueue(JOB_ASK_EXPERT, {**payload, "repeat": True})
+
+    async def _ask_key(self, value: blocks.AskExpertValue, user: str) -> str | None:
+        """One post per question in the specialists' channel (per person outside public channels,
+        where only the asker may send it); no key while no channel is configured, so a press after
+        an administrator configures one still posts."""
+        target = self.settings.slack_specialists_channel
+        if not target:
+            return None
+        row = await self.service.channel(PLATFORM, value.channel_id) if value.channel_id else None
+        public = row is not None and row.visibility == Visibility.PUBLIC
+        where = value.channel_id or "-"
+        what = value.message_id or hashlib.sha256(value.question.encode()).hexdigest()[:24]
+        return f"ask_expert:{PLATFORM}:{target}:{where}:{what}" + ("" if public else f":{user}")
+
+    async def job_ask_expert(self, payload: Json) -> None:
+        """Post the question in the specialists' channel, pinging only its subscribers; tell the presser."""
+        self._check_installed()
+        url = str(payload.get("response_url") or "")
+        user = str(payload.get("user") or "")
+        if not url or not user:
+            raise PermanentJobError("a 専門家に聞く job without response_url or user")
+        actor, locale = await self.directory.speaker(user)
+        assert actor is not None
+        if payload.get("repeat"):
+            await _ephemeral(url, "ask_expert_already", locale)
+            return
+        target = self.settings.slack_specialists_channel
+        if not target:
+            await _ephemeral(url, "ask_expert_not_configured", locale)
+            return
+        channel = payload.get("channel") if isinstance(payload.get("channel"), str) else None
+        message = payload.get("message") if isinstance(payload.get("message"), str) else None
+        asker = payload.get("asker")
+        if isinstance(asker, str) and asker and asker != user and not await self._public(channel):
+            # A question asked to Yorozu in a private channel (a mention, a shared slash answer) was
+            # never stored as a thread, so the knowledge base cannot check its asker: the button can.
+            await _ephemeral(url, "ask_expert_private", locale)
+            return
+        try:
+            request = await self.service.expert_request(
+                actor, str(payload.get("question") or ""), platform=PLATFORM, channel_id=channel, message_id=message
+            )
+        except NotShareable:
+            await _ephemeral(url, "ask_expert_private", locale)
+            return
+        except InvalidQuestion:
+            await _ephemeral(url, "ask_expert_empty", locale)
+            return
+        # The specialists' channel reads the community's language.
+        reply = ExpertRequestReply(request, Locale.JA)
+        try:
+            await self.api.call(
+                "chat.postMessage",
+                channel=target,
+                blocks=blocks.render_expert_request(reply),
+                text=blocks.expert_request_text(reply),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackCallFailed as exc:
+            if exc.error in PERMANENT_ERRORS:
+                await _ephemeral(url, "ask_expert_failed", locale)
+            raise as_job_error(exc) from None
+        try:
+            await _ephemeral(url, "ask_expert_done", locale)
+        except Exception:  # the question is posted: retrying the job would post it twice
+            log.warning("could not confirm a 専門家に聞く press to %s", user, exc_info=True)
+
+    async def _public(self, channel: str | None) -> bool:
+        row = await self.service.channel(PLATFORM, channel) if channel else None
+        return row is not None and row.visibility == Visibility.PUBLIC
+
+    # --- follow-ups --------------------------------------------------------------------------------
+
+    async def job_followup(self, payload: Json) -> None:
+        """A question nobody answered: once, in its thread, name people who answered similar questions
+        (plain text, never pinged) and mention only the subscribers; nothing when it was answered."""
+        self._check_installed()
+        if payload.get("platform") != PLATFORM or not payload.get("channel_id") or not payload.get("root_id"):
+            raise PermanentJobError(f"not a Slack follow-up: {sorted(payload)}")
+        # The engine keeps no asker language for a follow-up: the community's language.
+        reply = await followup_reply(self.service, payload, Locale.JA)
+        if reply is None:
+            return
+        try:
+            await self.api.call(
+                "chat.postMessage",
+                channel=str(payload["channel_id"]),
+                thread_ts=str(payload["root_id"]),
+                blocks=blocks.render_followup(reply),
+                text=blocks.followup_text(reply),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackCallFailed as exc:
+            raise as_job_error(exc) from None
+
+
+async def _ephemeral(url: str, key: str, locale: Locale) -> None:
+    """A note only the presser sees, through the press's response_url."""
+    note = text(key, locale)
+    response = await AsyncWebhookClient(url).send(
+        text=note,
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": blocks.escape(note)}}],
+        response_type="ephemeral",
+        replace_original=False,
+    )
+    check_webhook(response.status_code, response.body)
