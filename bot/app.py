@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler
 from bot.jobs import JobHandler, JobRunner
 from bot.service import KnowledgeService
 from bot.settings import Settings
+from bot.web import console as web_console
 from bot.web import routes as web_routes
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,14 @@ def create_app(
     *,
     service: KnowledgeService,
     web_chat: bool = False,
+    console: bool = False,
     platforms: Sequence[PlatformMount] = (),
 ) -> web.Application:
     """The application: health check, each platform's endpoint, and the local web chat if asked.
+
+    ``console`` mounts the specialist console (``/console``, ``/api/console/...``); it is refused
+    (:class:`ConfigError`) outside local mode unless ``YOROZU_CONSOLE_TOKEN`` is set
+    (``bot.web.console.console_enabled``).
 
     Each platform mounts itself (``bot.teams.mount``, ``bot.slack.mount``) and hands back the job
     handlers that send its replies; one job runner serves them all.
@@ -55,6 +61,8 @@ def create_app(
         handlers.update(mount(app, settings, service))
     if web_chat:
         web_routes.mount(app, service)
+    if console:
+        web_console.mount(app, service, settings)
     runner = JobRunner(service, handlers)
     service.on_enqueue = runner.wake
     app[RUNNER_KEY] = runner

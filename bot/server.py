@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.app import LOOPBACK_HOSTS, configured_platforms, create_app
 from bot.service import KnowledgeService, open_knowledge_base, run_blocking
 from bot.settings import ConfigError, Settings
+from bot.web.console import console_enabled
 from knowledge.base import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,11 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
         if load_sample:
             await run_blocking(load_sample_if_empty, kb)
         app = create_app(
-            settings, service=KnowledgeService(kb), web_chat=settings.local, platforms=configured_platforms(settings)
+            settings,
+            service=KnowledgeService(kb),
+            web_chat=settings.local,
+            console=console_enabled(settings),
+            platforms=configured_platforms(settings),
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -75,6 +80,8 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
                 settings.port,
             )
             print(f"Yorozu is ready: open http://{settings.host}:{settings.port}/ (Ctrl-C to stop)", file=sys.stderr)
+        if console_enabled(settings):
+            log.info("specialist console at /console (%s)", "token required" if settings.console_token else "local")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

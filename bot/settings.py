@@ -54,6 +54,8 @@ def default_data_dir(environ: Mapping[str, str]) -> Path:
     return Path(base) / "yorozu"
 
 
+MIN_CONSOLE_TOKEN_CHARS = 16
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -168,6 +170,9 @@ class Settings:
     # (19:…@thread.tacv2). Unset: the button explains that no specialists' channel is configured.
     slack_specialists_channel: str | None = None
     teams_specialists_channel: str | None = None
+    # The specialist console's shared secret (bot.web.console): outside local mode the console exists
+    # only when it is set, and with it every console request must present it.
+    console_token: Secret | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -205,6 +210,7 @@ class Settings:
             followup_after=_duration(env, "YOROZU_FOLLOWUP_AFTER", timedelta(hours=24)),
             slack_specialists_channel=(env.get("YOROZU_SLACK_SPECIALISTS_CHANNEL") or "").strip() or None,
             teams_specialists_channel=(env.get("YOROZU_TEAMS_SPECIALISTS_CHANNEL") or "").strip() or None,
+            console_token=secret("YOROZU_CONSOLE_TOKEN"),
         )
         changes = {k: v for k, v in overrides.items() if v is not None and k != "data_dir"}
         settings = replace(settings, data_dir=data_dir, **changes)  # type: ignore[arg-type]
@@ -224,6 +230,13 @@ class Settings:
             raise ConfigError(
                 "YOROZU_TEAMS_SPECIALISTS_CHANNEL must be a channel id such as 19:…@thread.tacv2, "
                 f"not {teams_channel!r}"
+            )
+        token = settings.console_token.reveal() if settings.console_token else ""
+        # The token is the console's only login: a short one could be guessed by trying.
+        if token and (len(token) < MIN_CONSOLE_TOKEN_CHARS or token != token.strip()):
+            raise ConfigError(
+                f"YOROZU_CONSOLE_TOKEN must be at least {MIN_CONSOLE_TOKEN_CHARS} characters without surrounding "
+                "spaces (for example the output of `openssl rand -hex 32`)"
             )
         if settings.microsoft_app_type not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:
             raise ConfigError("MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI")
