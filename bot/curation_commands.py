@@ -1,4 +1,4 @@
-"""``yorozu faq``, ``yorozu insights``, ``yorozu optout|optin`` and ``yorozu role``: curation from the shell.
+"""``yorozu faq``, ``insights``, ``optout|optin``, ``role`` and ``org``: curation from the shell.
 
 The person at the command line holds the database, so they act as an admin (``Actor.operator()``).
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowledge.model import Actor, FaqEntry, FaqStatus, Role
+from knowledge.store.repository import ORGANIZATION_RULE_KINDS
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -62,6 +64,20 @@ def add_parsers(sub: Any) -> None:
         cmd.add_argument("person", type=_person, help="platform:id, e.g. slack:U123")
     role_list = role_sub.add_parser("list", help="every role and where it comes from")
     role_list.add_argument("--json", action="store_true")
+
+    kinds = " or ".join(ORGANIZATION_RULE_KINDS)
+    org = sub.add_parser("org", help="organisation rules: an e-mail domain or Teams tenant names an organisation")
+    org_sub = org.add_subparsers(dest="org_command", required=True, metavar="ACTION")
+    # KIND is checked by cmd_org rather than by argparse's choices, so a wrong one gets a one-line error.
+    org_add = org_sub.add_parser("add", help="add a rule, or change the organisation an existing rule gives")
+    org_add.add_argument("kind", help=kinds)
+    org_add.add_argument("value", help="a domain such as city.kitayama.lg.jp, or a tenant id (GUID)")
+    org_add.add_argument("organization", help="the organisation shown, e.g. 北山市")
+    org_remove = org_sub.add_parser("remove", help="remove a rule")
+    org_remove.add_argument("kind", help=kinds)
+    org_remove.add_argument("value")
+    org_list = org_sub.add_parser("list", help="every rule")
+    org_list.add_argument("--json", action="store_true")
 
 
 def _open(settings: Settings) -> KnowledgeBase:
@@ -193,10 +209,71 @@ def cmd_role(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+# A Teams (Entra ID) tenant id is a GUID; a domain is dot-separated labels without spaces or "@".
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_DOMAIN = re.compile(r"[^\s@.]+(\.[^\s@.]+)+")
+
+
+def _org_rule_error(kind: str, value: str, organization: str | None) -> str | None:
+    """What is wrong with a rule given on the command line, or ``None``.
+
+    ``organization`` is ``None`` for ``remove``: any stored value can be removed, so its shape is not checked.
+    """
+    if kind not in ORGANIZATION_RULE_KINDS:
+        return f"KIND is {' or '.join(ORGANIZATION_RULE_KINDS)}, not {kind!r}"
+    # The knowledge base stores values lower-cased and without a leading "@"; check what it would store.
+    value = value.strip().lower().lstrip("@")
+    if not value:
+        return "VALUE is empty"
+    if organization is None:
+        return None
+    if kind == "email_domain" and not _DOMAIN.fullmatch(value):
+        return f"an e-mail domain looks like city.kitayama.lg.jp (the part after @), not {value!r}"
+    if kind == "teams_tenant" and not _GUID.fullmatch(value):
+        return f"a Teams tenant id is a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, not {value!r}"
+    if not organization.strip():
+        return "ORGANIZATION is empty"
+    return None
+
+
+def cmd_org(args: argparse.Namespace, settings: Settings) -> int:
+    """``yorozu org add|remove|list``: the organisation rules, edited as the operator (an admin)."""
+    if args.org_command != "list":
+        error = _org_rule_error(args.kind, args.value, getattr(args, "organization", None))
+        if error:
+            print(f"yorozu org: {error}", file=sys.stderr)
+            return EXIT_FAILED
+    with _open(settings) as kb:
+        if args.org_command == "list":
+            rules = kb.organization_rules()
+            if args.json:
+                rows = [{"kind": k, "value": v, "organization": o} for k, v, o in rules]
+                print(json.dumps({"rules": rows}, ensure_ascii=False))
+            elif not rules:
+                print("No organisation rules yet: `yorozu org add email_domain city.kitayama.lg.jp 北山市`.")
+            for k, v, o in [] if args.json else rules:
+                print(f"{k:<13} {v}  → {o}")
+            return EXIT_OK
+        value = args.value.strip().lower().lstrip("@")
+        if args.org_command == "remove":
+            if not kb.remove_organization_rule(Actor.operator(), args.kind, value):
+                print(f"yorozu org: no {args.kind} rule for {value!r} (see `yorozu org list`)", file=sys.stderr)
+                return EXIT_FAILED
+            print(f"removed the {args.kind} rule for {value}")
+            return EXIT_OK
+        before = {(k, v): o for k, v, o in kb.organization_rules()}.get((args.kind, value))
+        organization = args.organization.strip()
+        kb.set_organization_rule(Actor.operator(), args.kind, value, organization)
+    was = f" (was {before})" if before is not None and before != organization else ""
+    print(f"{args.kind} {value} → {organization}{was}")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "faq": cmd_faq,
     "insights": cmd_insights,
     "optout": cmd_opt,
     "optin": cmd_opt,
     "role": cmd_role,
+    "org": cmd_org,
 }

@@ -1,4 +1,4 @@
-"""`yorozu faq|insights|optout|optin|role` on the sample community, with the real default embedder."""
+"""`yorozu faq|insights|optout|optin|role|org`, with the real default embedder (mostly on the sample community)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.conftest import copy_of_sample
+from bot.service import open_knowledge_base
+from bot.settings import Settings
+from knowledge import events as ev
+from tests.conftest import copy_of_sample, post
 from tests.conftest import run_cli as run
 
 pytestmark = pytest.mark.model
@@ -95,3 +98,80 @@ def test_insights_and_roles(sample_dir: Path, capsys: pytest.CaptureFixture[str]
     ]
     code, out, _ = run(capsys, sample_dir, "role", "remove", "specialist", "slack:U42")
     assert "no longer has the specialist role" in out
+
+
+TENANT = "6F1C2A3B-0D4E-4F5A-8B6C-7D8E9F0A1B2C"  # as Azure shows it; stored lower-cased
+
+
+def test_org_rules_name_people_whose_platform_gives_no_organisation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = tmp_path / "data"
+    with open_knowledge_base(Settings.from_env({"YOROZU_DATA_DIR": str(data_dir)})) as kb:
+        kb.ingest_many(
+            [
+                ev.ChannelSeen("slack", "C1", "q-and-a"),
+                ev.PersonSeen("slack", "U1", "佐藤 健", "青葉県庁"),
+                ev.PersonSeen("slack", "U9", "山田 太郎", None, email="taro@soumu.city.kitayama.lg.jp"),
+                post("C1", "100.0", "U1", "Excelマクロを作った職員が異動して誰も保守できません。どうしていますか？", 0),
+                post("C1", "100.1", "U9", "マクロを棚卸しして、残すものは手順書を作りました。", 1, thread="100.0"),
+            ]
+        )
+        kb.sync()
+
+    def organisation_of_the_answerer() -> str | None:
+        code, out, _ = run(capsys, data_dir, "who", "--json", "Excelマクロの保守")
+        assert code == 0
+        (expert,) = json.loads(out)["experts"]
+        assert expert["name"] == "山田 太郎"
+        return expert["organization"]
+
+    assert organisation_of_the_answerer() is None
+    assert run(capsys, data_dir, "org", "list")[1].startswith("No organisation rules yet")
+    code, out, _ = run(capsys, data_dir, "org", "add", "email_domain", "@City.Kitayama.lg.jp", "北山市")
+    assert (code, out) == (0, "email_domain city.kitayama.lg.jp → 北山市\n")
+    assert organisation_of_the_answerer() == "北山市"  # a sub-domain's address matches, at once
+    code, out, _ = run(capsys, data_dir, "org", "add", "email_domain", "city.kitayama.lg.jp", "北山市 総務課")
+    assert code == 0 and "(was 北山市)" in out
+    assert organisation_of_the_answerer() == "北山市 総務課"
+    assert run(capsys, data_dir, "org", "add", "teams_tenant", TENANT, "青葉県庁")[0] == 0
+
+    code, out, _ = run(capsys, data_dir, "org", "list", "--json")
+    assert code == 0 and json.loads(out) == {
+        "rules": [
+            {"kind": "email_domain", "value": "city.kitayama.lg.jp", "organization": "北山市 総務課"},
+            {"kind": "teams_tenant", "value": TENANT.lower(), "organization": "青葉県庁"},
+        ]
+    }
+    code, out, _ = run(capsys, data_dir, "org", "list")
+    assert out.splitlines() == [
+        "email_domain  city.kitayama.lg.jp  → 北山市 総務課",
+        f"teams_tenant  {TENANT.lower()}  → 青葉県庁",
+    ]
+    code, out, _ = run(capsys, data_dir, "org", "remove", "email_domain", "city.kitayama.lg.jp")
+    assert code == 0 and "removed" in out
+    assert organisation_of_the_answerer() is None
+    code, _, err = run(capsys, data_dir, "org", "remove", "email_domain", "city.kitayama.lg.jp")
+    assert code == 1 and err == "yorozu org: no email_domain rule for 'city.kitayama.lg.jp' (see `yorozu org list`)\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("add", "slack_field", "x.jp", "北山市"), "KIND is email_domain or teams_tenant, not 'slack_field'"),
+        (("add", "email_domain", " ", "北山市"), "VALUE is empty"),
+        (("add", "email_domain", "city.kitayama.lg.jp", " "), "ORGANIZATION is empty"),
+        (("add", "email_domain", "taro@city.kitayama.lg.jp", "北山市"), "an e-mail domain looks like"),
+        (("add", "email_domain", "kitayama", "北山市"), "an e-mail domain looks like"),
+        (("add", "teams_tenant", "aaaa-1111", "青葉県庁"), "a Teams tenant id is a GUID"),
+        (("remove", "tenant", TENANT), "KIND is email_domain or teams_tenant, not 'tenant'"),
+        (("remove", "teams_tenant", ""), "VALUE is empty"),
+    ],
+)
+def test_org_bad_input_is_one_line_and_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    code, out, err = run(capsys, tmp_path, "org", *args)
+    assert code == 1 and out == ""
+    assert err.startswith(f"yorozu org: {message}") and err.count("\n") == 1
+    assert json.loads(run(capsys, tmp_path, "org", "list", "--json")[1]) == {"rules": []}
