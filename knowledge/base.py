@@ -6,8 +6,21 @@ indexes up to date. The same catch-up runs at start, so an index file saved befo
 process is brought forward rather than trusted, and several processes on one database see each other's
 changes.
 
-The knowledge base is synchronous and guards its embedder and indexes with one lock: the async shell
-calls it from worker threads.
+Catching up has two speeds. *Applying* a change is cheap and happens at once, before every question:
+a deleted or hidden thread leaves both indexes, the lexical index takes the new document, and a thread
+whose current document already has a stored vector gets it. Only *embedding* is slow (~0.25 s per
+document with the default embedder on two cores), so a thread whose document needs a new vector waits
+in a queue: new threads (not suggestible at all yet) before threads that are already indexed (which
+keep their old vector until the new one is made), repeated changes to one thread coalesced. The queue
+is embedded a small batch at a time, and a question waits for one small batch at most. The change
+number saved with the index files stays below the oldest queued change, so a restart redoes it.
+
+The knowledge base is synchronous; the async shell calls it from worker threads. Three locks, nested
+only in the order catch-up, embedder, indexes (so they cannot deadlock): ``_catch_up_lock`` lets one
+caller at a time work through the embedding queue; ``_lock`` owns the embedder and is granted in
+arrival order, so a question queues behind one batch rather than behind the whole backlog;
+``_index_lock`` guards the indexes and change numbers and is held for applying changes and searching,
+never while embedding.
 """
 
 from __future__ import annotations
@@ -68,7 +81,16 @@ from knowledge.vectors import IndexInfo, load_vector_index, new_vector_index, ve
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 64
+# Documents embedded per turn of the embedder: a question waits for at most one such batch (two
+# documents, one per core: ~0.25-0.5 s with the default embedder; docs/benchmarks.md).
+EMBED_BATCH = 2
+# Documents embedded per call while rebuilding a whole index (nothing waits for it then).
+REBUILD_BATCH = 64
+# Changes read per query while applying them.
+APPLY_BATCH = 2000
+# A question (suggest, experts) helps with the embedding queue when nobody else is working on it, for
+# this long at most: one small batch with the default embedder, the whole queue with a fast one.
+QUESTION_EMBED_SECONDS = 0.1
 # Tries per event when a concurrent transaction inserted the same new row first.
 INGEST_ATTEMPTS = 3
 INDEX_FILE = "threads.faiss"
@@ -82,6 +104,51 @@ class ExcludeThread:
     platform: str
     channel_id: str
     root_message_id: str
+
+
+class TurnLock:
+    """A reentrant lock granted in arrival order.
+
+    ``threading.RLock`` lets the thread that releases it take it straight back, so a worker embedding
+    batch after batch could keep a waiting question out for the whole backlog; here a waiter is served
+    before anyone who asks after it.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._depth = 0
+        self._next_ticket = 0
+        self._serving = 0
+
+    def acquire(self) -> None:
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+                return
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            while self._serving != ticket or self._owner is not None:
+                self._cond.wait()
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        with self._cond:
+            if self._owner != threading.get_ident():
+                raise RuntimeError("release of a TurnLock not held by this thread")
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._serving += 1
+                self._cond.notify_all()
+
+    def __enter__(self) -> TurnLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 class KnowledgeBase:
@@ -110,11 +177,19 @@ class KnowledgeBase:
         self.abstain_below = s.abstain_threshold(embedder.model_id) if abstain_below is None else abstain_below
         self._index_path = index_dir / INDEX_FILE if index_dir is not None else None
         self._lexical_path = index_dir / LEXICAL_FILE if index_dir is not None else None
-        self._lock = threading.RLock()
+        # The embedder's lock (see the module docstring for all three).
+        self._lock = TurnLock()
+        self._index_lock = threading.RLock()
+        self._catch_up_lock = threading.RLock()
         self._vectors = new_vector_index(vector_index, embedder.dimension)
         self._lexical = BM25Index()
-        self._seq = 0
+        # Every change up to this number is applied: removals and the lexical half done, and the vector
+        # either made or queued in `_new` / `_stale` (thread id -> its latest change, oldest first).
+        self._applied = 0
+        self._new: dict[int, repo.ThreadChange] = {}  # not in the vector index yet
+        self._stale: dict[int, repo.ThreadChange] = {}  # indexed with the vector of an older document
         self._dirty = False
+        self._closing = False
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -157,7 +232,10 @@ class KnowledgeBase:
         return kb
 
     def close(self) -> None:
-        with self._lock:
+        """Save the indexes and close the store. A catch-up in progress stops after its current batch;
+        what it had not embedded yet is redone at the next start (the saved change number is below it)."""
+        self._closing = True
+        with self._catch_up_lock:
             self.save_index()
             self.store.close()
 
@@ -212,44 +290,85 @@ class KnowledgeBase:
                 self._lexical.add_many((doc.thread_id, doc.document) for doc in repo.iter_visible_documents(conn))
             lexical_seq = head
             self._dirty = True
-        self._seq = min(seq, lexical_seq, head)
+        self._applied = min(seq, lexical_seq, head)
         self.sync()
         log.info("indexes ready in %.2fs: %d threads", time.perf_counter() - started, len(self._vectors))
 
     def _rebuild_vectors(self) -> None:
-        """Rebuild the vector index from the store, embedding only documents without a stored vector."""
-        self._vectors = new_vector_index(self.vector_index, self.embedder.dimension)
-        # Clustered once, on every vector, rather than on the first few thousand (IvfIndex).
-        with self._vectors.deferred_clustering(), self.store.begin() as conn:
-            docs: list[repo.ThreadChange] = []
-            for doc in repo.iter_visible_documents(conn):
-                docs.append(doc)
-                if len(docs) == 1000:
-                    self._index_documents(docs, lexical=False)
-                    docs = []
-            self._index_documents(docs, lexical=False)
-        self._dirty = True
+        """Rebuild the vector index from the store, embedding only documents without a stored vector.
+
+        Every visible thread gets the vector of its current document, so nothing stays queued.
+        """
+        with self._lock, self._index_lock:
+            self._vectors = new_vector_index(self.vector_index, self.embedder.dimension)
+            self._new.clear()
+            self._stale.clear()
+            # Clustered once, on every vector, rather than on the first few thousand (IvfIndex).
+            with self._vectors.deferred_clustering(), self.store.begin() as conn:
+                docs: list[repo.ThreadChange] = []
+                for doc in repo.iter_visible_documents(conn):
+                    docs.append(doc)
+                    if len(docs) == 1000:
+                        self._rebuild_documents(docs)
+                        docs = []
+                self._rebuild_documents(docs)
+            self._dirty = True
+
+    def _rebuild_documents(self, docs: list[repo.ThreadChange]) -> None:
+        if not docs:
+            return
+        model = self.embedder.model_id
+        with self.store.begin() as conn:
+            stored = repo.get_embeddings(conn, model, [d.thread_id for d in docs])
+        vectors: dict[int, np.ndarray] = {}
+        todo = []
+        for doc in docs:
+            hit = stored.get(doc.thread_id)
+            if hit is not None and hit[0] == doc.document_hash:
+                vectors[doc.thread_id] = vector_from_bytes(hit[1])
+            else:
+                todo.append(doc)
+        for i in range(0, len(todo), REBUILD_BATCH):
+            chunk = todo[i : i + REBUILD_BATCH]
+            embedded = self.embedder.embed_documents([d.document for d in chunk])
+            with self.store.begin() as conn:
+                for doc, vector in zip(chunk, embedded, strict=True):
+                    repo.put_embedding(conn, doc.thread_id, model, doc.document_hash, vector_bytes(vector))
+                    vectors[doc.thread_id] = vector
+        ids = np.asarray([d.thread_id for d in docs], dtype=np.int64)
+        self._vectors.add(ids, np.vstack([vectors[d.thread_id] for d in docs]))
 
     def reindex(self) -> int:
         """Re-embed every thread with the configured embedder and rewrite the index file."""
-        with self._lock, self.store.begin() as conn:
-            repo.clear_embeddings(conn)
-            head = repo.current_change_seq(conn)
-        with self._lock:
+        with self._catch_up_lock:
+            with self.store.begin() as conn:
+                repo.clear_embeddings(conn)
+            # Changes since the last one applied are replayed by the catch-up; for the rebuilt vectors
+            # that is harmless (each finds its thread's stored vector).
             self._rebuild_vectors()
-            self._seq = head
             self.sync()
             self.save_index()
             return len(self._vectors)
 
+    @property
+    def _saved_seq(self) -> int:
+        """The change number the index files may be saved with: every change up to it is fully indexed.
+
+        Below the oldest change still waiting for its vector, so a restart redoes what was queued.
+        """
+        with self._index_lock:
+            waiting = [c.change_seq for c in self._new.values()] + [c.change_seq for c in self._stale.values()]
+            return min([self._applied, *(seq - 1 for seq in waiting)])
+
     def save_index(self) -> None:
         """Write the vector and lexical indexes to the data directory if they changed since they were loaded."""
-        with self._lock:
+        with self._index_lock:
             if self._index_path is None or not self._dirty:
                 return
-            self._vectors.save(self._index_path, IndexInfo(self.embedder.model_id, self.embedder.dimension, self._seq))
+            seq = self._saved_seq
+            self._vectors.save(self._index_path, IndexInfo(self.embedder.model_id, self.embedder.dimension, seq))
             if self._lexical_path is not None:
-                self._lexical.save(self._lexical_path, self._seq)
+                self._lexical.save(self._lexical_path, seq)
             self._dirty = False
 
     # --- ingest ----------------------------------------------------------------------------------
@@ -311,50 +430,136 @@ class KnowledgeBase:
             repo.forget_receipt(conn, key)
 
     def sync(self) -> int:
-        """Embed and index every thread changed since the last sync; returns how many changed."""
-        done = 0
-        with self._lock:
+        """Bring both indexes up to the store's head; returns how many changes were applied.
+
+        Embeds the queue a small batch at a time, re-reading the store's changes between batches (new
+        threads that arrive meanwhile go before re-embedding indexed ones) and releasing the locks in
+        between, so questions are answered throughout. Returns when nothing is left to embed, or when
+        the knowledge base is closing.
+        """
+        with self._catch_up_lock:
+            return self._catch_up(deadline=None)
+
+    def _catch_up_for_question(self) -> None:
+        """Before a question: apply every change at once; help embed the queue for a moment if nobody is.
+
+        A deleted thread is thus never found, edits are found by their words at once, and a question
+        waits for one small batch of embedding at most (none when the indexer is busy with the queue).
+        """
+        if self._catch_up_lock.acquire(blocking=False):
+            try:
+                self._catch_up(deadline=time.monotonic() + QUESTION_EMBED_SECONDS)
+                return
+            except Exception:
+                # A document the embedder fails on must not fail questions: the indexer retries and logs it.
+                log.exception("embedding queued documents failed; answering from the indexes as they are")
+            finally:
+                self._catch_up_lock.release()
+        self._apply_changes()
+
+    def _catch_up(self, *, deadline: float | None) -> int:
+        """Apply changes and embed queued documents in small batches until none are left (or ``deadline``).
+
+        The caller holds ``_catch_up_lock``.
+        """
+        applied = 0
+        while True:
+            applied += self._apply_changes()
+            if self._closing or (deadline is not None and time.monotonic() >= deadline):
+                return applied
+            with self._index_lock:
+                batch = self._next_batch()
+            if not batch:
+                return applied
+            self._embed(batch)
+
+    def _apply_changes(self) -> int:
+        """Apply every change made since the last one applied; returns how many.
+
+        A thread that is gone leaves both indexes (and the queue); a visible one gets its new document
+        in the lexical index, and its vector from the store when the store holds one for this document;
+        otherwise it is queued for embedding (it keeps its place when it was queued already).
+        """
+        model = self.embedder.model_id
+        count = 0
+        with self._index_lock:
             while True:
                 with self.store.begin() as conn:
-                    changes = repo.changes_since(conn, self._seq)
+                    changes = repo.changes_since(conn, self._applied, APPLY_BATCH)
+                    visible = [c for c in changes if c.visible]
+                    stored = repo.get_embeddings(conn, model, [c.thread_id for c in visible]) if visible else {}
                 if not changes:
-                    return done
-                visible = [c for c in changes if c.visible]
-                gone = np.asarray([c.thread_id for c in changes if not c.visible], dtype=np.int64)
-                self._vectors.remove(gone)
-                for thread_id in gone.tolist():
-                    self._lexical.remove(int(thread_id))
-                self._index_documents(visible)
-                self._seq = changes[-1].change_seq
+                    return count
+                gone = [c.thread_id for c in changes if not c.visible]
+                self._vectors.remove(np.asarray(gone, dtype=np.int64))
+                for thread_id in gone:
+                    self._lexical.remove(thread_id)
+                    self._new.pop(thread_id, None)
+                    self._stale.pop(thread_id, None)
+                ready: dict[int, np.ndarray] = {}
+                for change in visible:
+                    thread_id = change.thread_id
+                    self._lexical.add(thread_id, change.document)
+                    hit = stored.get(thread_id)
+                    if hit is not None and hit[0] == change.document_hash:
+                        ready[thread_id] = vector_from_bytes(hit[1])
+                        self._new.pop(thread_id, None)
+                        self._stale.pop(thread_id, None)
+                    elif thread_id in self._new or thread_id not in self._vectors:
+                        self._new[thread_id] = change
+                    else:
+                        self._stale[thread_id] = change
+                if ready:
+                    self._vectors.add(
+                        np.fromiter(ready, dtype=np.int64, count=len(ready)), np.vstack(list(ready.values()))
+                    )
+                self._applied = changes[-1].change_seq
                 self._dirty = True
-                done += len(changes)
+                count += len(changes)
 
-    def _index_documents(self, docs: list[repo.ThreadChange], *, lexical: bool = True) -> None:
-        if not docs:
-            return
+    def _next_batch(self) -> list[repo.ThreadChange]:
+        """The next documents to embed: new threads first, then indexed threads, oldest first."""
+        batch: list[repo.ThreadChange] = []
+        for queue in (self._new, self._stale):
+            for change in queue.values():
+                if len(batch) == EMBED_BATCH:
+                    return batch
+                batch.append(change)
+        return batch
+
+    def _embed(self, batch: list[repo.ThreadChange]) -> None:
+        """Embed ``batch`` (holding only the embedder's lock), store the vectors, then index those still wanted."""
         model = self.embedder.model_id
+        with self._lock:
+            vectors = self.embedder.embed_documents([c.document for c in batch])
         with self.store.begin() as conn:
-            stored = repo.get_embeddings(conn, model, [d.thread_id for d in docs])
-        vectors: dict[int, np.ndarray] = {}
-        todo = []
-        for doc in docs:
-            hit = stored.get(doc.thread_id)
-            if hit is not None and hit[0] == doc.document_hash:
-                vectors[doc.thread_id] = vector_from_bytes(hit[1])
-            else:
-                todo.append(doc)
-        for i in range(0, len(todo), EMBED_BATCH):
-            chunk = todo[i : i + EMBED_BATCH]
-            embedded = self.embedder.embed_documents([d.document for d in chunk])
-            with self.store.begin() as conn:
-                for doc, vector in zip(chunk, embedded, strict=True):
-                    repo.put_embedding(conn, doc.thread_id, model, doc.document_hash, vector_bytes(vector))
-                    vectors[doc.thread_id] = vector
-        ids = np.asarray([d.thread_id for d in docs], dtype=np.int64)
-        self._vectors.add(ids, np.vstack([vectors[d.thread_id] for d in docs]))
-        if lexical:
-            for doc in docs:
-                self._lexical.add(doc.thread_id, doc.document)
+            for change, vector in zip(batch, vectors, strict=True):
+                repo.put_embedding(conn, change.thread_id, model, change.document_hash, vector_bytes(vector))
+        with self._index_lock:
+            ids: list[int] = []
+            keep: list[np.ndarray] = []
+            for change, vector in zip(batch, vectors, strict=True):
+                thread_id = change.thread_id
+                queued = self._new.get(thread_id) or self._stale.get(thread_id)
+                if queued is None:
+                    continue  # deleted meanwhile, or given a newer vector from the store
+                ids.append(thread_id)
+                keep.append(vector)
+                if queued.change_seq == change.change_seq:
+                    self._new.pop(thread_id, None)
+                    self._stale.pop(thread_id, None)
+                elif self._new.pop(thread_id, None) is not None:
+                    # Changed again while embedding: suggestible now, with this vector until the next.
+                    self._stale[thread_id] = queued
+            if ids:
+                self._vectors.add(np.asarray(ids, dtype=np.int64), np.vstack(keep))
+                self._dirty = True
+
+    @property
+    def queued(self) -> tuple[int, int]:
+        """Threads waiting for a vector: (new threads not suggestible yet, indexed threads to re-embed)."""
+        with self._index_lock:
+            return len(self._new), len(self._stale)
 
     # --- questions -------------------------------------------------------------------------------
 
@@ -383,9 +588,10 @@ class KnowledgeBase:
             raise InvalidQuestion("the question is empty")
         scope = scope or Scope.public()
         now = now or datetime.now(UTC)
+        self._catch_up_for_question()
         with self._lock:
-            self.sync()
             query_vector = self.embedder.embed_queries([question])[0]
+        with self._index_lock:
             candidates = s.retrieve(question, query_vector, self._vectors, self._lexical)
         candidates.sort(key=lambda c: c.relevance, reverse=True)
         if abstain:
@@ -477,12 +683,15 @@ class KnowledgeBase:
     def nearest(self, question: str, *, mode: str, k: int) -> list[tuple[int, float]]:
         """Thread ids by one index alone (``dense`` or ``lexical``), with no access check: for evaluation."""
         question = s.clean_question(question)
-        with self._lock:
-            self.sync()
-            if mode == "lexical":
+        self._catch_up_for_question()
+        if mode == "lexical":
+            with self._index_lock:
                 return self._lexical.search(question, k)
-            if mode == "dense":
-                return self._vectors.search(self.embedder.embed_queries([question])[0], k)
+        if mode == "dense":
+            with self._lock:
+                query_vector = self.embedder.embed_queries([question])[0]
+            with self._index_lock:
+                return self._vectors.search(query_vector, k)
         raise ValueError(f"unknown mode {mode!r}")
 
     def experts(
@@ -502,9 +711,10 @@ class KnowledgeBase:
         if not topic:
             raise InvalidQuestion("the topic is empty")
         scope = scope or Scope.public()
+        self._catch_up_for_question()
         with self._lock:
-            self.sync()
             query_vector = self.embedder.embed_queries([topic])[0]
+        with self._index_lock:
             candidates = s.retrieve(topic, query_vector, self._vectors, self._lexical)
         relevant = [c for c in candidates if c.relevance >= self.abstain_below - s.EXPERT_MARGIN]
         with self.store.begin() as conn:
@@ -646,9 +856,10 @@ class KnowledgeBase:
     def stats(self) -> Stats:
         with self.store.begin() as conn:
             counts = repo.counts(conn)
-            pending = repo.count_changes_since(conn, self._seq)
+            pending = repo.count_changes_since(conn, self._applied)
             embedder = repo.get_meta(conn, "embedder")
-        return Stats(indexed=len(self._vectors), pending=pending, embedder=embedder, **counts)
+        new, stale = self.queued
+        return Stats(indexed=len(self._vectors), pending=pending + new + stale, embedder=embedder, **counts)
 
     @property
     def indexed(self) -> int:
