@@ -11,15 +11,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.messages import Locale, text
-from bot.replies import ExpertsReply, QuestionRef, SuggestionsReply
-from knowledge.model import Suggestion, SuggestionKind, Verdict
+from bot.replies import ExpertRequestReply, ExpertsReply, FollowupReply, QuestionRef, SuggestionsReply, faq_facts
+from knowledge.model import Expert, Subscriber, Suggestion, SuggestionKind, Verdict
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-# The marker in action data that says a press is Yorozu feedback (other apps' cards may share the bot).
+# The markers in action data that say a press is Yorozu's (other apps' cards may share the bot).
 ACTION_KIND = "yorozu.feedback"
 VERB = "yorozuFeedback"
+ASK_EXPERT_KIND = "yorozu.ask_expert"
+ASK_EXPERT_VERB = "yorozuAskExpert"
 
 Card = dict[str, Any]
 
@@ -54,9 +56,20 @@ def feedback_data(
     }
 
 
-def _button(title: str, data: dict[str, Any], *, style: str | None = None) -> dict[str, Any]:
+def ask_expert_data(question: str, ref: QuestionRef | None, locale: Locale) -> dict[str, Any]:
+    """What 専門家に聞く sends back: the question and where it was asked."""
+    return {
+        "kind": ASK_EXPERT_KIND,
+        "question": question,
+        "channel": ref.channel_id if ref else None,
+        "message": ref.message_id if ref else None,
+        "locale": str(locale),
+    }
+
+
+def _button(title: str, data: dict[str, Any], *, style: str | None = None, verb: str = VERB) -> dict[str, Any]:
     submit = {"type": "Action.Submit", "title": title, "data": data}
-    action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": VERB, "data": data, "fallback": submit}
+    action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb, "data": data, "fallback": submit}
     if style:
         action["style"] = style
         submit["style"] = style
@@ -84,7 +97,10 @@ def _suggestion(n: int, s: Suggestion, reply: SuggestionsReply, *, buttons: bool
     people = _answerers(s)
     if people:
         facts.append(f"{text('answered_by', locale)}: {people}")
-    facts.append(f"{text('asked_on', locale)}: {s.asked_at:%Y-%m-%d}")
+    if s.kind == SuggestionKind.FAQ:
+        facts.extend(faq_facts(s, locale))
+    else:
+        facts.append(f"{text('asked_on', locale)}: {s.asked_at:%Y-%m-%d}")
     items.append(_text(" · ".join(facts), isSubtle=True, size="Small", spacing="Small"))
     actions: list[dict[str, Any]] = []
     if s.url:
@@ -100,15 +116,28 @@ def _suggestion(n: int, s: Suggestion, reply: SuggestionsReply, *, buttons: bool
     return container
 
 
-def render_suggestions(reply: SuggestionsReply, *, feedback: tuple[Verdict, str, str | None] | None = None) -> Card:
-    """Up to 3 past threads with answerers, dates, links and feedback buttons.
+def render_suggestions(
+    reply: SuggestionsReply,
+    *,
+    feedback: tuple[Verdict, str, str | None] | None = None,
+    expert_note: str | None = None,
+) -> Card:
+    """Up to 3 past threads with answerers, dates, links, feedback buttons and 専門家に聞く.
 
     ``feedback`` = (verdict, who pressed, the chosen thread) draws the card after a press: the buttons
-    give way to a line saying what was recorded.
+    give way to a line saying what was recorded. ``expert_note`` draws it after 専門家に聞く: the button
+    gives way to the note (sent, or why not).
     """
     locale = reply.locale
     if reply.result.abstained or not reply.result.suggestions:
-        return _card([_text(text("suggestions_none", locale))])
+        none = _text(text("suggestions_none", locale))
+        if expert_note is not None:
+            return _card([none, _text(expert_note, isSubtle=True)])
+        if reply.automatic:
+            return _card([none])
+        # Asked directly and nothing found: the specialists may know.
+        data = ask_expert_data(reply.result.question, reply.question_ref, locale)
+        return _card([none], [_button(text("button_ask_expert", locale), data, verb=ASK_EXPERT_VERB)])
     buttons = feedback is None
     chosen = feedback[2] if feedback and feedback[0] == Verdict.SOLVED else None
     body: list[dict[str, Any]] = [_text(text("suggestions_intro", locale), weight="Bolder")]
@@ -124,6 +153,11 @@ def render_suggestions(reply: SuggestionsReply, *, feedback: tuple[Verdict, str,
         verdict, name, _ = feedback
         key = "feedback_solved" if verdict == Verdict.SOLVED else "feedback_unhelpful"
         body.append(_text(text(key, locale, name=name), color="Good" if verdict == Verdict.SOLVED else "Default"))
+    if expert_note is not None:
+        body.append(_text(expert_note, isSubtle=True))
+    elif feedback is None or feedback[0] == Verdict.UNHELPFUL:
+        data = ask_expert_data(reply.result.question, reply.question_ref, locale)
+        actions.append(_button(text("button_ask_expert", locale), data, verb=ASK_EXPERT_VERB))
     return _card(body, actions)
 
 
@@ -142,3 +176,66 @@ def render_experts(reply: ExpertsReply) -> Card:
             items.append(_text("\n".join(f"- {t}" for t in e.thread_titles[:3]), size="Small", spacing="None"))
         body.append({"type": "Container", "items": items, "separator": True})
     return _card(body)
+
+
+def _mentions(people: Sequence[Subscriber]) -> tuple[str, list[dict[str, Any]]]:
+    """``<at>name</at>`` text and the ``msteams.entities`` that make Teams ping each person.
+
+    The id is the person's Entra object id (as Yorozu stores Teams people): card mentions accept it.
+    """
+    names = []
+    entities = []
+    for person in people:
+        tag = f"<at>{person.name}</at>"
+        names.append(tag)
+        entities.append({"type": "mention", "text": tag, "mentioned": {"id": person.person_id, "name": person.name}})
+    return "、".join(names), entities
+
+
+def _with_mentions(card: Card, entities: list[dict[str, Any]]) -> Card:
+    if entities:
+        card["msteams"] = {"entities": entities}
+    return card
+
+
+def _expert_line(expert: Expert, locale: Locale) -> str:
+    accepted = text("expert_accepted", locale, count=expert.accepted) if expert.accepted else ""
+    line = text("expert_line", locale, answers=expert.answers, accepted=accepted, latest=f"{expert.latest:%Y-%m}")
+    name = f"**{expert.name}**（{expert.organization}）" if expert.organization else f"**{expert.name}**"
+    return f"- {name} — {line}"
+
+
+def render_followup(reply: FollowupReply) -> Card:
+    """The follow-up in an unanswered thread: people named as text (not pinged); only subscribers pinged."""
+    locale = reply.locale
+    followup = reply.followup
+    body: list[dict[str, Any]] = []
+    if followup.experts:
+        body.append(_text(text("followup_intro", locale), weight="Bolder"))
+        body.append(_text("\n".join(_expert_line(e, locale) for e in followup.experts)))
+        body.append(_text(text("followup_named_only", locale), isSubtle=True, size="Small"))
+    mentions, entities = _mentions(followup.subscribers)
+    if entities:
+        body.append(_text(text("expert_post_pings", locale, mentions=mentions)))
+    return _with_mentions(_card(body), entities)
+
+
+def render_expert_request(reply: ExpertRequestReply) -> Card:
+    """A question posted in the specialists' channel (専門家に聞く), pinging only subscribers."""
+    locale = reply.locale
+    request = reply.request
+    intro = (
+        text("expert_post_intro", locale, asker=request.asker)
+        if request.asker
+        else text("expert_post_intro_unnamed", locale)
+    )
+    body: list[dict[str, Any]] = [_text(intro, weight="Bolder"), _text(request.question)]
+    if request.channel_name:
+        body.append(_text(text("expert_post_where", locale, channel=request.channel_name), isSubtle=True))
+    mentions, entities = _mentions(request.subscribers)
+    if entities:
+        body.append(_text(text("expert_post_pings", locale, mentions=mentions)))
+    actions = (
+        [{"type": "Action.OpenUrl", "title": text("open_thread", locale), "url": request.url}] if request.url else None
+    )
+    return _with_mentions(_card(body, actions), entities)

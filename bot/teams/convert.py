@@ -8,6 +8,7 @@ Graph's ``from.user.id``) and a thread is named by its root message id.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from botbuilder.schema import Activity
+from botbuilder.schema.teams import MessagingExtensionAction
 
 from bot.messages import Locale, locale_from
 from knowledge import events as ev
@@ -320,3 +322,53 @@ def is_install(activity: Activity) -> bool:
         return (activity.action or "").startswith("add")
     bot = activity.recipient.id if activity.recipient else None
     return any(member.id == bot for member in activity.members_added or [])
+
+
+def reply_address(activity: Activity, place: Where) -> str | None:
+    """How to post into this channel later without an activity to answer (follow-ups): the Bot
+    Connector's service URL, the tenant and the channel's conversation id, as JSON."""
+    if place.kind != "channel" or not activity.service_url:
+        return None
+    address = {
+        "service_url": activity.service_url,
+        "tenant_id": place.tenant_id,
+        "conversation_id": place.conversation_id,
+    }
+    return json.dumps(address, sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class PickedMessage:
+    """The message a message action was used on, in Yorozu's terms."""
+
+    channel_id: str | None  # None outside a team channel (a chat): no stored thread to draft from
+    message_id: str | None
+    root_id: str | None  # the thread the message is in (itself when it is a thread's first message)
+    answer_id: str | None  # the message itself when it is a reply (the specialist picked that answer)
+    text: str
+
+
+def picked_message(activity: Activity, action: MessagingExtensionAction) -> PickedMessage:
+    """Which message and thread a ``composeExtension/fetchTask`` from a message's ``…`` menu is about.
+
+    The thread's root comes from the conversation id (``…;messageid=<root>``) or the payload's
+    ``replyToId``; a picked reply is the answer the specialist chose.
+    """
+    payload = action.message_payload
+    message_id = (payload.id if payload is not None else None) or None
+    body = payload.body if payload is not None else None
+    raw = (getattr(body, "content", None) or "") if body is not None else ""
+    content_type = (getattr(body, "content_type", None) or "html") if body is not None else "html"
+    message_text = (
+        html_to_text(_AT_RE.sub(lambda m: f"@{m.group(1)}", raw)) if content_type == "html" else raw
+    ).strip()
+    try:
+        place = where(activity)
+    except NotConvertible:
+        return PickedMessage(None, message_id, None, None, message_text)
+    if place.kind != "channel":
+        return PickedMessage(None, message_id, None, None, message_text)
+    reply_to = (payload.reply_to_id if payload is not None else None) or None
+    root = place.thread_root or reply_to or message_id
+    answer = message_id if message_id and root and message_id != root else None
+    return PickedMessage(place.channel_id, message_id, root, answer, message_text)

@@ -18,13 +18,13 @@ from aiohttp import web
 from botbuilder.core import InvokeResponse, MessageFactory, TurnContext, serializer_helper
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ConversationReference
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
 from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.exceptions import DeserializationError, HttpOperationError
 
 from bot.jobs import JobHandler, PermanentJobError
-from bot.messages import locale_from
-from bot.replies import QuestionRef, SuggestionsReply
+from bot.messages import Locale, locale_from
+from bot.replies import ExpertRequestReply, QuestionRef, SuggestionsReply, followup_reply
 from bot.service import KnowledgeService
 from bot.settings import Secret, Settings
 from bot.teams import cards, convert
@@ -38,7 +38,9 @@ from bot.teams.auth import (
 )
 from bot.teams.graph import GraphClient, GraphError
 from bot.teams.handler import (
+    ASK_EXPERT_JOB,
     CHANNEL_INFO_JOB,
+    FOLLOWUP_JOB,
     SUGGEST_JOB,
     SYNC_TEAM_JOB,
     YorozuTeamsBot,
@@ -49,7 +51,7 @@ from bot.teams.handler import (
 from bot.teams.tokens import ClientCredentialsTokens
 from knowledge import events as ev
 from knowledge.base import ExcludeThread
-from knowledge.model import Scope, Visibility
+from knowledge.model import ExpertRequest, Scope, Subscriber, Visibility
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,9 @@ class TeamsEndpoint:
             and settings.microsoft_app_type != "UserAssignedMSI"
         )
         self._graph_tokens: dict[str, ClientCredentialsTokens] = {}
-        self.bot = YorozuTeamsBot(service, look_up_channels=self.graph_credentials)
+        self.bot = YorozuTeamsBot(
+            service, look_up_channels=self.graph_credentials, specialists_channel=settings.teams_specialists_channel
+        )
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.content_type != "application/json":
@@ -140,6 +144,68 @@ class TeamsEndpoint:
             turn_context.activity.id = message_id
             await turn_context.send_activity(card_message(card))
 
+        await self._continue(reference, send)
+
+    async def followup_job(self, payload: dict[str, Any]) -> None:
+        """A question nobody answered for a day: one post in its thread naming people who answered similar
+        ones (only subscribers are pinged); nothing when it was answered, deleted, or nobody is known."""
+        reply = await followup_reply(self.service, payload, Locale.JA)
+        if reply is None:
+            return
+        channel_id, root_id = str(payload["channel_id"]), str(payload["root_id"])
+        channel = await self.service.channel(convert.PLATFORM, channel_id)
+        address = _address(channel.reply_address if channel else None)
+        if address is None:
+            raise PermanentJobError(f"no Bot Connector address is known for channel {channel_id}")
+        reference = ConversationReference(
+            activity_id=root_id,
+            bot=ChannelAccount(id=f"28:{self.app_id}", name="Yorozu"),
+            channel_id="msteams",
+            conversation=ConversationAccount(
+                id=thread_conversation_id(address.get("conversation_id") or channel_id, root_id),
+                conversation_type="channel",
+                is_group=True,
+                tenant_id=address.get("tenant_id"),
+            ),
+            service_url=address["service_url"],
+        )
+        card = cards.render_followup(reply)
+
+        async def send(turn_context: TurnContext) -> None:
+            turn_context.activity.id = root_id  # the reply names the thread's root (see suggest_job)
+            await turn_context.send_activity(card_message(card))
+
+        await prefetch_token(self.credentials)
+        await self._continue(reference, send)
+
+    async def ask_expert_job(self, payload: dict[str, Any]) -> None:
+        """専門家に聞く: post the question as a new thread in the specialists' channel, pinging subscribers."""
+        data = payload["request"]
+        request = ExpertRequest(
+            question=str(data["question"]),
+            url=data.get("url"),
+            asker=data.get("asker"),
+            channel_name=data.get("channel_name"),
+            private=bool(data.get("private")),
+            subscribers=tuple(
+                Subscriber(convert.PLATFORM, str(i), str(name), str(topic)) for i, name, topic in data["subscribers"]
+            ),
+        )
+        card = cards.render_expert_request(ExpertRequestReply(request, locale_from(payload.get("locale"))))
+        reference = ConversationReference().deserialize(payload["reference"])
+        if reference.conversation is None:
+            raise PermanentJobError("the stored conversation reference has no conversation")
+        # A message to a channel's own conversation id starts a new thread there.
+        reference.conversation.id = str(payload["channel_id"])
+        reference.conversation.conversation_type = "channel"
+        reference.activity_id = None
+
+        async def send(turn_context: TurnContext) -> None:
+            # No activity to reply to: without an id the card is sent to the conversation, a new post.
+            turn_context.activity.id = None
+            await turn_context.send_activity(card_message(card))
+
+        await prefetch_token(self.credentials)
         await self._continue(reference, send)
 
     async def sync_team_job(self, payload: dict[str, Any]) -> None:
@@ -274,7 +340,20 @@ class TeamsEndpoint:
             SUGGEST_JOB: self.suggest_job,
             SYNC_TEAM_JOB: self.sync_team_job,
             CHANNEL_INFO_JOB: self.channel_info_job,
+            FOLLOWUP_JOB: self.followup_job,
+            ASK_EXPERT_JOB: self.ask_expert_job,
         }
+
+
+def _address(raw: str | None) -> dict[str, Any] | None:
+    """A channel's stored reply address (``convert.reply_address``), or ``None`` when unknown or unusable."""
+    try:
+        address = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    if not isinstance(address, dict) or not isinstance(address.get("service_url"), str):
+        return None
+    return address
 
 
 def _thread_reference(serialized: dict[str, Any], root_id: str) -> ConversationReference:

@@ -14,6 +14,13 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, Attachment
+from botbuilder.schema.teams import (
+    MessagingExtensionAction,
+    MessagingExtensionActionResponse,
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleTaskInfo,
+)
 
 from bot.messages import Locale, locale_from, text
 from bot.replies import (
@@ -27,9 +34,11 @@ from bot.replies import (
     parse_command,
 )
 from bot.service import KnowledgeService
-from bot.teams import cards, convert
+from bot.teams import cards, convert, dialogs
+from knowledge import followup
 from knowledge.base import ExcludeThread
-from knowledge.model import Scope, Verdict
+from knowledge.errors import InvalidInput, InvalidQuestion, NotAllowed, NotFound, NotShareable
+from knowledge.model import Actor, FaqDraft, FaqStatus, Scope, Verdict
 from knowledge.text import looks_like_question
 
 log = logging.getLogger(__name__)
@@ -37,6 +46,8 @@ log = logging.getLogger(__name__)
 SUGGEST_JOB = "teams.suggest"
 SYNC_TEAM_JOB = "teams.sync_team"
 CHANNEL_INFO_JOB = "teams.channel_info"
+ASK_EXPERT_JOB = "teams.ask_expert"
+FOLLOWUP_JOB = followup.job_kind(convert.PLATFORM)
 
 
 def channel_info_key(channel_id: str) -> str:
@@ -53,8 +64,7 @@ def reply_activity(reply: Reply) -> Activity:
     """A platform-neutral reply as a Teams message (cards for suggestions and people, text otherwise)."""
     match reply:
         case SuggestionsReply():
-            if reply.result.abstained:
-                return MessageFactory.text(text("suggestions_none", reply.locale))
+            # Nothing found still comes as a card: it offers 専門家に聞く.
             return card_message(cards.render_suggestions(reply))
         case ExpertsReply():
             return card_message(cards.render_experts(reply))
@@ -70,10 +80,14 @@ def card_message(card: dict[str, Any]) -> Activity:
 class YorozuTeamsBot(TeamsActivityHandler):
     """Yorozu in Teams: converts each activity and delegates to the knowledge service and the replies."""
 
-    def __init__(self, service: KnowledgeService, *, look_up_channels: bool = False) -> None:
+    def __init__(
+        self, service: KnowledgeService, *, look_up_channels: bool = False, specialists_channel: str | None = None
+    ) -> None:
         self.service = service
         # Whether app credentials can ask Graph for a channel's membership type (not in local mode).
         self.look_up_channels = look_up_channels
+        # Where 専門家に聞く posts (YOROZU_TEAMS_SPECIALISTS_CHANNEL); None: the button says it is not set up.
+        self.specialists_channel = specialists_channel
 
     # --- messages ----------------------------------------------------------------------------------
 
@@ -82,6 +96,9 @@ class YorozuTeamsBot(TeamsActivityHandler):
         if isinstance(activity.value, dict) and activity.value.get("kind") == cards.ACTION_KIND:
             # Action.Submit fallback: the press arrives as a message carrying the button's data.
             await self._feedback(turn_context, activity.value, update_card_id=activity.reply_to_id)
+            return
+        if isinstance(activity.value, dict) and activity.value.get("kind") == cards.ASK_EXPERT_KIND:
+            await self._ask_expert(turn_context, activity.value, update_card_id=activity.reply_to_id)
             return
         place = convert.where(activity)
         if place.kind == "channel":
@@ -142,6 +159,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
             locale=locale,
             question_ref=QuestionRef(convert.PLATFORM, place.channel_id, root if in_channel else activity.id),
             channel=(convert.PLATFORM, place.channel_id) if in_channel else None,
+            person=_actor(activity),
         )
         if in_channel and activity.conversation is not None:
             # Answer in the thread the question is in (a new post starts one).
@@ -154,6 +172,10 @@ class YorozuTeamsBot(TeamsActivityHandler):
         seen = convert.channel_seen(place, known)
         if seen is not None:
             await self.service.ingest(seen)
+        address = convert.reply_address(activity, place)
+        if place.kind == "channel" and address is not None and (known is None or known.reply_address != address):
+            # Follow-ups post into this channel a day later, with no activity to answer: keep its address.
+            await self.service.set_reply_address(convert.PLATFORM, place.channel_id, address)
         if place.kind == "channel" and place.visibility is None and place.team_id:
             await self._look_up_channel(activity, place.channel_id, place.team_id)
 
@@ -178,11 +200,14 @@ class YorozuTeamsBot(TeamsActivityHandler):
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
         data = (invoke_value.action or {}).get("data")
-        if not isinstance(data, dict) or data.get("kind") != cards.ACTION_KIND:
+        if isinstance(data, dict) and data.get("kind") == cards.ASK_EXPERT_KIND:
+            card = await self._ask_expert(turn_context, data, update_card_id=None)
+        elif isinstance(data, dict) and data.get("kind") == cards.ACTION_KIND:
+            card = await self._feedback(turn_context, data, update_card_id=None)
+        else:
             return AdaptiveCardInvokeResponse(
                 status_code=400, type="application/vnd.microsoft.error", value={"code": "BadRequest"}
             )
-        card = await self._feedback(turn_context, data, update_card_id=None)
         return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE, value=card)
 
     async def _feedback(
@@ -220,6 +245,127 @@ class YorozuTeamsBot(TeamsActivityHandler):
             updated.id = update_card_id
             await turn_context.update_activity(updated)
         return card
+
+    async def _ask_expert(
+        self, turn_context: TurnContext, data: dict[str, Any], *, update_card_id: str | None
+    ) -> dict[str, Any]:
+        """専門家に聞く: queue the post in the specialists' channel, and redraw the card saying so (or why not)."""
+        activity = turn_context.activity
+        press = AskExpertPress(data)
+        requester = _actor(activity) or Actor(convert.PLATFORM, "unknown")
+        name = requester.name or requester.person_id
+        if self.specialists_channel is None:
+            note = text("ask_expert_not_configured", press.locale)
+        else:
+            try:
+                request = await self.service.expert_request(
+                    requester,
+                    press.question,
+                    platform=convert.PLATFORM,
+                    channel_id=press.channel_id,
+                    message_id=press.message_id,
+                )
+            except NotShareable:
+                note = text("ask_expert_private", press.locale)
+            except InvalidQuestion:
+                note = text("error", press.locale)
+            else:
+                payload = {
+                    # The press's own address: the specialists' channel is reached through the same service.
+                    "reference": TurnContext.get_conversation_reference(activity).serialize(),
+                    "channel_id": self.specialists_channel,
+                    "request": expert_request_json(request),
+                    "locale": str(press.locale),
+                }
+                key = (
+                    f"ask_expert:teams:{press.channel_id}:{press.message_id}"
+                    if press.channel_id and press.message_id
+                    else None
+                )
+                await self.service.enqueue(ASK_EXPERT_JOB, payload, key=key)
+                note = text("ask_expert_sent", press.locale, name=name)
+        result = await self.service.suggest(
+            press.question,
+            scope=Scope(convert.PLATFORM, press.channel_id),
+            exclude=ExcludeThread(convert.PLATFORM, press.channel_id, press.message_id)
+            if press.channel_id and press.message_id
+            else None,
+            record=False,
+        )
+        ref = QuestionRef(convert.PLATFORM, press.channel_id, press.message_id)
+        card = cards.render_suggestions(SuggestionsReply(result, press.locale, ref), expert_note=note)
+        if update_card_id:
+            updated = card_message(card)
+            updated.id = update_card_id
+            await turn_context.update_activity(updated)
+        return card
+
+    # --- FAQにする: the message action and its dialog ------------------------------------------------
+
+    async def on_teams_messaging_extension_fetch_task(
+        self, turn_context: TurnContext, action: MessagingExtensionAction
+    ) -> MessagingExtensionActionResponse:
+        """The specialist picked FAQにする on a message: open the dialog prefilled from its thread."""
+        activity = turn_context.activity
+        locale = convert.locale_of(activity)
+        if action.command_id != dialogs.MAKE_FAQ_COMMAND:
+            return _task(dialogs.message_response(text("error", locale)))
+        actor = _actor(activity)
+        if actor is None:
+            return _task(dialogs.message_response(text("person_unknown", locale)))
+        picked = convert.picked_message(activity, action)
+        try:
+            if picked.channel_id is None or picked.root_id is None:
+                raise NotFound("thread", picked.message_id)
+            draft = await self.service.faq_draft(
+                actor, convert.PLATFORM, picked.channel_id, picked.root_id, answer_id=picked.answer_id
+            )
+        except NotAllowed:
+            return _task(dialogs.message_response(text("faq_not_allowed", locale)))
+        except NotFound:
+            # A message Yorozu never stored (a chat, or before it was installed): start from its text.
+            if not await self.service.is_curator(actor.platform, actor.person_id):
+                return _task(dialogs.message_response(text("faq_not_allowed", locale)))
+            draft = FaqDraft(question=picked.text, answer="", source_thread=None)
+        return _task(dialogs.continue_response(dialogs.render_faq_dialog(draft, locale), locale))
+
+    async def on_teams_messaging_extension_submit_action(
+        self, turn_context: TurnContext, action: MessagingExtensionAction
+    ) -> MessagingExtensionActionResponse:
+        """The dialog's submit: save the entry (and publish it, verified by the specialist), or redraw with why not."""
+        activity = turn_context.activity
+        form = dialogs.parse_form(action.data)
+        if form is None or action.command_id != dialogs.MAKE_FAQ_COMMAND:
+            return _task(dialogs.message_response(text("error", convert.locale_of(activity))))
+        locale = form.locale
+        actor = _actor(activity)
+        if actor is None:
+            return _task(dialogs.message_response(text("person_unknown", locale)))
+
+        def again(error: str) -> MessagingExtensionActionResponse:
+            card = dialogs.render_faq_dialog(dialogs.form_draft(form), locale, error=error)
+            return _task(dialogs.continue_response(card, locale))
+
+        if not form.question.strip():
+            return again(text("faq_question_required", locale))
+        if not form.answer.strip():
+            return again(text("faq_answer_required", locale))
+        try:
+            entry = await self.service.faq_save(
+                actor,
+                question=form.question,
+                answer=form.answer,
+                tags=form.tags,
+                source_thread=form.source_thread,
+                faq_id=form.faq_id,
+                publish=form.publish,
+            )
+        except NotAllowed:
+            return _task(dialogs.message_response(text("faq_not_allowed", locale)))
+        except (InvalidInput, NotFound) as exc:
+            return again(text("faq_invalid", locale, reason=str(exc)))
+        key = "faq_saved_published" if entry.status == FaqStatus.PUBLISHED else "faq_saved_draft"
+        return _task(dialogs.message_response(text(key, locale, id=entry.id)))
 
     # --- edits, deletes, reactions -----------------------------------------------------------------
 
@@ -327,3 +473,51 @@ class FeedbackPress:
 
 def feedback_press(data: dict[str, Any]) -> FeedbackPress:
     return FeedbackPress(data)
+
+
+class AskExpertPress:
+    """A validated 専門家に聞く press."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        question = data.get("question")
+        if not isinstance(question, str) or not question.strip():
+            raise convert.NotConvertible("専門家に聞く without the question")
+        self.question = question
+        channel, message = data.get("channel"), data.get("message")
+        self.channel_id = channel if isinstance(channel, str) and channel else None
+        self.message_id = message if isinstance(message, str) and message else None
+        self.locale: Locale = locale_from(str(data.get("locale") or "ja"))
+
+
+def expert_request_json(request: Any) -> dict[str, Any]:
+    """An :class:`~knowledge.model.ExpertRequest` as a job payload (the job renders and posts it)."""
+    return {
+        "question": request.question,
+        "url": request.url,
+        "asker": request.asker,
+        "channel_name": request.channel_name,
+        "private": request.private,
+        "subscribers": [[s.person_id, s.name, s.topic] for s in request.subscribers],
+    }
+
+
+def _actor(activity: Activity) -> Actor | None:
+    """Who sent an activity, as the knowledge base names Teams people (Entra object id)."""
+    person = convert.person_id(activity)
+    if person is None:
+        return None
+    name = activity.from_property.name if activity.from_property else None
+    return Actor(convert.PLATFORM, person, name or None)
+
+
+def _task(body: dict[str, Any]) -> MessagingExtensionActionResponse:
+    """A task-module response (``bot.teams.dialogs``' JSON) as botbuilder's model.
+
+    Built field by field: botbuilder's ``deserialize`` drops the polymorphic ``task.value``."""
+    task = body["task"]
+    if task["type"] == "message":
+        return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=task["value"]))
+    value = task["value"]
+    card = Attachment(content_type=value["card"]["contentType"], content=value["card"]["content"])
+    info = TaskModuleTaskInfo(title=value["title"], height=value["height"], width=value["width"], card=card)
+    return MessagingExtensionActionResponse(task=TaskModuleContinueResponse(value=info))

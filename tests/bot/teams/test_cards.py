@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.messages import Locale
 from bot.replies import ExpertsReply, QuestionRef, SuggestionsReply
-from bot.teams.cards import ACTION_KIND, render_experts, render_suggestions
+from bot.teams.cards import ACTION_KIND, ASK_EXPERT_KIND, render_experts, render_suggestions
 from knowledge.model import Answerer, Expert, SearchResult, Suggestion, SuggestionKind, Verdict
 
 
@@ -62,7 +63,7 @@ def test_suggestion_card() -> None:
     assert any(t.startswith("回答: 高橋 誠（青葉県庁）、鈴木 花子（南川町 総務課）") for t in texts)
     urls = _all(card, "url")
     assert urls == ["https://teams.microsoft.com/l/message/C/1", "https://teams.microsoft.com/l/message/C/3"]
-    datas = [d for d in _all(card, "data") if isinstance(d, dict)]
+    datas = [d for d in _all(card, "data") if isinstance(d, dict) and d.get("kind") == ACTION_KIND]
     solved = [d for d in datas if d["verdict"] == "solved"]
     assert {d["threads"][0] for d in solved} == {"teams:C:1", "teams:C:2", "teams:C:3"}
     unhelpful = next(d for d in datas if d["verdict"] == "unhelpful")
@@ -75,6 +76,39 @@ def test_suggestion_card() -> None:
         "message": "99",
         "locale": "ja",
     }
+    ask = [d for d in _all(card, "data") if isinstance(d, dict) and d.get("kind") == ASK_EXPERT_KIND]
+    assert (
+        ask
+        == [{"kind": ASK_EXPERT_KIND, "question": "VBAの保守は？", "channel": "C", "message": "99", "locale": "ja"}] * 2
+    )  # the Action.Execute and its Action.Submit fallback
+
+
+def test_faq_suggestions_say_who_verified_them_and_when_they_are_due() -> None:
+    verified = replace(
+        _suggestion(1, kind=SuggestionKind.FAQ),
+        answerers=(),
+        verified_by="高橋 誠",
+        verified_at=datetime(2026, 5, 1, tzinfo=UTC),
+        review_due=True,
+    )
+    unnamed = replace(
+        _suggestion(2, kind=SuggestionKind.FAQ), answerers=(), verified_at=datetime(2026, 6, 1, tzinfo=UTC)
+    )
+    unverified = replace(_suggestion(3, kind=SuggestionKind.FAQ), answerers=())
+    reply = SuggestionsReply(SearchResult("VBA?", (verified, unnamed, unverified), False), Locale.JA)
+    texts = [t for t in _all(render_suggestions(reply), "text") if isinstance(t, str)]
+    assert "確認：高橋 誠（2026-05-01） · ⚠ 見直しの時期を過ぎています" in texts
+    assert "確認済み（2026-06-01）" in texts and "未確認" in texts
+    english = render_suggestions(replace(reply, locale=Locale.EN))
+    assert "Verified by 高橋 誠 on 2026-05-01 · ⚠ Due for review" in _all(english, "text")
+
+
+def test_nothing_found_offers_the_specialists_only_when_asked_directly() -> None:
+    empty = SearchResult("防災無線の更新は？", (), True)
+    asked = render_suggestions(SuggestionsReply(empty, Locale.JA, QuestionRef("teams", "C", "7")))
+    assert [a["title"] for a in asked["actions"]] == ["専門家に聞く"]
+    automatic = render_suggestions(SuggestionsReply(empty, Locale.JA, automatic=True))
+    assert "actions" not in automatic
 
 
 def test_card_after_feedback_has_no_buttons_and_says_who() -> None:

@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 
 from bot.cli import main
+from bot.teams.dialogs import MAKE_FAQ_COMMAND
 from bot.teams.package import SOURCE, PackageError, render_manifest
 from tests.conftest import shared_path
 
@@ -61,6 +62,13 @@ def test_cli_builds_a_package_that_validates(tmp_path: Path) -> None:
         assert permission in manifest["description"]["full"] and permission in localisation["description.full"]
     assert manifest["localizationInfo"]["additionalLanguages"] == [{"languageTag": "ja-jp", "file": "ja-jp.json"}]
     assert localisation["name.short"] == "よろず"
+    # FAQにする: a message action (the message's "More actions" menu) that opens a dialog fetched from the bot.
+    (extension,) = manifest["composeExtensions"]
+    (command,) = extension["commands"]
+    assert extension["botId"] == APP_ID
+    assert command["id"] == MAKE_FAQ_COMMAND and command["type"] == "action"
+    assert command["context"] == ["message"] and command["fetchTask"] is True
+    assert localisation["composeExtensions[0].commands[0].title"] == "FAQにする"
     assert color == (192, 192, 6) and outline == (32, 32, 6)  # RGBA; the outline needs transparency
 
 
