@@ -27,6 +27,7 @@ const TEXT = {
     helpfulness: "役立ち率", reviewDue: "見直し期限の過ぎた FAQ", since: (d) => `${d} から`,
     rateDetail: (h) => `解決 ${h.solved}・役に立たなかった ${h.unhelpful}・反応なし ${h.unknown}`,
     times: (n) => `${n} 回`, latest: (d) => `最新 ${d}`, none: "ありません。", total: (n) => `全 ${n} 件`,
+    paren: (x) => `（${x}）`, listSep: "、",
     changes: { created: "作成", edited: "編集", published: "公開", verified: "確認", retired: "取り下げ", unpublished: "下書きに戻す", imported: "インポート" },
   },
   en: {
@@ -53,6 +54,7 @@ const TEXT = {
     helpfulness: "Helpfulness", reviewDue: "FAQ entries due for review", since: (d) => `since ${d}`,
     rateDetail: (h) => `${h.solved} solved, ${h.unhelpful} not helpful, ${h.unknown} without feedback`,
     times: (n) => `×${n}`, latest: (d) => `latest ${d}`, none: "None.", total: (n) => `${n} in all`,
+    paren: (x) => ` (${x})`, listSep: ", ",
     changes: {},
   },
 };
@@ -196,7 +198,7 @@ async function loadFaq() {
     el("td", {}, String(e.id)),
     el("td", { class: "question" }, firstLine(e.question, 120)),
     el("td", {}, el("span", { class: `badge ${e.status}` }, t(e.status))),
-    el("td", {}, e.tags.join("、") || "—"),
+    el("td", {}, e.tags.join(t("listSep")) || "—"),
     el("td", {}, e.verified_at ? fmtDate(e.verified_at) + (e.verified_by ? t("by", e.verified_by) : "") : t("notVerified")),
     el("td", {}, e.review_due ? el("span", { class: "badge due" }, t("due")) : (e.review_at ? fmtDate(e.review_at) : "—")),
     el("td", {}, ...faqActions(e))));
@@ -233,9 +235,9 @@ async function loadInsights() {
     figure(t("helpfulness"), h.rate === null ? "—" : `${Math.round(h.rate * 100)}%`, t("rateDetail", h)),
     figure(t("reviewDue"), data.faq_review_due.length)));
   box.append(el("h3", {}, t("unanswered")), list(data.unanswered.latest, (u) => `${fmtDate(u.asked_at)} ${where(u.platform, u.channel_id, u.channel_name)} ${u.title}`));
-  box.append(el("h3", {}, t("repeated")), list(data.repeated, (r) => `${t("times", r.count)} ${r.title}（${t("latest", fmtDate(r.latest))}）`));
+  box.append(el("h3", {}, t("repeated")), list(data.repeated, (r) => `${t("times", r.count)} ${r.title}${t("paren", t("latest", fmtDate(r.latest)))}`));
   box.append(el("h3", {}, t("gaps")), list(data.gaps.latest, (g) => `${fmtDate(g.asked_at)} ${firstLine(g.question)}`));
-  box.append(el("h3", {}, t("reviewDue")), list(data.faq_review_due, (e) => `FAQ ${e.id} ${e.title}（${fmtDate(e.review_at)}）`));
+  box.append(el("h3", {}, t("reviewDue")), list(data.faq_review_due, (e) => `FAQ ${e.id} ${e.title}${t("paren", fmtDate(e.review_at))}`));
 }
 
 // --- start ----------------------------------------------------------------------------------------
