@@ -32,7 +32,7 @@ from knowledge.model import Expert, Subscriber, Suggestion, SuggestionKind, Verd
 Block = dict[str, Any]
 
 # A Slack user id, the only thing ever put inside <@…>.
-_SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_SLACK_ID = re.compile(r"[UW][A-Z0-9]+")
 
 ACTION_SOLVED = "yorozu.solved"
 ACTION_UNHELPFUL = "yorozu.unhelpful"

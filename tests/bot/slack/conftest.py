@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -18,12 +19,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
-from bot.service import KnowledgeService
+from bot.service import KnowledgeService, open_knowledge_base
 from bot.settings import Settings
 from bot.slack import mount
 from knowledge.base import KnowledgeBase
 from tests.bot.slack.fake_slack import FakeSlack, channel, user
-from tests.conftest import shared_path
+from tests.conftest import FAKE_ABSTAIN_BELOW, shared_path
+from tests.fakes import FakeEmbedder
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
@@ -114,6 +116,15 @@ class SlackClient:
         body = urlencode(fields).encode()
         return await self.post(body, {"Content-Type": "application/x-www-form-urlencoded", **sign(body)})
 
+    async def interact(self, payload: dict[str, Any]) -> tuple[int, Any]:
+        """An interactive payload (button, shortcut, modal submit) as Slack posts it: form-encoded
+        ``payload=<json>``, signed. Returns the status and the answer's JSON (``None`` when empty)."""
+        body = urlencode({"payload": json.dumps(payload, ensure_ascii=False)}).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+        async with self.http.post(self.server.make_url("/slack/events"), data=body, headers=headers) as resp:
+            raw = await resp.read()
+            return resp.status, json.loads(raw) if raw.strip() else None
+
     async def message(
         self,
         channel_id: str,
@@ -156,9 +167,48 @@ class SlackClient:
 @pytest.fixture
 async def slack(kb: KnowledgeBase, fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackClient]:
     settings = slack_settings(tmp_path, fake_slack)
+    async with running_slack(settings, kb) as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def running_slack(settings: Settings, kb: KnowledgeBase, *, drain: bool = True) -> AsyncIterator[SlackClient]:
+    """The real app with Slack mounted, on a real port, until the block ends."""
     app = create_app(settings, service=KnowledgeService(kb), platforms=[mount])
     async with TestServer(app, host="127.0.0.1", port=0) as server, aiohttp.ClientSession() as http:
         client = SlackClient(server, http, app, kb)
         yield client
-        # Let jobs still running (a person lookup after the asserted reply) finish before the servers stop.
-        await client.drain(strict=False)
+        if drain:
+            # Let jobs still running (a person lookup after the asserted reply) finish before the servers stop.
+            await client.drain(strict=False)
+
+
+# People with roles and the specialists' channel in the curation tests: U3 (高橋 誠) is an admin.
+CURATOR = "U3"
+SPECIALISTS = "CSPEC"
+
+
+def curation_settings(tmp_path: Path, fake: FakeSlack, database_url: str, **extra: str) -> Settings:
+    """Settings for the curation flows: a curator, a specialists' channel, the fake embedder's threshold."""
+    env = {
+        "YOROZU_DATABASE_URL": database_url,
+        "YOROZU_ABSTAIN_BELOW": str(FAKE_ABSTAIN_BELOW),
+        "YOROZU_ADMINS": f"slack:{CURATOR}",
+        "YOROZU_SLACK_SPECIALISTS_CHANNEL": SPECIALISTS,
+        **extra,
+    }
+    return slack_settings(tmp_path, fake, **{k: v for k, v in env.items() if v})
+
+
+@pytest.fixture
+async def curated(
+    database_url: str, fake_slack: FakeSlack, tmp_path: Path, embedder: FakeEmbedder
+) -> AsyncIterator[SlackClient]:
+    """The app with a curator and a specialists' channel configured, on the parametrised database."""
+    settings = curation_settings(tmp_path, fake_slack, database_url)
+    kb = open_knowledge_base(settings, embedder=embedder)
+    try:
+        async with running_slack(settings, kb) as client:
+            yield client
+    finally:
+        kb.close()

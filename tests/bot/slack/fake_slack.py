@@ -62,6 +62,8 @@ class FakeSlack:
     page_size: int = 2
     # method -> how many more calls answer 429 with Retry-After.
     rate_limited: dict[str, int] = field(default_factory=dict)
+    # method -> the error code it answers with (``ok: false``), e.g. {"views.open": "expired_trigger_id"}.
+    failing: dict[str, str] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     server: TestServer | None = None
@@ -133,6 +135,8 @@ class FakeSlack:
         await self._record(Call(method, params), self.calls)
         if request.headers.get("Authorization") != "Bearer xoxb-test-token":
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method in self.failing:
+            return web.json_response({"ok": False, "error": self.failing[method]})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
@@ -166,6 +170,12 @@ class FakeSlack:
             "ts": ts,
             "message": {"text": params.get("text"), "ts": ts},
         }
+
+    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view")
+        if not isinstance(view, dict) or not params.get("trigger_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "view": {**view, "id": f"V{len(self.calls):06d}", "team_id": "T111"}}
 
     def _conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._page(list(self.channels.values()), params, "channels")
