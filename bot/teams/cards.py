@@ -22,6 +22,7 @@ ACTION_KIND = "yorozu.feedback"
 VERB = "yorozuFeedback"
 ASK_EXPERT_KIND = "yorozu.ask_expert"
 ASK_EXPERT_VERB = "yorozuAskExpert"
+MAKE_FAQ_KIND = "yorozu.make_faq"
 
 Card = dict[str, Any]
 
@@ -108,6 +109,10 @@ def _suggestion(n: int, s: Suggestion, reply: SuggestionsReply, *, buttons: bool
     if buttons:
         data = feedback_data(Verdict.SOLVED, [s.thread_id], reply.result.question, reply.question_ref, locale)
         actions.append(_button(text("button_solved", locale), data, style="positive"))
+    if reply.curator and s.kind == SuggestionKind.THREAD:
+        # Opens the FAQ dialog (a task module fetched from the bot: on_teams_task_module_fetch).
+        faq = {"msteams": {"type": "task/fetch"}, "kind": MAKE_FAQ_KIND, "thread": s.thread_id, "locale": str(locale)}
+        actions.append({"type": "Action.Submit", "title": text("button_make_faq", locale), "data": faq})
     if actions:
         items.append({"type": "ActionSet", "actions": actions})
     container: dict[str, Any] = {"type": "Container", "items": items, "separator": n > 1, "spacing": "Medium"}

@@ -9,6 +9,7 @@ it answers.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -19,6 +20,8 @@ from botbuilder.schema.teams import (
     MessagingExtensionActionResponse,
     TaskModuleContinueResponse,
     TaskModuleMessageResponse,
+    TaskModuleRequest,
+    TaskModuleResponse,
     TaskModuleTaskInfo,
 )
 
@@ -38,6 +41,7 @@ from bot.teams import cards, convert, dialogs
 from knowledge import followup
 from knowledge.base import ExcludeThread
 from knowledge.errors import InvalidInput, InvalidQuestion, NotAllowed, NotFound, NotShareable
+from knowledge.faq import parse_thread_key
 from knowledge.model import Actor, FaqDraft, FaqStatus, Scope, Verdict
 from knowledge.text import looks_like_question
 
@@ -161,6 +165,11 @@ class YorozuTeamsBot(TeamsActivityHandler):
             channel=(convert.PLATFORM, place.channel_id) if in_channel else None,
             person=_actor(activity),
         )
+        if place.kind == "personal" and isinstance(reply, SuggestionsReply):
+            # Only the curator sees a personal chat: their suggestions offer FAQにする on each thread.
+            person = convert.person_id(activity)
+            if person is not None and await self.service.is_curator(convert.PLATFORM, person):
+                reply = replace(reply, curator=True)
         if in_channel and activity.conversation is not None:
             # Answer in the thread the question is in (a new post starts one).
             activity.conversation.id = thread_conversation_id(activity.conversation.id, root)
@@ -300,7 +309,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
             await turn_context.update_activity(updated)
         return card
 
-    # --- FAQにする: the message action and its dialog ------------------------------------------------
+    # --- FAQにする: the message action, the button on curators' replies, and their dialog ------------
 
     async def on_teams_messaging_extension_fetch_task(
         self, turn_context: TurnContext, action: MessagingExtensionAction
@@ -309,42 +318,80 @@ class YorozuTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         locale = convert.locale_of(activity)
         if action.command_id != dialogs.MAKE_FAQ_COMMAND:
-            return _task(dialogs.message_response(text("error", locale)))
-        actor = _actor(activity)
-        if actor is None:
-            return _task(dialogs.message_response(text("person_unknown", locale)))
+            return _action_response(dialogs.message_response(text("error", locale)))
         picked = convert.picked_message(activity, action)
-        try:
-            if picked.channel_id is None or picked.root_id is None:
-                raise NotFound("thread", picked.message_id)
-            draft = await self.service.faq_draft(
-                actor, convert.PLATFORM, picked.channel_id, picked.root_id, answer_id=picked.answer_id
-            )
-        except NotAllowed:
-            return _task(dialogs.message_response(text("faq_not_allowed", locale)))
-        except NotFound:
-            # A message Yorozu never stored (a chat, or before it was installed): start from its text.
-            if not await self.service.is_curator(actor.platform, actor.person_id):
-                return _task(dialogs.message_response(text("faq_not_allowed", locale)))
-            draft = FaqDraft(question=picked.text, answer="", source_thread=None)
-        return _task(dialogs.continue_response(dialogs.render_faq_dialog(draft, locale), locale))
+        root = (picked.channel_id, picked.root_id) if picked.channel_id and picked.root_id else None
+        return _action_response(await self._open_dialog(activity, locale, root, picked.answer_id, picked.text))
 
     async def on_teams_messaging_extension_submit_action(
         self, turn_context: TurnContext, action: MessagingExtensionAction
     ) -> MessagingExtensionActionResponse:
         """The dialog's submit: save the entry (and publish it, verified by the specialist), or redraw with why not."""
+        if action.command_id != dialogs.MAKE_FAQ_COMMAND:
+            return _action_response(dialogs.message_response(text("error", convert.locale_of(turn_context.activity))))
+        return _action_response(await self._save_dialog(turn_context.activity, action.data))
+
+    async def on_teams_task_module_fetch(
+        self, turn_context: TurnContext, task_module_request: TaskModuleRequest
+    ) -> TaskModuleResponse:
+        """FAQにする pressed on a suggested thread (a button only curators' own replies carry)."""
         activity = turn_context.activity
-        form = dialogs.parse_form(action.data)
-        if form is None or action.command_id != dialogs.MAKE_FAQ_COMMAND:
-            return _task(dialogs.message_response(text("error", convert.locale_of(activity))))
+        data = task_module_request.data
+        locale = locale_from(str(data.get("locale") or "ja")) if isinstance(data, dict) else convert.locale_of(activity)
+        thread = data.get("thread") if isinstance(data, dict) and data.get("kind") == cards.MAKE_FAQ_KIND else None
+        try:
+            platform, channel_id, root_id = parse_thread_key(thread) if isinstance(thread, str) else ("", "", "")
+        except InvalidInput:
+            platform = ""
+        if platform != convert.PLATFORM:
+            return _module_response(dialogs.message_response(text("error", locale)))
+        return _module_response(await self._open_dialog(activity, locale, (channel_id, root_id), None, ""))
+
+    async def on_teams_task_module_submit(
+        self, turn_context: TurnContext, task_module_request: TaskModuleRequest
+    ) -> TaskModuleResponse:
+        return _module_response(await self._save_dialog(turn_context.activity, task_module_request.data))
+
+    async def _open_dialog(
+        self,
+        activity: Activity,
+        locale: Locale,
+        thread: tuple[str, str] | None,
+        answer_id: str | None,
+        fallback_text: str,
+    ) -> dict[str, Any]:
+        """The dialog for a thread (channel id, root id), or a message saying why there is none."""
+        actor = _actor(activity)
+        if actor is None:
+            return dialogs.message_response(text("person_unknown", locale))
+        try:
+            if thread is None:
+                raise NotFound("thread", fallback_text[:40])
+            draft = await self.service.faq_draft(actor, convert.PLATFORM, *thread, answer_id=answer_id)
+        except NotAllowed:
+            return dialogs.message_response(text("faq_not_allowed", locale))
+        except NotFound:
+            # A message Yorozu never stored (a chat, or before it was installed): start from its text.
+            if not await self.service.is_curator(actor.platform, actor.person_id):
+                return dialogs.message_response(text("faq_not_allowed", locale))
+            if not fallback_text:
+                return dialogs.message_response(text("error", locale))
+            draft = FaqDraft(question=fallback_text, answer="", source_thread=None)
+        return dialogs.continue_response(dialogs.render_faq_dialog(draft, locale), locale)
+
+    async def _save_dialog(self, activity: Activity, data: object) -> dict[str, Any]:
+        """Save what the dialog sent; the answer closes it with a message, or redraws it saying what is wrong."""
+        form = dialogs.parse_form(data)
+        if form is None:
+            return dialogs.message_response(text("error", convert.locale_of(activity)))
         locale = form.locale
         actor = _actor(activity)
         if actor is None:
-            return _task(dialogs.message_response(text("person_unknown", locale)))
+            return dialogs.message_response(text("person_unknown", locale))
 
-        def again(error: str) -> MessagingExtensionActionResponse:
+        def again(error: str) -> dict[str, Any]:
             card = dialogs.render_faq_dialog(dialogs.form_draft(form), locale, error=error)
-            return _task(dialogs.continue_response(card, locale))
+            return dialogs.continue_response(card, locale)
 
         if not form.question.strip():
             return again(text("faq_question_required", locale))
@@ -361,11 +408,11 @@ class YorozuTeamsBot(TeamsActivityHandler):
                 publish=form.publish,
             )
         except NotAllowed:
-            return _task(dialogs.message_response(text("faq_not_allowed", locale)))
+            return dialogs.message_response(text("faq_not_allowed", locale))
         except (InvalidInput, NotFound) as exc:
             return again(text("faq_invalid", locale, reason=str(exc)))
         key = "faq_saved_published" if entry.status == FaqStatus.PUBLISHED else "faq_saved_draft"
-        return _task(dialogs.message_response(text(key, locale, id=entry.id)))
+        return dialogs.message_response(text(key, locale, id=entry.id))
 
     # --- edits, deletes, reactions -----------------------------------------------------------------
 
@@ -510,14 +557,22 @@ def _actor(activity: Activity) -> Actor | None:
     return Actor(convert.PLATFORM, person, name or None)
 
 
-def _task(body: dict[str, Any]) -> MessagingExtensionActionResponse:
-    """A task-module response (``bot.teams.dialogs``' JSON) as botbuilder's model.
+def _task(body: dict[str, Any]) -> TaskModuleContinueResponse | TaskModuleMessageResponse:
+    """A task-module answer (``bot.teams.dialogs``' JSON) as botbuilder's model.
 
     Built field by field: botbuilder's ``deserialize`` drops the polymorphic ``task.value``."""
     task = body["task"]
     if task["type"] == "message":
-        return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=task["value"]))
+        return TaskModuleMessageResponse(value=task["value"])
     value = task["value"]
     card = Attachment(content_type=value["card"]["contentType"], content=value["card"]["content"])
     info = TaskModuleTaskInfo(title=value["title"], height=value["height"], width=value["width"], card=card)
-    return MessagingExtensionActionResponse(task=TaskModuleContinueResponse(value=info))
+    return TaskModuleContinueResponse(value=info)
+
+
+def _action_response(body: dict[str, Any]) -> MessagingExtensionActionResponse:
+    return MessagingExtensionActionResponse(task=_task(body))
+
+
+def _module_response(body: dict[str, Any]) -> TaskModuleResponse:
+    return TaskModuleResponse(task=_task(body))

@@ -254,3 +254,55 @@ async def curating_fake(teams: TeamsHarness) -> TeamsHarness:
     """The fake-embedder harness with 佐藤 as a specialist (configured roles, as from settings)."""
     teams.kb.configured_roles[("teams", SATO[0])] = {Role.SPECIALIST}
     return teams
+
+
+async def test_a_curators_own_reply_offers_faq_on_each_thread(curating_fake: TeamsHarness) -> None:
+    t = curating_fake
+    asked = personal_message(t.service_url, "p:7", "Excelマクロを作った職員が異動して、VBAを保守できません。")
+    asked["from"] = {"id": SATO[1], "name": SATO[2], "aadObjectId": SATO[0]}
+    assert (await t.post(asked)).status == 200
+    (sent,) = await t.connector.wait_for(1)
+    card = sent.body["attachments"][0]["content"]
+    buttons = [a for a in _walk_actions(card) if a.get("title") == "FAQにする"]
+    assert buttons and buttons[0]["data"]["msteams"] == {"type": "task/fetch"}
+    assert buttons[0]["data"]["thread"] == f"teams:{CHANNEL}:{ROOT}"
+    # The button fetches the dialog (task/fetch), prefilled from the thread; its submit saves (task/submit).
+    base = personal_message(t.service_url, "f:task", "")
+    base["from"] = asked["from"]
+    status, body = await t.post_json(invoke(base, "task/fetch", {"data": buttons[0]["data"], "context": {}}))
+    assert status == 200 and dialog_inputs(body)["question"]["value"] == MACRO_QUESTION
+    form = {**submit_data_of(body), "question": MACRO_QUESTION, "answer": "棚卸しと手順書です。", "publish": "false"}
+    status, saved = await t.post_json(invoke(base, "task/submit", {"data": form, "context": {}}))
+    assert status == 200 and saved["task"]["type"] == "message" and "下書き" in saved["task"]["value"]
+    (entry,) = t.kb.faq_list()
+    assert entry.status == FaqStatus.DRAFT and entry.source_thread == f"teams:{CHANNEL}:{ROOT}"
+    # Somebody else's personal reply has no such button.
+    other = personal_message(t.service_url, "p:8", "Excelマクロを作った職員が異動して、VBAを保守できません。")
+    assert (await t.post(other)).status == 200
+    second = (await t.connector.wait_for(2))[1]
+    assert not [a for a in _walk_actions(second.body["attachments"][0]["content"]) if a.get("title") == "FAQにする"]
+
+
+def _walk_actions(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if str(node.get("type", "")).startswith("Action."):
+            found.append(node)
+        for key, value in node.items():
+            if key != "fallback":
+                found.extend(_walk_actions(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_walk_actions(item))
+    return found
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"kind": "someone-else"}, {"kind": "yorozu.make_faq", "thread": "nonsense"}, {"kind": "yorozu.make_faq"}, "x"],
+)
+async def test_a_foreign_or_broken_task_fetch_gets_a_message_not_a_500(curating_fake: TeamsHarness, data: Any) -> None:
+    base = personal_message(curating_fake.service_url, "f:task", "")
+    status, body = await curating_fake.post_json(invoke(base, "task/fetch", {"data": data}))
+    assert status == 200 and body["task"]["type"] == "message"
+    assert curating_fake.kb.faq_list() == []
