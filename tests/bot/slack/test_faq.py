@@ -9,7 +9,8 @@ from bot.slack import modals
 from knowledge.model import FaqStatus
 from tests.bot.slack.conftest import CURATOR, SlackClient
 from tests.bot.slack.fake_slack import FakeSlack
-from tests.bot.slack.test_flow import MACRO_A1, MACRO_A2, MACRO_Q, seed_macro_thread
+from tests.bot.slack.test_direct import action_payload, command
+from tests.bot.slack.test_flow import MACRO_A1, MACRO_A2, MACRO_Q, NEW_Q, seed_macro_thread
 
 ROOT = "1700000000.000100"
 REPLY_A2 = "1700000200.000300"
@@ -342,3 +343,55 @@ async def test_malformed_interactions_get_4xx_or_a_friendly_answer(curated: Slac
     assert status == 200 and body["response_action"] == "errors"
     assert body["errors"][modals.BLOCK_QUESTION].startswith("Could not save:")
     assert len(curated.kb.faq_list()) == 1
+
+
+def faq_buttons(message_blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        e
+        for b in message_blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "yorozu.make_faq"
+    ]
+
+
+async def test_a_curator_gets_faq_buttons_only_in_replies_only_they_see(
+    curated: SlackClient, fake_slack: FakeSlack
+) -> None:
+    await seed_macro_thread(curated)
+    await curated.form(command(fake_slack, f"ask {NEW_Q}", user=CURATOR, name="curator"))
+    await curated.form(command(fake_slack, f"ask {NEW_Q}", user="U2", name="member"))
+    await curated.form(command(fake_slack, f"share {NEW_Q}", user=CURATOR, name="shared"))
+    answers = {a["name"]: a for a in await fake_slack.wait_for_responses(3)}
+    (button,) = faq_buttons(answers["curator"]["blocks"])
+    assert button["value"] == f"slack:C1:{ROOT}" and button["text"]["text"] == "FAQにする"
+    assert faq_buttons(answers["member"]["blocks"]) == []
+    assert faq_buttons(answers["shared"]["blocks"]) == []  # everyone in the channel sees a shared answer
+    # In a personal chat with the curator too.
+    await curated.message("DU3", "1700100000.000100", CURATOR, NEW_Q, channel_type="im")
+    (dm,) = await fake_slack.wait_for("chat.postMessage")
+    assert [b["value"] for b in faq_buttons(dm["blocks"])] == [f"slack:C1:{ROOT}"]
+    # Pressing it opens the same prefilled modal.
+    status, body = await curated.interact(action_payload(fake_slack, button, user=CURATOR))
+    assert (status, body) == (200, None)
+    (opened,) = fake_slack.called("views.open")
+    assert opened["trigger_id"] == "1.2.3"
+    assert_within_block_kit_limits(opened["view"])
+    assert inputs(opened["view"])[modals.BLOCK_QUESTION]["initial_value"] == MACRO_Q
+    assert inputs(opened["view"])[modals.BLOCK_ANSWER]["initial_value"] == MACRO_A1
+
+
+async def test_a_faq_button_for_a_deleted_thread_or_pressed_by_a_non_curator(
+    curated: SlackClient, fake_slack: FakeSlack
+) -> None:
+    button = {"action_id": "yorozu.make_faq", "value": "slack:C1:1600000000.000100"}  # never stored
+    assert (await curated.interact(action_payload(fake_slack, button, user=CURATOR)))[0] == 200
+    assert (await curated.interact(action_payload(fake_slack, button, user="U1")))[0] == 200
+    gone, refused = (c["view"] for c in fake_slack.called("views.open"))
+    assert view_text(gone) == "このスレッドは見つかりませんでした。削除された可能性があります。"
+    assert view_text(refused) == "FAQ にできるのは管理者と専門家だけです。"
+    # A value Yorozu did not write opens nothing.
+    for value in ("not a thread", "teams:19:x@thread.tacv2:1"):
+        forged = {"action_id": "yorozu.make_faq", "value": value}
+        assert (await curated.interact(action_payload(fake_slack, forged, user=CURATOR)))[0] == 200
+    assert len(fake_slack.called("views.open")) == 2
