@@ -57,7 +57,8 @@ TEXTS: dict[str, dict[Locale, str]] = {
             "Yorozu（よろず）は、過去のスレッドから答えと、答えてくれた人を探します。\n"
             "・質問をそのまま書く：似た過去のスレッドを探します\n"
             "・who <テーマ>：そのテーマに詳しい人を探します\n"
-            "・subscribe <テーマ>：そのテーマの質問が専門家チャンネルに届いたら通知を受ける（unsubscribe で解除）\n"
+            "・subscribe <テーマ>：そのテーマの質問が専門家に送られたときや回答がないときに通知を受ける"
+            "（unsubscribe で解除）\n"
             "・optout / optin：自分の名前を提案や一覧に出さない／また出す\n"
             "・off / on：このチャンネルでの自動の提案を止める／再開する\n"
             "・help：この説明"
@@ -66,8 +67,8 @@ TEXTS: dict[str, dict[Locale, str]] = {
             "Yorozu finds past answers in this community, and the people who gave them.\n"
             "• Type a question: I look for similar past threads\n"
             "• who <topic>: people who have answered questions on the topic\n"
-            "• subscribe <topic>: be notified when a question on the topic is sent to the specialists "
-            "(unsubscribe to stop)\n"
+            "• subscribe <topic>: be notified when a question on the topic is sent to the specialists or stays "
+            "unanswered (unsubscribe to stop)\n"
             "• optout / optin: never show my name in suggestions and lists / show it again\n"
             "• off / on: stop or resume automatic suggestions in this channel\n"
             "• help: this text"
@@ -86,8 +87,8 @@ TEXTS: dict[str, dict[Locale, str]] = {
         Locale.EN: "Your name will be shown again with your answers.",
     },
     "subscribe_done": {
-        Locale.JA: "「{topic}」の質問が専門家チャンネルに届いたら、あなたに通知します。",
-        Locale.EN: "I will notify you when a question about “{topic}” is sent to the specialists.",
+        Locale.JA: "「{topic}」の質問が専門家チャンネルに届いたときと、回答のないままのときに、あなたに通知します。",
+        Locale.EN: "I will notify you when a question about “{topic}” is sent to the specialists or stays unanswered.",
     },
     "subscribe_already": {
         Locale.JA: "「{topic}」はすでに通知を受ける設定です。",

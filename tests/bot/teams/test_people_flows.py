@@ -145,7 +145,10 @@ async def test_ask_expert_posts_in_the_specialists_channel_and_pings_only_subscr
     kb.sync()
     async with running(kb, tmp_path, login, connector, graph, YOROZU_TEAMS_SPECIALISTS_CHANNEL=SPECIALISTS) as t:
         reply = await say(t, TANAKA, "p:sub", "subscribe VBA マクロ")
-        assert reply == "「VBA マクロ」の質問が専門家チャンネルに届いたら、あなたに通知します。"
+        assert (
+            reply
+            == "「VBA マクロ」の質問が専門家チャンネルに届いたときと、回答のないままのときに、あなたに通知します。"
+        )
         assert await say(t, TANAKA, "p:list", "subscribe") == "通知を受けるテーマ：「VBA マクロ」"
         assert (
             await t.post(channel_message(t.service_url, QUESTION_ID, NEW_MACRO_QUESTION, person=SATO))
