@@ -6,7 +6,8 @@ Bolt answers Slack. ``process_before_response=True`` makes Bolt send that answer
 listener has stored everything, so an acknowledged event is never lost; the job runner does the rest.
 
 Retries and duplicate deliveries are recognised by ``event_id`` in the database, so they are dropped
-across restarts and replicas too.
+across restarts and replicas too. The curation flows (FAQにする, 専門家に聞く, follow-ups) are in
+:mod:`bot.slack.curation`.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class SlackBot:
             api=self.api,
             directory=self.directory,
             check_installed=self._check_installed,
+            ensure_person=self._ensure_person,
         )
         self._register()
 

@@ -64,12 +64,14 @@ class Curation:
         api: SlackApi,
         directory: Directory,
         check_installed: Callable[[], None],
+        ensure_person: Callable[[str | None], Awaitable[None]],
     ) -> None:
         self.settings = settings
         self.service = service
         self.api = api
         self.directory = directory
         self._check_installed = check_installed
+        self._ensure_person = ensure_person
 
     def register(self, bolt: AsyncApp) -> None:
         """Add the listeners to the Bolt app."""
@@ -179,6 +181,9 @@ class Curation:
             await ack(response_action="errors", errors={block: text("faq_invalid", meta.locale, reason=str(exc))})
             return
         log.info("FAQ entry %s saved by %s (%s)", entry.id, actor, entry.status)
+        # The verifier is named when the entry is shown, from the people Yorozu knows: a curator who
+        # never posted where Yorozu listens is looked up (users.info, in a job) so the name appears.
+        await self._ensure_person(user)
         await ack(response_action="update", view=modals.saved_modal(entry, meta.locale))
 
     # --- 専門家に聞く ------------------------------------------------------------------------------

@@ -395,3 +395,19 @@ async def test_a_faq_button_for_a_deleted_thread_or_pressed_by_a_non_curator(
         forged = {"action_id": "yorozu.make_faq", "value": value}
         assert (await curated.interact(action_payload(fake_slack, forged, user=CURATOR)))[0] == 200
     assert len(fake_slack.called("views.open")) == 2
+
+
+async def test_a_curator_who_never_posted_is_still_named_as_verifier(
+    curated: SlackClient, fake_slack: FakeSlack
+) -> None:
+    await curated.message("C1", ROOT, "U1", MACRO_Q)
+    await curated.message("C1", "1700000100.000200", "U2", MACRO_A1, thread_ts=ROOT)
+    await curated.drain()
+    fake_slack.failing["users.info"] = "fatal_error"  # the lookup while the modal opens fails
+    view = await open_modal(curated, fake_slack, message_shortcut(fake_slack))
+    del fake_slack.failing["users.info"]
+    status, body = await curated.interact(submission(view, publish=True))
+    assert status == 200 and body["response_action"] == "update"
+    await curated.drain()  # the person lookup runs as a job after the save
+    (entry,) = curated.kb.faq_list()
+    assert entry.verified_by == "高橋 誠"
