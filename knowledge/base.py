@@ -88,8 +88,10 @@ EMBED_BATCH = 2
 REBUILD_BATCH = 64
 # Changes read per query while applying them.
 APPLY_BATCH = 2000
-# A question (suggest, experts) helps with the embedding queue when nobody else is working on it, for
-# this long at most: one small batch with the default embedder, the whole queue with a fast one.
+# A question (suggest, experts) helps with the embedding queue when nobody else is working on it, as
+# long as the next batch is expected to fit in this share: always with a fast embedder (the fake one of
+# the tests: everything), never with the default e5 once its pace is known (~0.3 s per batch), which
+# then leaves the queue to the indexer (`sync`) and answers from the indexes with every change applied.
 QUESTION_EMBED_SECONDS = 0.1
 # Tries per event when a concurrent transaction inserted the same new row first.
 INGEST_ATTEMPTS = 3
@@ -190,6 +192,7 @@ class KnowledgeBase:
         self._stale: dict[int, repo.ThreadChange] = {}  # indexed with the vector of an older document
         self._dirty = False
         self._closing = False
+        self._seconds_per_document = 0.0  # the embedder's pace, measured on the queue's batches
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -441,10 +444,11 @@ class KnowledgeBase:
             return self._catch_up(deadline=None)
 
     def _catch_up_for_question(self) -> None:
-        """Before a question: apply every change at once; help embed the queue for a moment if nobody is.
+        """Before a question: apply every change at once; help embed the queue if nobody is and it is quick.
 
-        A deleted thread is thus never found, edits are found by their words at once, and a question
-        waits for one small batch of embedding at most (none when the indexer is busy with the queue).
+        A deleted thread is thus never found and edits are found by their words at once. A question
+        waits for one small batch of embedding at most: the one in progress (the embedder's lock is
+        granted in arrival order), or one of its own while the embedder's pace is not known yet.
         """
         if self._catch_up_lock.acquire(blocking=False):
             try:
@@ -470,6 +474,8 @@ class KnowledgeBase:
             with self._index_lock:
                 batch = self._next_batch()
             if not batch:
+                return applied
+            if deadline is not None and time.monotonic() + self._seconds_per_document * len(batch) > deadline:
                 return applied
             self._embed(batch)
 
@@ -531,7 +537,10 @@ class KnowledgeBase:
         """Embed ``batch`` (holding only the embedder's lock), store the vectors, then index those still wanted."""
         model = self.embedder.model_id
         with self._lock:
+            started = time.perf_counter()
             vectors = self.embedder.embed_documents([c.document for c in batch])
+            pace = (time.perf_counter() - started) / len(batch)
+        self._seconds_per_document = pace if not self._seconds_per_document else (self._seconds_per_document + pace) / 2
         with self.store.begin() as conn:
             for change, vector in zip(batch, vectors, strict=True):
                 repo.put_embedding(conn, change.thread_id, model, change.document_hash, vector_bytes(vector))

@@ -84,7 +84,7 @@ def test_a_question_during_a_large_backlog_returns_promptly_and_hides_a_deleted_
     assert not indexer.is_alive()
 
 
-def test_a_question_embeds_one_small_batch_at_most_when_nobody_else_is_indexing(
+def test_a_question_embeds_one_small_batch_at_most_and_none_once_the_embedder_is_known_slow(
     database_url: str, tmp_path: Path
 ) -> None:
     embedder = SlowEmbedder(seconds_per_document=0.06)
@@ -94,6 +94,8 @@ def test_a_question_embeds_one_small_batch_at_most_when_nobody_else_is_indexing(
         kb.suggest("業務システム3号の更新", abstain=False)
         assert len(embedder.documents) == EMBED_BATCH  # 0.12 s: past the question's share
         assert sum(kb.queued) == 20 - EMBED_BATCH
+        kb.suggest("業務システム4号の更新", abstain=False)
+        assert len(embedder.documents) == EMBED_BATCH  # the pace is known now: a batch would not fit
         kb.sync()
         assert kb.queued == (0, 0)
         assert kb.indexed == 20
