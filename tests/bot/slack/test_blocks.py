@@ -191,3 +191,14 @@ def test_an_expert_request_quotes_the_question_and_pings_subscribers_only() -> N
     unnamed = ExpertRequest("質問？", None, None, None, True, ())
     rendered = blocks.render_expert_request(ExpertRequestReply(unnamed, Locale.JA))
     assert [text_of(b) for b in rendered] == ["専門家の皆さん、次の質問に答えていただけませんか。\n> 質問？"]
+
+
+def test_a_followup_with_subscribers_only_pings_them_without_naming_anybody() -> None:
+    followup = Followup(
+        "slack", "C1", "200.0", "質問？", experts=(), subscribers=(Subscriber("slack", "U4", "Tom", "x"),)
+    )
+    rendered = blocks.render_followup(FollowupReply(followup, Locale.EN))
+    assert [text_of(b) for b in rendered] == [
+        "Nobody has replied to this question yet.",
+        "Subscribed to this topic: <@U4>",
+    ]

@@ -309,6 +309,10 @@ async def test_an_expired_trigger_is_still_acknowledged(curated: SlackClient, fa
 async def test_malformed_interactions_get_4xx_or_a_friendly_answer(curated: SlackClient, fake_slack: FakeSlack) -> None:
     await seed_macro_thread(curated)
     view = await open_modal(curated, fake_slack, message_shortcut(fake_slack))
+    # An interactive body that is not JSON: 400 when signed, 401 when not.
+    assert (await curated.form({"payload": "{not json"})).status == 400
+    unsigned = await curated.post(b"payload=%7B%7D", {"Content-Type": "application/x-www-form-urlencoded"})
+    assert unsigned.status == 401
     # A shortcut Yorozu does not have: Bolt's 404, not a 500.
     status, _ = await curated.interact(message_shortcut(fake_slack, callback_id="someone_elses_shortcut"))
     assert status == 404

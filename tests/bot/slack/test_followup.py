@@ -16,6 +16,7 @@ from bot.service import open_knowledge_base
 from knowledge.base import KnowledgeBase
 from tests.bot.slack.conftest import SlackClient, curation_settings, running_slack
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.test_direct import command
 from tests.bot.slack.test_flow import NEW_Q, seed_macro_thread
 from tests.fakes import FakeEmbedder
 
@@ -96,6 +97,16 @@ async def test_a_question_that_got_a_human_reply_gets_no_followup(soon: SlackCli
     ((_, done, error),) = followup_jobs(soon.kb)  # it ran, and decided there was nothing to post
     assert done is not None and error is None
     assert followups(fake_slack) == []
+
+
+async def test_no_followup_in_a_channel_switched_off(soon: SlackClient, fake_slack: FakeSlack) -> None:
+    await seed_macro_thread(soon)
+    await soon.form(command(fake_slack, "off", user="U1"))
+    await soon.message("C1", now_ts(), "U1", NEW_Q)
+    await soon.drain()
+    ((_, done, error),) = followup_jobs(soon.kb)
+    assert done is not None and error is None
+    assert followups(fake_slack) == [] and fake_slack.called("chat.postMessage") == []
 
 
 async def test_an_opted_out_person_is_never_named_in_a_followup(soon: SlackClient, fake_slack: FakeSlack) -> None:
