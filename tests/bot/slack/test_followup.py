@@ -70,6 +70,7 @@ async def test_an_unanswered_question_gets_one_followup_naming_people_and_pingin
     await seed_macro_thread(soon)  # history: long past its follow-up time, so it gets none
     assert followup_jobs(soon.kb) == []
     await soon.message("DU4", "1700050000.000100", "U4", "subscribe Excelマクロ", channel_type="im")
+    await soon.drain()
     ts = now_ts()
     assert await soon.message("C1", ts, "U1", NEW_Q) == 200
     await soon.drain()  # waits for the follow-up too: it is due a second after the question
@@ -102,6 +103,7 @@ async def test_a_question_that_got_a_human_reply_gets_no_followup(soon: SlackCli
 async def test_no_followup_in_a_channel_switched_off(soon: SlackClient, fake_slack: FakeSlack) -> None:
     await seed_macro_thread(soon)
     await soon.form(command(fake_slack, "off", user="U1"))
+    await fake_slack.wait_for_responses()  # switched off (the command runs as a job) before the question
     await soon.message("C1", now_ts(), "U1", NEW_Q)
     await soon.drain()
     ((_, done, error),) = followup_jobs(soon.kb)
@@ -121,7 +123,7 @@ async def test_an_opted_out_person_is_never_named_in_a_followup(soon: SlackClien
 
 
 async def test_a_followup_fires_once_across_a_restart(database_url: str, fake_slack: FakeSlack, tmp_path: Path) -> None:
-    settings = curation_settings(tmp_path, fake_slack, database_url, YOROZU_FOLLOWUP_AFTER="4s")
+    settings = curation_settings(tmp_path, fake_slack, database_url, YOROZU_FOLLOWUP_AFTER="6s")
     first = open_knowledge_base(settings, embedder=FakeEmbedder())
     try:
         async with running_slack(settings, first, drain=False) as slack:
@@ -131,7 +133,7 @@ async def test_a_followup_fires_once_across_a_restart(database_url: str, fake_sl
             await slack.message("C1", ts, "U1", NEW_Q)
             await settle(first)
         # Stopped before the follow-up was due: nothing posted, the job waits in the database.
-        assert time.time() < asked + 4, "the first app took too long to stop for this test to mean anything"
+        assert time.time() < asked + 6, "the first app took too long to stop for this test to mean anything"
         assert followups(fake_slack) == []
         ((key, done, _),) = followup_jobs(first)
         assert key == f"followup:slack:C1:{ts}" and done is None
