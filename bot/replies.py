@@ -132,8 +132,12 @@ Reply = SuggestionsReply | ExpertsReply | TextReply
 
 
 async def followup_reply(service: KnowledgeService, payload: dict[str, object], locale: Locale) -> FollowupReply | None:
-    """What a due ``<platform>.followup`` job posts, or ``None`` (answered, deleted, too late, nobody to name)."""
-    followup = await service.followup_for(str(payload["platform"]), str(payload["channel_id"]), str(payload["root_id"]))
+    """What a due ``<platform>.followup`` job posts, or ``None``: answered, deleted, too late, nobody to name,
+    or the channel switched off (``off``: Yorozu then speaks there only when asked directly)."""
+    platform, channel_id = str(payload["platform"]), str(payload["channel_id"])
+    if not await service.auto_suggest(platform, channel_id):
+        return None
+    followup = await service.followup_for(platform, channel_id, str(payload["root_id"]))
     if followup is None or followup.empty:
         return None
     return FollowupReply(followup, locale)

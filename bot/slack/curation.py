@@ -287,8 +287,6 @@ class Curation:
         self._check_installed()
         if payload.get("platform") != PLATFORM or not payload.get("channel_id") or not payload.get("root_id"):
             raise PermanentJobError(f"not a Slack follow-up: {sorted(payload)}")
-        if not await self.service.auto_suggest(PLATFORM, str(payload["channel_id"])):
-            return  # `/yorozu off`: Yorozu speaks in this channel only when asked directly
         # The engine keeps no asker language for a follow-up: the community's language.
         reply = await followup_reply(self.service, payload, Locale.JA)
         if reply is None:

@@ -96,7 +96,7 @@ def channel_posts(connector: FakeBotConnector, channel: str) -> list[dict[str, A
     return [card_of(r.body) for r in connector.sent() if unquote(r.path) == path]
 
 
-async def eventually(check: Any, timeout: float = 10.0) -> None:
+async def eventually(check: Any, timeout: float = 20.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not check():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
@@ -355,3 +355,22 @@ async def test_a_question_answered_in_time_gets_no_follow_up_and_opted_out_peopl
 async def test_subscription_commands_answer_kindly(teams: TeamsHarness, words: str) -> None:
     reply = await say(teams, TANAKA, "p:bad", words)
     assert reply in {"テーマは200文字以内で書いてください。", "解除する通知はありませんでした。"}
+
+
+async def test_no_follow_up_in_a_channel_switched_off(
+    kb: KnowledgeBase,
+    tmp_path: Path,
+    login: FakeMicrosoftLogin,
+    connector: tuple[FakeBotConnector, str],
+    graph: tuple[FakeGraph, str],
+) -> None:
+    kb.ingest_many(history())
+    kb.sync()
+    async with running(kb, tmp_path, login, connector, graph, YOROZU_FOLLOWUP_AFTER="1s") as t:
+        off = channel_message(t.service_url, "1800000000700", "off", person=SATO, mention=True)
+        assert (await t.post(off)).status == 200
+        await eventually(lambda: len(t.connector.sent()) == 1)  # "automatic suggestions are off"
+        assert (await t.post(fresh_question(t.service_url))).status == 200
+        await asyncio.sleep(1.5)
+        await t.idle()
+        assert thread_posts(t.connector, QUESTION_ID) == []  # neither a suggestion nor a follow-up
