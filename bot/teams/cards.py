@@ -124,7 +124,7 @@ def _suggestion(n: int, s: Suggestion, reply: SuggestionsReply, *, buttons: bool
 def render_suggestions(
     reply: SuggestionsReply,
     *,
-    feedback: tuple[Verdict, str, str | None] | None = None,
+    feedback: tuple[Verdict, str | None, str | None] | None = None,
     expert_note: str | None = None,
 ) -> Card:
     """Up to 3 past threads with answerers, dates, links, feedback buttons and 専門家に聞く.
@@ -157,7 +157,8 @@ def render_suggestions(
     else:
         verdict, name, _ = feedback
         key = "feedback_solved" if verdict == Verdict.SOLVED else "feedback_unhelpful"
-        body.append(_text(text(key, locale, name=name), color="Good" if verdict == Verdict.SOLVED else "Default"))
+        note = text(key, locale, name=name) if name else text(f"{key}_unnamed", locale)  # None: opted out
+        body.append(_text(note, color="Good" if verdict == Verdict.SOLVED else "Default"))
     if expert_note is not None:
         body.append(_text(expert_note, isSubtle=True))
     elif feedback is None or feedback[0] == Verdict.UNHELPFUL:
@@ -219,6 +220,8 @@ def render_followup(reply: FollowupReply) -> Card:
         body.append(_text(text("followup_intro", locale), weight="Bolder"))
         body.append(_text("\n".join(_expert_line(e, locale) for e in followup.experts)))
         body.append(_text(text("followup_named_only", locale), isSubtle=True, size="Small"))
+    else:
+        body.append(_text(text("followup_unanswered", locale), weight="Bolder"))
     mentions, entities = _mentions(followup.subscribers)
     if entities:
         body.append(_text(text("expert_post_pings", locale, mentions=mentions)))

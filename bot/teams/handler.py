@@ -226,7 +226,9 @@ class YorozuTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         press = feedback_press(data)
         person = convert.person_id(activity) or "unknown"
-        name = (activity.from_property.name if activity.from_property else None) or person
+        name: str | None = (activity.from_property.name if activity.from_property else None) or person
+        if await self.service.is_opted_out(convert.PLATFORM, person):
+            name = None  # the note under the card must not name someone who opted out
         for thread in press.threads:
             await self.service.record_feedback(
                 platform=convert.PLATFORM,
@@ -262,7 +264,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         press = AskExpertPress(data)
         requester = _actor(activity) or Actor(convert.PLATFORM, "unknown")
-        name = requester.name or requester.person_id
+        opted_out = await self.service.is_opted_out(requester.platform, requester.person_id)
         if self.specialists_channel is None:
             note = text("ask_expert_not_configured", press.locale)
         else:
@@ -291,8 +293,12 @@ class YorozuTeamsBot(TeamsActivityHandler):
                     if press.channel_id and press.message_id
                     else None
                 )
-                await self.service.enqueue(ASK_EXPERT_JOB, payload, key=key)
-                note = text("ask_expert_sent", press.locale, name=name)
+                if not await self.service.enqueue(ASK_EXPERT_JOB, payload, key=key):
+                    note = text("ask_expert_already", press.locale)
+                elif opted_out:
+                    note = text("ask_expert_done", press.locale)
+                else:
+                    note = text("ask_expert_sent", press.locale, name=requester.name or requester.person_id)
         result = await self.service.suggest(
             press.question,
             scope=Scope(convert.PLATFORM, press.channel_id),

@@ -174,10 +174,11 @@ async def test_ask_expert_posts_in_the_specialists_channel_and_pings_only_subscr
         assert SUZUKI[2] not in words and TAKAHASHI[2] not in words
         links = [a["url"] for a in _actions(post) if a["type"] == "Action.OpenUrl"]
         assert links and QUESTION_ID in links[0]
-        # Pressing again does not post the question twice.
-        status, _ = await t.post_json(ask_expert_invoke(t, ask["data"], SATO))
+        # Pressing again does not post the question twice, and says so.
+        status, body = await t.post_json(ask_expert_invoke(t, ask["data"], SATO))
         await t.idle()
         assert status == 200 and len(channel_posts(t.connector, SPECIALISTS)) == 1
+        assert "この質問はすでに専門家チャンネルに送られています。" in texts(body["value"])
 
 
 async def test_ask_expert_without_a_specialists_channel_says_so(teams: TeamsHarness) -> None:
@@ -374,3 +375,21 @@ async def test_no_follow_up_in_a_channel_switched_off(
         await asyncio.sleep(1.5)
         await t.idle()
         assert thread_posts(t.connector, QUESTION_ID) == []  # neither a suggestion nor a follow-up
+
+
+async def test_a_press_by_someone_opted_out_does_not_name_them(teams: TeamsHarness) -> None:
+    assert (await say(teams, SATO, "p:out", "optout")).startswith("今後、")
+    data = {
+        "kind": "yorozu.feedback",
+        "verdict": "solved",
+        "threads": [f"teams:{CHANNEL}:1700000000001"],
+        "question": NEW_MACRO_QUESTION,
+        "channel": CHANNEL,
+        "message": "1800000000800",
+        "locale": "ja",
+    }
+    status, body = await teams.post_json(ask_expert_invoke(teams, data, SATO))
+    assert status == 200
+    words = texts(body["value"])
+    assert "「解決した」と記録しました。ありがとうございます！" in words
+    assert not any(SATO[2] in line for line in words)
