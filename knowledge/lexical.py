@@ -19,6 +19,7 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +32,21 @@ UNIGRAM = "\x00"
 # Merge the delta into the segment once it holds this many documents (or a quarter of the segment).
 MERGE_AT = 5000
 FORMAT = 1
+# Where search checks whether the common terms left can still matter (fractions of the documents).
+PRUNE_AT = (1 / 8, 1 / 2)
 
 Int64s = npt.NDArray[np.int64]
 # Documents (ids, lengths) and their postings (term, document id, tf).
 _Batch = tuple[Int64s, npt.NDArray[np.int32], Int64s, Int64s, npt.NDArray[np.uint8]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """A query term's BM25 weight (idf times its count in the query) and its postings in the segment."""
+
+    weight: float
+    start: int
+    end: int
 
 
 def term_key(term: str) -> int:
@@ -194,6 +206,9 @@ class BM25Index:
         self._lengths: dict[int, int] = {}
         self._terms: dict[int, tuple[int, ...]] = {}
         self._total_length = 0
+        # Per-query work that only changes with the segment (and avgdl): see `_length_norm`, `_dead_slots`.
+        self._norm_cache: tuple[_Segment, float, npt.NDArray[np.float64]] | None = None
+        self._dead_cache: tuple[_Segment, int, npt.NDArray[np.intp]] | None = None
 
     def __len__(self) -> int:
         return self._segment_live + len(self._lengths)
@@ -309,43 +324,104 @@ class BM25Index:
             return []
         avgdl = self._total_length / n
         seg = self._segment
-        seg_scores: npt.NDArray[np.float64] | None = None
+        terms: list[_Term] = []
         delta_scores: dict[int, float] = {}
-        length_norm = self.k1 * (1 - self.b + self.b * seg.lengths / avgdl) if len(seg.doc_ids) else None
         for key, qtf in _query_terms(query).items():
             start, end = seg.span(key)
             posting = self._postings.get(key)
             df = (end - start) + (len(posting) if posting else 0)
             if df == 0:
                 continue
-            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            if end > start and length_norm is not None:
-                slots = seg.postings[start:end]
-                tf = seg.tfs[start:end].astype(np.float64)
-                contrib = idf * qtf * tf * (self.k1 + 1) / (tf + length_norm[slots])
-                if seg_scores is None:
-                    seg_scores = np.zeros(len(seg.doc_ids))
-                # A posting list holds each document once, so fancy-index addition is exact.
-                seg_scores[slots] += contrib
+            weight = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) * qtf
+            if end > start:
+                terms.append(_Term(weight, start, end))
             if posting:
                 for doc_id, dtf in posting.items():
                     norm = dtf * (self.k1 + 1) / (dtf + self.k1 * (1 - self.b + self.b * self._lengths[doc_id] / avgdl))
-                    delta_scores[doc_id] = delta_scores.get(doc_id, 0.0) + idf * norm * qtf
-        hits: list[tuple[int, float]] = []
-        if seg_scores is not None:
-            seg_scores[~seg.alive] = 0.0
-            nonzero = int(np.count_nonzero(seg_scores))
-            take = min(k, nonzero)
-            if take:
-                top = (
-                    np.argpartition(-seg_scores, take - 1)[:take]
-                    if take < len(seg_scores)
-                    else np.arange(len(seg_scores))
-                )
-                hits = [(int(seg.doc_ids[i]), float(seg_scores[i])) for i in top if seg_scores[i] > 0]
+                    delta_scores[doc_id] = delta_scores.get(doc_id, 0.0) + weight * norm
+        hits = self._segment_top(terms, k, avgdl) if terms else []
         hits.extend(delta_scores.items())
         hits.sort(key=lambda item: item[1], reverse=True)
         return hits[:k]
+
+    def _segment_top(self, terms: list[_Term], k: int, avgdl: float) -> list[tuple[int, float]]:
+        """The segment's ``k`` best documents for these terms, exactly, touching few postings of common terms.
+
+        Terms are scored rarest first into one array. At two points, before the first term found in
+        more than an eighth and in more than half of the documents (``PRUNE_AT``), the k-th best
+        partial score is a lower bound of the k-th best final score; a term adds less than
+        ``weight * (k1 + 1)`` to any document, so when the terms left could not lift a document from
+        zero to that bound, only documents whose partial score is within reach get the remaining
+        terms, found through a position map. Half of the postings a question touches belong to
+        bigrams such as ます or して that most documents have; they are the ones skipped.
+        """
+        seg = self._segment
+        size = len(seg.doc_ids)
+        norm = self._length_norm(avgdl)
+        dead = self._dead_slots()
+        terms.sort(key=lambda term: term.end - term.start)
+        bound = [0.0] * (len(terms) + 1)  # what terms[i:] can add to one document, at most
+        for i in range(len(terms) - 1, -1, -1):
+            bound[i] = bound[i + 1] + terms[i].weight * (self.k1 + 1)
+        checkpoints = [size * fraction for fraction in PRUNE_AT]
+        scores = np.zeros(size)
+        theta = 0.0
+        for i, term in enumerate(terms):
+            if checkpoints and term.end - term.start > checkpoints[0] and k < size:
+                while checkpoints and term.end - term.start > checkpoints[0]:
+                    checkpoints.pop(0)
+                scores[dead] = 0.0
+                theta = float(np.partition(scores, size - k)[size - k])
+                if bound[i] < theta:
+                    return self._finish_candidates(terms[i:], scores, theta - bound[i], k, norm)
+            slots = seg.postings[term.start : term.end]
+            tf = seg.tfs[term.start : term.end].astype(np.float64)
+            # A posting list holds each document once, so fancy-index addition is exact.
+            scores[slots] += term.weight * tf * (self.k1 + 1) / (tf + norm[slots])
+        scores[dead] = 0.0
+        take = min(k, int(np.count_nonzero(scores)))
+        if not take:
+            return []
+        top = np.argpartition(-scores, take - 1)[:take] if take < size else np.arange(size)
+        return [(int(seg.doc_ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+
+    def _finish_candidates(
+        self, terms: list[_Term], scores: npt.NDArray[np.float64], floor: float, k: int, norm: npt.NDArray[np.float64]
+    ) -> list[tuple[int, float]]:
+        """Add ``terms`` to the documents whose partial score is at least ``floor``; their ``k`` best."""
+        seg = self._segment
+        # The floor is a hair lower than computed, so rounding never drops a document that could enter.
+        keep = np.flatnonzero(scores >= floor - 1e-9 * (1.0 + abs(floor)))
+        position = np.full(len(seg.doc_ids), -1, dtype=np.int32)
+        position[keep] = np.arange(len(keep), dtype=np.int32)
+        sub = scores[keep]
+        for term in terms:
+            where = position[seg.postings[term.start : term.end]]
+            found = where >= 0
+            hit = where[found]
+            tf = seg.tfs[term.start : term.end][found].astype(np.float64)
+            sub[hit] += term.weight * tf * (self.k1 + 1) / (tf + norm[keep[hit]])
+        take = min(k, len(sub))
+        top = np.argpartition(-sub, take - 1)[:take] if take < len(sub) else np.arange(len(sub))
+        return [(int(seg.doc_ids[keep[i]]), float(sub[i])) for i in top if sub[i] > 0]
+
+    def _length_norm(self, avgdl: float) -> npt.NDArray[np.float64]:
+        """``k1 * (1 - b + b * length / avgdl)`` for every segment slot, kept until the segment or avgdl changes."""
+        cached = self._norm_cache
+        if cached is None or cached[0] is not self._segment or cached[1] != avgdl:
+            norm = np.asarray(self.k1 * (1 - self.b + self.b * self._segment.lengths / avgdl), dtype=np.float64)
+            cached = (self._segment, avgdl, norm)
+            self._norm_cache = cached
+        return cached[2]
+
+    def _dead_slots(self) -> npt.NDArray[np.intp]:
+        """Slots of removed segment documents (their postings stay until the next merge)."""
+        dead = len(self._segment.doc_ids) - self._segment_live
+        cached = self._dead_cache
+        if cached is None or cached[0] is not self._segment or cached[1] != dead:
+            cached = (self._segment, dead, np.flatnonzero(~self._segment.alive))
+            self._dead_cache = cached
+        return cached[2]
 
     def max_score(self, query: str) -> float:
         """An upper bound for ``query``'s score: every query term matched in a typical document.

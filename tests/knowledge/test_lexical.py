@@ -151,3 +151,39 @@ def test_fast_terms_agree_with_the_text_module() -> None:
         counts, length = _document_terms(text)
         assert counts == dict(expected), text
         assert length == (max(1, len(bigrams)) if expected else 0), text
+
+
+def test_skipping_common_terms_for_hopeless_documents_changes_no_score(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rarest terms first, the common ones only for documents that can still reach the top k: exact."""
+    import random
+
+    rng = random.Random(3)
+    common = ["していますか", "ありがとうございます", "よろしくお願いします", "についての質問です"]
+    rare = ["人事異動", "フォルダ権限", "ランサムウェア", "バックアップ", "マクロ", "LGWAN", "仕様書", "複合機", "研修"]
+    rare += [f"システム{i}号" for i in range(40)]
+
+    def text() -> str:
+        words = rng.sample(rare, rng.randint(1, 4)) + rng.sample(common, rng.randint(1, 4))
+        rng.shuffle(words)
+        return "、".join(words)
+
+    index = BM25Index()
+    index.add_many((i, text()) for i in range(1, 3001))
+    for doc_id in range(1, 3001, 13):
+        index.remove(doc_id)  # dead segment documents never count towards the bound
+    for doc_id in range(5, 3001, 17):
+        index.add(doc_id, text())  # replaced: in the delta
+    queries = [text() for _ in range(60)] + ["していますか", "研", "マクロ 権限"]
+    finished: list[int] = []
+    original = BM25Index._finish_candidates
+
+    def spy(self: BM25Index, terms: list[lexical._Term], *args: object) -> list[tuple[int, float]]:
+        finished.append(len(terms))
+        return original(self, terms, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(BM25Index, "_finish_candidates", spy)
+    pruned = [[round(score, 9) for _, score in index.search(q, k)] for q in queries for k in (3, 10, 50)]
+    assert len(finished) > 50  # the shortcut was taken for most searches
+    monkeypatch.setattr(lexical, "PRUNE_AT", ())  # every term scored for every document
+    full = [[round(score, 9) for _, score in index.search(q, k)] for q in queries for k in (3, 10, 50)]
+    assert pruned == full
