@@ -4,11 +4,14 @@ No morphological analyser: bigrams of NFKC-normalised text match Japanese compou
 product names (M365, LGWAN) well enough to complement the dense embeddings on exact terms.
 
 Memory and start time decide the layout (docs/benchmarks.md). A term is one integer (a bigram packs its
-two code points, a single character is its code point), and the bulk of the postings lives in flat numpy
-arrays sorted by term (a *segment*: about 5 bytes per posting, loaded from one file in well under a
-second). Documents added since the segment was built go to a small dict-based *delta*; a replaced or
-removed segment document is only marked dead. When the delta grows large, or before saving, segment
-and delta are merged into a new segment.
+two code points, a single character is its code point), and the postings live in flat numpy arrays
+sorted by term (a *segment*: about 5 bytes per posting, loaded from one file in well under a second).
+Documents added since the last segment was made go to a small dict-based *delta*; a replaced or removed
+segment document is only marked dead. Search time decides the rest: the delta is scored in Python, so it
+is kept small (``DELTA_AT`` documents, then it becomes a segment of its own), and segments are merged
+when one reaches half the size of the one before it, so there are few of them and the big one is
+rebuilt rarely (a merge at 100k documents takes ~4 s; scoring a 20,000-document delta in Python took
+50 ms per query).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,9 +33,9 @@ from knowledge.text import normalize, tokens
 
 # Single characters live in the same postings under their own prefix so they never mix with bigrams.
 UNIGRAM = "\x00"
-# Merge the delta into the segment once it holds this many documents (or a quarter of the segment).
-MERGE_AT = 5000
-FORMAT = 1
+# The delta becomes a segment of its own once it holds this many documents.
+DELTA_AT = 1000
+FORMAT = 2
 # Where search checks whether the common terms left can still matter (fractions of the documents).
 PRUNE_AT = (1 / 8, 1 / 2)
 
@@ -78,6 +82,10 @@ class _Segment:
         self.postings = postings
         self.tfs = tfs
         self.alive = np.ones(len(doc_ids), dtype=bool)
+        self.live = len(doc_ids)  # documents not removed
+        # Per-query work that changes only with avgdl or removals (`length_norm`, `dead_slots`).
+        self._norm: tuple[float, float, float, npt.NDArray[np.float64]] | None = None
+        self._dead: tuple[int, npt.NDArray[np.intp]] | None = None
 
     @classmethod
     def empty(cls) -> _Segment:
@@ -192,6 +200,20 @@ class _Segment:
             return int(self.offsets[i]), int(self.offsets[i + 1])
         return 0, 0
 
+    def length_norm(self, k1: float, b: float, avgdl: float) -> npt.NDArray[np.float64]:
+        """``k1 * (1 - b + b * length / avgdl)`` for every slot, kept while avgdl stays the same."""
+        if self._norm is None or self._norm[:3] != (k1, b, avgdl):
+            norm = np.asarray(k1 * (1 - b + b * self.lengths / avgdl), dtype=np.float64)
+            self._norm = (k1, b, avgdl, norm)
+        return self._norm[3]
+
+    def dead_slots(self) -> npt.NDArray[np.intp]:
+        """Slots of removed documents (their postings stay until the segment is merged)."""
+        dead = len(self.doc_ids) - self.live
+        if self._dead is None or self._dead[0] != dead:
+            self._dead = (dead, np.flatnonzero(~self.alive))
+        return self._dead[1]
+
 
 class BM25Index:
     """An inverted index with Okapi BM25 scoring; documents are added, replaced and removed."""
@@ -199,22 +221,19 @@ class BM25Index:
     def __init__(self, *, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1 = k1
         self.b = b
-        self._segment = _Segment.empty()
-        self._segment_live = 0
-        # The delta: documents added since the segment was built.
+        # Largest (oldest) first; a document is in one segment or in the delta, never in two.
+        self._segments: list[_Segment] = []
+        # The delta: documents added since the last segment was made.
         self._postings: dict[int, dict[int, int]] = {}
         self._lengths: dict[int, int] = {}
         self._terms: dict[int, tuple[int, ...]] = {}
         self._total_length = 0
-        # Per-query work that only changes with the segment (and avgdl): see `_length_norm`, `_dead_slots`.
-        self._norm_cache: tuple[_Segment, float, npt.NDArray[np.float64]] | None = None
-        self._dead_cache: tuple[_Segment, int, npt.NDArray[np.intp]] | None = None
 
     def __len__(self) -> int:
-        return self._segment_live + len(self._lengths)
+        return sum(seg.live for seg in self._segments) + len(self._lengths)
 
     def __contains__(self, doc_id: int) -> bool:
-        return doc_id in self._lengths or self._segment.slot(doc_id) is not None
+        return doc_id in self._lengths or any(seg.slot(doc_id) is not None for seg in self._segments)
 
     def add(self, doc_id: int, text: str) -> None:
         """Index ``text`` under ``doc_id`` (replacing what was there)."""
@@ -227,16 +246,16 @@ class BM25Index:
         self._terms[doc_id] = tuple(counts)
         self._lengths[doc_id] = length
         self._total_length += length
-        if len(self._lengths) >= max(MERGE_AT, len(self._segment.doc_ids) // 4):
-            self.merge()
+        if len(self._lengths) >= DELTA_AT:
+            self._flush_delta()
 
     def add_many(self, docs: Iterable[tuple[int, str]], *, chunk: int = 10_000) -> None:
-        """Index many documents at once, straight into the segment (how indexes are built at start).
+        """Index many documents at once, straight into one segment (how indexes are built at start).
 
         Documents are turned into small segments ``chunk`` at a time, then concatenated: the peak memory
         stays near the size of the finished index.
         """
-        segments = [self._segment]
+        segments = list(self._segments)
         ids: list[int] = []
         texts: list[str] = []
 
@@ -265,8 +284,7 @@ class BM25Index:
                 flush()
         flush()
         segments.append(self._delta_segment())
-        self._segment = _Segment.concat(segments)
-        self._segment_live = len(self._segment.doc_ids)
+        self._segments = [_Segment.concat(segments)]
         self._clear_delta()
 
     def remove(self, doc_id: int) -> None:
@@ -279,20 +297,35 @@ class BM25Index:
                 if not posting:
                     del self._postings[key]
             return
-        slot = self._segment.slot(doc_id)
-        if slot is not None:
-            # Its postings stay until the next merge; document frequencies count it until then.
-            self._segment.alive[slot] = False
-            self._segment_live -= 1
-            self._total_length -= int(self._segment.lengths[slot])
+        for seg in self._segments:
+            slot = seg.slot(doc_id)
+            if slot is not None:
+                # Its postings stay until its segment is merged; document frequencies count it until then.
+                seg.alive[slot] = False
+                seg.live -= 1
+                self._total_length -= int(seg.lengths[slot])
+                return
 
     def merge(self) -> None:
-        """Fold the delta and the dead documents into a new segment."""
-        if not self._lengths and self._segment_live == len(self._segment.doc_ids):
+        """Fold every segment, the delta and the dead documents into one segment."""
+        if (
+            not self._lengths
+            and len(self._segments) <= 1
+            and all(seg.live == len(seg.doc_ids) for seg in self._segments)
+        ):
             return
-        self._segment = _Segment.concat([self._segment, self._delta_segment()])
-        self._segment_live = len(self._segment.doc_ids)
+        self._segments = [_Segment.concat([*self._segments, self._delta_segment()])]
         self._clear_delta()
+
+    def _flush_delta(self) -> None:
+        """The delta becomes a segment; then a segment at least half the size of the one before it is
+        merged into it, and so on (each merge costs the size of the two, so a merge of the largest one,
+        the cost of rebuilding everything, comes only once the others together reach half its size)."""
+        self._segments.append(self._delta_segment())
+        self._clear_delta()
+        while len(self._segments) >= 2 and 2 * self._segments[-1].live >= self._segments[-2].live:
+            last = self._segments.pop()
+            self._segments[-1] = _Segment.concat([self._segments[-1], last])
 
     def _delta_segment(self) -> _Segment:
         if not self._lengths:
@@ -323,28 +356,30 @@ class BM25Index:
         if n == 0 or k <= 0:
             return []
         avgdl = self._total_length / n
-        seg = self._segment
-        terms: list[_Term] = []
+        found: list[tuple[float, list[tuple[int, int]]]] = []  # per query term: weight, span in each segment
         delta_scores: dict[int, float] = {}
         for key, qtf in _query_terms(query).items():
-            start, end = seg.span(key)
+            where = [seg.span(key) for seg in self._segments]
             posting = self._postings.get(key)
-            df = (end - start) + (len(posting) if posting else 0)
+            df = sum(end - start for start, end in where) + (len(posting) if posting else 0)
             if df == 0:
                 continue
             weight = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) * qtf
-            if end > start:
-                terms.append(_Term(weight, start, end))
+            found.append((weight, where))
             if posting:
                 for doc_id, dtf in posting.items():
                     norm = dtf * (self.k1 + 1) / (dtf + self.k1 * (1 - self.b + self.b * self._lengths[doc_id] / avgdl))
                     delta_scores[doc_id] = delta_scores.get(doc_id, 0.0) + weight * norm
-        hits = self._segment_top(terms, k, avgdl) if terms else []
+        hits: list[tuple[int, float]] = []
+        for i, seg in enumerate(self._segments):
+            terms = [_Term(weight, *where[i]) for weight, where in found if where[i][1] > where[i][0]]
+            if terms:
+                hits.extend(self._segment_top(seg, terms, k, avgdl))
         hits.extend(delta_scores.items())
         hits.sort(key=lambda item: item[1], reverse=True)
         return hits[:k]
 
-    def _segment_top(self, terms: list[_Term], k: int, avgdl: float) -> list[tuple[int, float]]:
+    def _segment_top(self, seg: _Segment, terms: list[_Term], k: int, avgdl: float) -> list[tuple[int, float]]:
         """The segment's ``k`` best documents for these terms, exactly, touching few postings of common terms.
 
         Terms are scored rarest first into one array. At two points, before the first term found in
@@ -355,17 +390,15 @@ class BM25Index:
         terms, found through a position map. Half of the postings a question touches belong to
         bigrams such as ます or して that most documents have; they are the ones skipped.
         """
-        seg = self._segment
         size = len(seg.doc_ids)
-        norm = self._length_norm(avgdl)
-        dead = self._dead_slots()
+        norm = seg.length_norm(self.k1, self.b, avgdl)
+        dead = seg.dead_slots()
         terms.sort(key=lambda term: term.end - term.start)
         bound = [0.0] * (len(terms) + 1)  # what terms[i:] can add to one document, at most
         for i in range(len(terms) - 1, -1, -1):
             bound[i] = bound[i + 1] + terms[i].weight * (self.k1 + 1)
         checkpoints = [size * fraction for fraction in PRUNE_AT]
         scores = np.zeros(size)
-        theta = 0.0
         for i, term in enumerate(terms):
             if checkpoints and term.end - term.start > checkpoints[0] and k < size:
                 while checkpoints and term.end - term.start > checkpoints[0]:
@@ -373,7 +406,7 @@ class BM25Index:
                 scores[dead] = 0.0
                 theta = float(np.partition(scores, size - k)[size - k])
                 if bound[i] < theta:
-                    return self._finish_candidates(terms[i:], scores, theta - bound[i], k, norm)
+                    return self._finish_candidates(seg, terms[i:], scores, theta - bound[i], k, norm)
             slots = seg.postings[term.start : term.end]
             tf = seg.tfs[term.start : term.end].astype(np.float64)
             # A posting list holds each document once, so fancy-index addition is exact.
@@ -386,10 +419,15 @@ class BM25Index:
         return [(int(seg.doc_ids[i]), float(scores[i])) for i in top if scores[i] > 0]
 
     def _finish_candidates(
-        self, terms: list[_Term], scores: npt.NDArray[np.float64], floor: float, k: int, norm: npt.NDArray[np.float64]
+        self,
+        seg: _Segment,
+        terms: list[_Term],
+        scores: npt.NDArray[np.float64],
+        floor: float,
+        k: int,
+        norm: npt.NDArray[np.float64],
     ) -> list[tuple[int, float]]:
         """Add ``terms`` to the documents whose partial score is at least ``floor``; their ``k`` best."""
-        seg = self._segment
         # The floor is a hair lower than computed, so rounding never drops a document that could enter.
         keep = np.flatnonzero(scores >= floor - 1e-9 * (1.0 + abs(floor)))
         position = np.full(len(seg.doc_ids), -1, dtype=np.int32)
@@ -405,24 +443,6 @@ class BM25Index:
         top = np.argpartition(-sub, take - 1)[:take] if take < len(sub) else np.arange(len(sub))
         return [(int(seg.doc_ids[keep[i]]), float(sub[i])) for i in top if sub[i] > 0]
 
-    def _length_norm(self, avgdl: float) -> npt.NDArray[np.float64]:
-        """``k1 * (1 - b + b * length / avgdl)`` for every segment slot, kept until the segment or avgdl changes."""
-        cached = self._norm_cache
-        if cached is None or cached[0] is not self._segment or cached[1] != avgdl:
-            norm = np.asarray(self.k1 * (1 - self.b + self.b * self._segment.lengths / avgdl), dtype=np.float64)
-            cached = (self._segment, avgdl, norm)
-            self._norm_cache = cached
-        return cached[2]
-
-    def _dead_slots(self) -> npt.NDArray[np.intp]:
-        """Slots of removed segment documents (their postings stay until the next merge)."""
-        dead = len(self._segment.doc_ids) - self._segment_live
-        cached = self._dead_cache
-        if cached is None or cached[0] is not self._segment or cached[1] != dead:
-            cached = (self._segment, dead, np.flatnonzero(~self._segment.alive))
-            self._dead_cache = cached
-        return cached[2]
-
     def max_score(self, query: str) -> float:
         """An upper bound for ``query``'s score: every query term matched in a typical document.
 
@@ -433,8 +453,8 @@ class BM25Index:
             return 0.0
         total = 0.0
         for key, qtf in _query_terms(query).items():
-            start, end = self._segment.span(key)
-            df = (end - start) + len(self._postings.get(key, ()))
+            df = sum(end - start for start, end in (seg.span(key) for seg in self._segments))
+            df += len(self._postings.get(key, ()))
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
             total += idf * qtf * (self.k1 + 1) / (1 + self.k1)
         return total
@@ -443,26 +463,23 @@ class BM25Index:
 
     def save(self, path: Path, change_seq: int) -> None:
         """Write the index atomically, tagged with the store's change number (no merge: saving stays cheap)."""
-        seg = self._segment
         delta = [(key, doc, tf) for key, posting in self._postings.items() for doc, tf in posting.items()]
+        arrays: dict[str, Any] = {}
+        for i, seg in enumerate(self._segments):
+            for name in _SEGMENT_ARRAYS:
+                arrays[f"{name}{i}"] = getattr(seg, name)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(
                     fh,
-                    header=np.asarray([FORMAT, change_seq], dtype=np.int64),
+                    header=np.asarray([FORMAT, change_seq, len(self._segments)], dtype=np.int64),
                     params=np.asarray([self.k1, self.b], dtype=np.float64),
-                    doc_ids=seg.doc_ids,
-                    lengths=seg.lengths,
-                    alive=seg.alive,
-                    terms=seg.terms,
-                    offsets=seg.offsets,
-                    postings=seg.postings,
-                    tfs=seg.tfs,
                     delta_ids=np.fromiter(self._lengths, dtype=np.int64, count=len(self._lengths)),
                     delta_lengths=np.fromiter(self._lengths.values(), dtype=np.int64, count=len(self._lengths)),
                     delta_postings=np.asarray(delta, dtype=np.int64).reshape(-1, 3),
+                    **arrays,
                 )
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -473,32 +490,39 @@ class BM25Index:
 
     @classmethod
     def load(cls, path: Path) -> tuple[BM25Index, int] | None:
-        """The saved index and the change number it reflects, or ``None`` when missing or unreadable."""
+        """The saved index and the change number it reflects, or ``None`` when missing or unreadable.
+
+        Reads this format (several segments) and the one before it (one segment, names without a number).
+        """
         try:
             with np.load(path, allow_pickle=False) as data:
-                fmt, change_seq = (int(x) for x in data["header"])
-                if fmt != FORMAT:
+                header = [int(x) for x in data["header"]]
+                fmt, change_seq = header[0], header[1]
+                if fmt == 1:
+                    suffixes = [""]
+                elif fmt == FORMAT:
+                    suffixes = [str(i) for i in range(header[2])]
+                else:
                     return None
                 k1, b = (float(x) for x in data["params"])
-                seg = _Segment(
-                    doc_ids=data["doc_ids"],
-                    lengths=data["lengths"],
-                    terms=data["terms"],
-                    offsets=data["offsets"],
-                    postings=data["postings"],
-                    tfs=data["tfs"],
-                )
-                seg.alive = data["alive"]
+                segments = []
+                for suffix in suffixes:
+                    seg = _Segment(**{name: data[name + suffix] for name in _SEGMENT_ARRAYS if name != "alive"})
+                    seg.alive = data["alive" + suffix]
+                    if len(seg.offsets) != len(seg.terms) + 1 or not (
+                        len(seg.lengths) == len(seg.doc_ids) == len(seg.alive)
+                    ):
+                        return None
+                    seg.live = int(seg.alive.sum())
+                    segments.append(seg)
                 delta_ids, delta_lengths = data["delta_ids"].tolist(), data["delta_lengths"].tolist()
                 delta_postings = data["delta_postings"].tolist()
-        except (OSError, ValueError, KeyError, TypeError, EOFError):
-            return None
-        if len(seg.offsets) != len(seg.terms) + 1 or not (len(seg.lengths) == len(seg.doc_ids) == len(seg.alive)):
+        except (OSError, ValueError, KeyError, TypeError, EOFError, IndexError):
             return None
         index = cls(k1=k1, b=b)
-        index._segment = seg
-        index._segment_live = int(seg.alive.sum())
-        index._total_length = int(seg.lengths[seg.alive].sum(dtype=np.int64)) + int(sum(delta_lengths))
+        index._segments = [seg for seg in segments if len(seg.doc_ids)]
+        index._total_length = sum(int(seg.lengths[seg.alive].sum(dtype=np.int64)) for seg in segments)
+        index._total_length += int(sum(delta_lengths))
         index._lengths = dict(zip(delta_ids, delta_lengths, strict=True))
         terms: dict[int, list[int]] = {}
         for key, doc, tf in delta_postings:
@@ -506,6 +530,9 @@ class BM25Index:
             terms.setdefault(doc, []).append(key)
         index._terms = {doc: tuple(keys) for doc, keys in terms.items()}
         return index, change_seq
+
+
+_SEGMENT_ARRAYS = ("doc_ids", "lengths", "alive", "terms", "offsets", "postings", "tfs")
 
 
 # What knowledge.text keeps of a run (letters, digits and -~#+.@_), as one substitution: \w is
