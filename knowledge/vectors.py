@@ -6,8 +6,11 @@ store when it is missing, damaged, or made by another embedder.
 
 Two kinds, chosen by ``YOROZU_VECTOR_INDEX`` (:func:`new_vector_index`):
 
-- ``exact``: :class:`FaissIndex`, brute-force inner product. 100k threads cost ~10 ms per query on two
-  cores; exact answers, nothing to tune.
+- ``exact``: :class:`FaissIndex`, brute-force inner product; exact answers, nothing to tune. From
+  ``COARSE_AT`` vectors a copy quantised to 8 bits per dimension is scanned first (a quarter of the
+  bytes: 100k vectors in ~4.5 ms instead of ~12 ms) and its best few hundred are re-scored exactly; the
+  quantisation error is bounded, and when the bound cannot prove that the exact top k is among them the
+  full scan runs instead, so results are those of the full scan.
 - ``ivf``: :class:`IvfIndex`, FAISS ``IndexIVFFlat``: vectors are clustered around ``sqrt(n)``
   centroids and a query scans the ``nprobe`` nearest clusters only. Chosen over HNSW because IVF removes
   vectors for real (``remove_ids``; a hash-table direct map keeps removal and lookup by id cheap),
@@ -80,6 +83,10 @@ IVF_TRAIN_AT = 10_000
 IVF_NPROBE = 32
 # k-means runs on at most this many vectors per centroid (FAISS's own advice is 39..256).
 IVF_TRAIN_PER_CENTROID = 64
+# The exact index scans an 8-bit copy first from this size (below it the full scan takes < 3 ms).
+COARSE_AT = 20_000
+# How many of the 8-bit scan's best are re-scored exactly (at least; four times k when k is larger).
+COARSE_CANDIDATES = 256
 
 
 @contextlib.contextmanager
@@ -138,6 +145,10 @@ class FaissIndex:
         # The index's own id list, to know which ids are present without asking FAISS each time.
         present: Any = faiss.vector_to_array(self._index.id_map) if index is not None else []  # type: ignore[attr-defined]
         self._ids: set[int] = {int(i) for i in present}
+        self._coarse: faiss.IndexIDMap2 | None = None
+        self._coarse_error = 0.0  # the largest distance between a vector and its 8-bit copy
+        if len(self) >= COARSE_AT:
+            self._build_coarse()
 
     @property
     def dimension(self) -> int:
@@ -156,14 +167,21 @@ class FaissIndex:
         present = np.array([i for i in ids.tolist() if i in self._ids], dtype=np.int64)
         if len(present):
             self.remove(present)
-        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self._index.add_with_ids(vectors, ids)
         self._ids.update(int(i) for i in ids.tolist())
+        if self._coarse is not None:
+            self._add_coarse(ids, vectors)
+        elif len(self) >= COARSE_AT:
+            self._build_coarse()
 
     def remove(self, ids: npt.NDArray[np.int64]) -> None:
         wanted = [int(i) for i in np.asarray(ids).tolist() if int(i) in self._ids]
         if not wanted:
             return
         self._index.remove_ids(np.asarray(wanted, dtype=np.int64))  # type: ignore[arg-type]
+        if self._coarse is not None:
+            self._coarse.remove_ids(np.asarray(wanted, dtype=np.int64))  # type: ignore[arg-type]
         self._ids.difference_update(wanted)
 
     def search(self, query: npt.NDArray[np.float32], k: int) -> list[tuple[int, float]]:
@@ -171,8 +189,52 @@ class FaissIndex:
             return []
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         with _one_thread():
+            found = self._coarse_search(q, k) if self._coarse is not None else None
+            if found is not None:
+                return found
             scores, ids = self._index.search(q, min(k, len(self)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def _coarse_search(self, q: npt.NDArray[np.float32], k: int) -> list[tuple[int, float]] | None:
+        """The exact top ``k`` by way of the 8-bit copy, or ``None`` when that cannot be proven.
+
+        A vector outside the copy's best ``m`` scores at most the m-th copy score plus the error bound
+        (Cauchy-Schwarz: |q.x - q.x'| <= |q| |x - x'|); when that is below the k-th exact score among the
+        ``m``, no vector outside them can be in the exact top k.
+        """
+        m = max(COARSE_CANDIDATES, 4 * k)
+        if m >= len(self):
+            return None
+        coarse_scores, coarse_ids = cast(faiss.IndexIDMap2, self._coarse).search(q, m)
+        candidates = coarse_ids[0]
+        if candidates[-1] < 0:
+            return None
+        exact = self._index.reconstruct_batch(candidates) @ q[0]
+        order = np.argsort(-exact, kind="stable")[:k]
+        slack = self._coarse_error * float(np.linalg.norm(q)) + 1e-5  # plus float rounding, generously
+        if not float(coarse_scores[0][-1]) + slack < float(exact[order[-1]]):
+            return None
+        return [(int(candidates[i]), float(exact[i])) for i in order]
+
+    def _build_coarse(self) -> None:
+        """Train the 8-bit copy's ranges on the vectors held now and encode them all."""
+        ids, data = self._stored()
+        quantizer = faiss.IndexScalarQuantizer(
+            self._dimension, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+        )
+        quantizer.train(np.ascontiguousarray(data))
+        self._coarse = faiss.IndexIDMap2(quantizer)
+        self._coarse_error = 0.0
+        for start in range(0, len(ids), 10_000):  # in chunks: decoding a copy of everything doubles the memory
+            self._add_coarse(ids[start : start + 10_000], np.ascontiguousarray(data[start : start + 10_000]))
+
+    def _add_coarse(self, ids: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]) -> None:
+        coarse = cast(faiss.IndexIDMap2, self._coarse)
+        coarse.add_with_ids(vectors, ids)
+        quantizer: Any = faiss.downcast_index(coarse.index)
+        decoded = quantizer.sa_decode(quantizer.sa_encode(vectors))
+        # Vectors outside the trained ranges are clipped: their error counts too, so the bound holds.
+        self._coarse_error = max(self._coarse_error, float(np.linalg.norm(vectors - decoded, axis=1).max()))
 
     def similarities(self, query: npt.NDArray[np.float32], ids: list[int]) -> dict[int, float]:
         """Cosine similarity of ``query`` to the stored vectors of ``ids`` (ids not present are left out)."""
@@ -200,6 +262,14 @@ class FaissIndex:
         ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)  # type: ignore[attr-defined]
         flat: Any = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
         data = faiss.vector_to_array(flat.codes).view(np.float32).reshape(n, self._dimension)
+        return ids, data
+
+    def _stored(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Ids and vectors as views of FAISS's own arrays (no copy; valid until the index changes)."""
+        n = len(self)
+        flat: Any = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
+        ids = faiss.rev_swig_ptr(self._index.id_map.data(), n)  # type: ignore[attr-defined]
+        data = faiss.rev_swig_ptr(flat.get_xb(), n * self._dimension).reshape(n, self._dimension)
         return ids, data
 
     @classmethod

@@ -121,3 +121,64 @@ def test_deferred_clustering_clusters_once_on_every_vector() -> None:
             assert not index.approximate
     assert index.approximate and len(index) == 5000
     assert index.nlist == 70  # sqrt(5000): sized for all of them, not for the first thousand
+
+
+def test_the_exact_index_scanning_an_8_bit_copy_first_returns_what_the_full_scan_returns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from knowledge import vectors
+
+    monkeypatch.setattr(vectors, "COARSE_AT", 500)
+    monkeypatch.setattr(vectors, "COARSE_CANDIDATES", 64)
+    data = unit_vectors(3000, seed=4)
+    index = FaissIndex(DIM)
+    index.add(ids(400), data[:400])
+    assert index._coarse is None  # small: the full scan only
+    index.add(ids(2600, start=401), data[400:])
+    assert index._coarse is not None
+    index.add(ids(3, start=10), unit_vectors(3, seed=5))  # replaced vectors
+    index.remove(np.asarray([20, 21, 2500], dtype=np.int64))
+    reference = FaissIndex(DIM)
+    held = {i: data[i - 1] for i in range(1, 3001)} | dict(zip(range(10, 13), unit_vectors(3, seed=5), strict=True))
+    for gone in (20, 21, 2500):
+        del held[gone]
+    reference.add(np.asarray(list(held), dtype=np.int64), np.vstack(list(held.values())))
+    monkeypatch.setattr(reference, "_coarse", None)
+    proven = 0
+    original = FaissIndex._coarse_search
+
+    def counting(self: FaissIndex, q: npt.NDArray[np.float32], k: int) -> list[tuple[int, float]] | None:
+        nonlocal proven
+        found = original(self, q, k)
+        proven += found is not None
+        return found
+
+    monkeypatch.setattr(FaissIndex, "_coarse_search", counting)
+    queries = [*unit_vectors(100, seed=6), data[19], data[2499], unit_vectors(1, seed=5)[0]]
+    for q in queries:
+        for k in (1, 10, 50):
+            got, want = index.search(q, k), reference.search(q, k)
+            assert [i for i, _ in got] == [i for i, _ in want]
+            assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-5)
+    assert proven > 200  # most answers came from the 8-bit scan
+    assert all(i not in (20, 21, 2500) for q in queries for i, _ in index.search(q, 50))
+
+
+def test_the_8_bit_copy_falls_back_to_the_full_scan_when_its_bound_proves_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from knowledge import vectors
+
+    monkeypatch.setattr(vectors, "COARSE_AT", 500)
+    monkeypatch.setattr(vectors, "COARSE_CANDIDATES", 16)
+    base = unit_vectors(1, seed=8)[0]
+    rng = np.random.default_rng(2)
+    near = base + 0.001 * rng.normal(size=(1000, DIM)).astype(np.float32)  # near-duplicates: all within the bound
+    near /= np.linalg.norm(near, axis=1, keepdims=True)
+    index = FaissIndex(DIM)
+    index.add(ids(1000), near)
+    assert index._coarse is not None
+    assert index._coarse_search(np.ascontiguousarray(base.reshape(1, -1)), 10) is None
+    got = index.search(base, 10)
+    want = sorted(((i + 1, float(near[i] @ base)) for i in range(1000)), key=lambda item: -item[1])[:10]
+    assert [i for i, _ in got] == [i for i, _ in want]
