@@ -534,16 +534,31 @@ class KnowledgeBase:
         return batch
 
     def _embed(self, batch: list[repo.ThreadChange]) -> None:
-        """Embed ``batch`` (holding only the embedder's lock), store the vectors, then index those still wanted."""
+        """Embed ``batch`` (holding only the embedder's lock) and store the vectors, then index those still
+        wanted. A document whose vector another process sharing the database stored meanwhile is not
+        embedded again."""
         model = self.embedder.model_id
-        with self._lock:
-            started = time.perf_counter()
-            vectors = self.embedder.embed_documents([c.document for c in batch])
-            pace = (time.perf_counter() - started) / len(batch)
-        self._seconds_per_document = pace if not self._seconds_per_document else (self._seconds_per_document + pace) / 2
         with self.store.begin() as conn:
-            for change, vector in zip(batch, vectors, strict=True):
-                repo.put_embedding(conn, change.thread_id, model, change.document_hash, vector_bytes(vector))
+            stored = repo.get_embeddings(conn, model, [c.thread_id for c in batch])
+        done = {
+            c.thread_id: vector_from_bytes(stored[c.thread_id][1])
+            for c in batch
+            if c.thread_id in stored and stored[c.thread_id][0] == c.document_hash
+        }
+        todo = [c for c in batch if c.thread_id not in done]
+        if todo:
+            with self._lock:
+                started = time.perf_counter()
+                embedded = self.embedder.embed_documents([c.document for c in todo])
+                pace = (time.perf_counter() - started) / len(todo)
+            self._seconds_per_document = (
+                pace if not self._seconds_per_document else (self._seconds_per_document + pace) / 2
+            )
+            with self.store.begin() as conn:
+                for change, vector in zip(todo, embedded, strict=True):
+                    repo.put_embedding(conn, change.thread_id, model, change.document_hash, vector_bytes(vector))
+                    done[change.thread_id] = vector
+        vectors = [done[c.thread_id] for c in batch]
         with self._index_lock:
             ids: list[int] = []
             keep: list[np.ndarray] = []

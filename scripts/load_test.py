@@ -14,6 +14,8 @@
 3. Reports the rate held, status codes (5xx must be 0), acknowledgement latency p50/p95/p99 (Slack
    retries after 3 s), then polls ``/healthz`` until the indexing backlog is 0 and reports how long
    that took; finally counts the messages in the database: every acknowledged message must be there.
+   Meanwhile a question goes to the local web chat (``/api/ask``) every 2 s, during the load and
+   during the drain: how long a person asking while the backlog is embedded waits for the answer.
 
 Everything is bounded: the sender stops after ``rate * seconds`` requests, the drain wait after
 ``--drain-timeout`` seconds, and the server is stopped with SIGINT (then SIGKILL) at the end.
@@ -290,6 +292,59 @@ async def wait_drained(base_url: str, timeout: float) -> dict[str, Any]:
             await asyncio.sleep(2.0)
 
 
+class Asker:
+    """Asks the local web chat (``/api/ask``) a question every ``every`` seconds, as a person would
+    during the load and during the drain: how long a question waits while the backlog is embedded."""
+
+    QUESTIONS = (
+        "Excelマクロを作った人が異動して保守できません",
+        "人事異動のときのフォルダ権限の棚卸しはどうしていますか",
+        "新人向けのセキュリティ研修では何を教えていますか",
+        "LGWAN端末のWindows更新はどう配信していますか",
+    )
+
+    def __init__(self, base_url: str, every: float = 2.0) -> None:
+        self.base_url = base_url
+        self.every = every
+        self.phase = "load"
+        self.samples: dict[str, list[float]] = {"load": [], "drain": []}
+        self.failed = 0
+
+    async def run(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=120)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            n = 0
+            while True:
+                question = self.QUESTIONS[n % len(self.QUESTIONS)]
+                n += 1
+                phase = self.phase
+                started = time.perf_counter()
+                try:
+                    async with http.post(self.base_url + "/api/ask", json={"question": question}) as resp:
+                        await resp.read()
+                        ok = resp.status == 200
+                except (aiohttp.ClientError, TimeoutError):
+                    ok = False
+                took = time.perf_counter() - started
+                if ok:
+                    self.samples[phase].append(took)
+                else:
+                    self.failed += 1
+                await asyncio.sleep(max(0.0, self.every - took))
+
+    def report(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"failed": self.failed}
+        for phase, samples in self.samples.items():
+            if samples:
+                ms = np.asarray(samples) * 1000
+                out[phase] = (
+                    {"questions": len(samples)}
+                    | {f"p{p}": round(float(np.percentile(ms, p)), 1) for p in (50, 95)}
+                    | {"max": round(float(ms.max()), 1)}
+                )
+        return out
+
+
 def count_stored(db: Path, acked: list[tuple[str, str]]) -> dict[str, Any]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
@@ -355,14 +410,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 raise SystemExit("the server did not start within 60 s")
         ready_s = time.perf_counter() - started
         print(f"server ready in {ready_s:.1f}s; sending…", file=sys.stderr, flush=True)
+        asker = Asker(base_url)
+        asking = asyncio.create_task(asker.run())
         load = await send_all(base_url, f"http://127.0.0.1:{fake_port}/teams/", args.rate, args.seconds)
         print(f"sent: {load['statuses']}; waiting for the backlog to drain…", file=sys.stderr, flush=True)
+        asker.phase = "drain"
         drain = await wait_drained(base_url, args.drain_timeout)
+        asking.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asking
         acked = load.pop("acked")
         result = {
             "server_ready_s": round(ready_s, 1),
             "load": load,
             "drain": drain,
+            "web_chat_questions_ms": asker.report(),
             "fake_api_calls": fakes.calls,
         }
     finally:

@@ -189,6 +189,28 @@ def test_restart_after_a_partial_catch_up_loses_nothing(database_url: str, tmp_p
         assert found(kb, "業務システム17号の更新手順")[0] == "1017.0"
 
 
+def test_replicas_on_one_database_embed_each_document_once(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = SlowEmbedder(), SlowEmbedder()
+    a = open_kb(database_url, tmp_path / "a", first)
+    b = open_kb(database_url, tmp_path / "b", second)
+    try:
+        monkeypatch.setattr(base, "QUESTION_EMBED_SECONDS", 0.0)
+        a.ingest_many(community() + backlog(6))
+        a.suggest("業務システム", abstain=False)  # a has queued the six threads
+        assert a.queued == (6, 0)
+        b.sync()  # b embeds them and stores the vectors
+        a.sync()  # a finds them in the store
+        assert (len(first.documents), len(second.documents)) == (0, 6)
+        assert a.indexed == b.indexed == 6
+        b.ingest(ev.MessageDeleted("slack", "C1", "1003.0"))
+        assert "1003.0" not in found(a, "業務システム3号の更新手順")  # a deletion by one replica, at once in the other
+    finally:
+        a.close()
+        b.close()
+
+
 def test_closing_during_a_catch_up_stops_it_and_the_next_start_finishes_it(database_url: str, tmp_path: Path) -> None:
     kb = open_kb(database_url, tmp_path, SlowEmbedder(seconds_per_document=0.02))
     kb.ingest_many(community() + backlog(100))
