@@ -620,9 +620,10 @@ class KnowledgeBase:
         candidates.sort(key=lambda c: c.relevance, reverse=True)
         if abstain:
             candidates = [c for c in candidates if c.relevance >= self.abstain_below]
-        # Views are read best relevance first, a few at a time, and no further than can matter: a
-        # thread's rank score is its relevance plus at most MAX_BONUS, so once `limit` threads are
-        # ranked, a candidate whose relevance + MAX_BONUS is below the limit-th score cannot enter.
+        # Views are read best relevance first and no further than can matter: a thread's rank score is
+        # its relevance plus at most MAX_BONUS, so once `limit` threads are ranked, a candidate whose
+        # relevance + MAX_BONUS is below the limit-th score cannot enter. The first read takes a few;
+        # once `limit` are ranked, the next takes every candidate that can still enter.
         batch = limit + 5
         with self.store.begin() as conn:
             # FAQ mirrors are ranked apart from threads (they come first when relevant).
@@ -630,12 +631,19 @@ class KnowledgeBase:
             faq_hits = [(c.relevance, faq_rows[c.thread_id]) for c in candidates if c.thread_id in faq_rows]
             candidates = [c for c in candidates if c.thread_id not in faq_rows]
             ranked: list[tuple[float, float, repo.ThreadView]] = []
-            for start in range(0, len(candidates), batch):
+            start = 0
+            while start < len(candidates):
+                end = start + batch
                 if len(ranked) >= limit:
+                    # Every candidate that can still enter, in one read (each read costs ~1.5 ms of its own).
                     kth = sorted((r[0] for r in ranked), reverse=True)[limit - 1]
-                    if candidates[start].relevance + s.MAX_BONUS < kth:
+                    end = start
+                    while end < len(candidates) and candidates[end].relevance + s.MAX_BONUS >= kth:
+                        end += 1
+                    if end == start:
                         break
-                chunk = candidates[start : start + batch]
+                chunk = candidates[start:end]
+                start += len(chunk)
                 views = repo.thread_views(conn, [c.thread_id for c in chunk])
                 for c in chunk:
                     view = views.get(c.thread_id)
