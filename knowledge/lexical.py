@@ -387,7 +387,7 @@ class BM25Index:
         partial score is a lower bound of the k-th best final score; a term adds less than
         ``weight * (k1 + 1)`` to any document, so when the terms left could not lift a document from
         zero to that bound, only documents whose partial score is within reach get the remaining
-        terms, found through a position map. Half of the postings a question touches belong to
+        terms, found through a mask of them. Half of the postings a question touches belong to
         bigrams such as ます or して that most documents have; they are the ones skipped.
         """
         size = len(seg.doc_ids)
@@ -430,15 +430,15 @@ class BM25Index:
         """Add ``terms`` to the documents whose partial score is at least ``floor``; their ``k`` best."""
         # The floor is a hair lower than computed, so rounding never drops a document that could enter.
         keep = np.flatnonzero(scores >= floor - 1e-9 * (1.0 + abs(floor)))
-        position = np.full(len(seg.doc_ids), -1, dtype=np.int32)
-        position[keep] = np.arange(len(keep), dtype=np.int32)
-        sub = scores[keep]
+        wanted = np.zeros(len(seg.doc_ids), dtype=bool)  # one byte per document: stays in the cache
+        wanted[keep] = True
         for term in terms:
-            where = position[seg.postings[term.start : term.end]]
-            found = where >= 0
-            hit = where[found]
-            tf = seg.tfs[term.start : term.end][found].astype(np.float64)
-            sub[hit] += term.weight * tf * (self.k1 + 1) / (tf + norm[keep[hit]])
+            slots = seg.postings[term.start : term.end]
+            found = np.flatnonzero(wanted[slots])
+            hit = slots[found]
+            tf = seg.tfs[term.start + found].astype(np.float64)
+            scores[hit] += term.weight * tf * (self.k1 + 1) / (tf + norm[hit])
+        sub = scores[keep]
         take = min(k, len(sub))
         top = np.argpartition(-sub, take - 1)[:take] if take < len(sub) else np.arange(len(sub))
         return [(int(seg.doc_ids[keep[i]]), float(sub[i])) for i in top if sub[i] > 0]
