@@ -441,7 +441,7 @@ class KnowledgeBase:
         the knowledge base is closing.
         """
         with self._catch_up_lock:
-            return self._catch_up(deadline=None)
+            return self._catch_up(budget=None)
 
     def _catch_up_for_question(self) -> None:
         """Before a question: apply every change at once; help embed the queue if nobody is and it is quick.
@@ -452,7 +452,7 @@ class KnowledgeBase:
         """
         if self._catch_up_lock.acquire(blocking=False):
             try:
-                self._catch_up(deadline=time.monotonic() + QUESTION_EMBED_SECONDS)
+                self._catch_up(budget=QUESTION_EMBED_SECONDS)
                 return
             except Exception:
                 # A document the embedder fails on must not fail questions: the indexer retries and logs it.
@@ -461,23 +461,28 @@ class KnowledgeBase:
                 self._catch_up_lock.release()
         self._apply_changes()
 
-    def _catch_up(self, *, deadline: float | None) -> int:
-        """Apply changes and embed queued documents in small batches until none are left (or ``deadline``).
+    def _catch_up(self, *, budget: float | None) -> int:
+        """Apply changes and embed queued documents in small batches until none are left, or until the
+        next batch would take the embedding past ``budget`` seconds.
 
-        The caller holds ``_catch_up_lock``.
+        Only embedding counts against the budget, by the embedder's measured pace, not the time the
+        store took to apply changes: whether a question embeds the queue then depends on the embedder,
+        not on how busy the machine is. The caller holds ``_catch_up_lock``.
         """
         applied = 0
+        spent = 0.0
         while True:
             applied += self._apply_changes()
-            if self._closing or (deadline is not None and time.monotonic() >= deadline):
+            if self._closing:
                 return applied
             with self._index_lock:
                 batch = self._next_batch()
             if not batch:
                 return applied
-            if deadline is not None and time.monotonic() + self._seconds_per_document * len(batch) > deadline:
+            if budget is not None and spent + self._seconds_per_document * len(batch) >= budget:
                 return applied
             self._embed(batch)
+            spent += self._seconds_per_document * len(batch)  # the embedder's own time (its measured pace)
 
     def _apply_changes(self) -> int:
         """Apply every change made since the last one applied; returns how many.
