@@ -7,6 +7,7 @@ teams.net and the Teams docs' messageUpdate/messageDelete/messageReaction/conver
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -151,6 +152,31 @@ async def graph() -> AsyncIterator[tuple[FakeGraph, str]]:
         yield fake, str(server.make_url("/v1.0"))
 
 
+@contextlib.asynccontextmanager
+async def running(
+    kb: KnowledgeBase,
+    tmp_path: Path,
+    login: FakeMicrosoftLogin,
+    connector: tuple[FakeBotConnector, str],
+    graph: tuple[FakeGraph, str],
+    **env: str,
+) -> AsyncIterator[TeamsHarness]:
+    """One Yorozu process with Teams mounted on ``kb``, with extra settings (``env``)."""
+    fake, service_url = connector
+    fake_graph, graph_url = graph
+    # The Bot Connector names the team's Entra group; Graph knows the community's standard channel.
+    fake.teams[TEAM] = {"id": TEAM, "name": "自治体IT", "aadGroupId": TEAM_GROUP}
+    fake_graph.channel_details[CHANNEL] = {"id": CHANNEL, "displayName": "質問箱", "membershipType": "standard"}
+    service = KnowledgeService(kb)
+    settings = teams_settings(
+        tmp_path, login, YOROZU_GRAPH_URL=graph_url, YOROZU_GRAPH_TOKEN_URL=login.token_url, **env
+    )
+    kb.followup_after = settings.followup_after  # as open_knowledge_base(settings) would open it
+    app = create_app(settings, service=service, platforms=[mount])
+    async with TestServer(app, host="127.0.0.1", port=0) as server, aiohttp.ClientSession() as http:
+        yield TeamsHarness(server, http, login, fake, service_url, kb, service, fake_graph)
+
+
 @pytest.fixture
 async def teams(
     kb: KnowledgeBase,
@@ -161,16 +187,8 @@ async def teams(
 ) -> AsyncIterator[TeamsHarness]:
     kb.ingest_many(history())
     kb.sync()
-    fake, service_url = connector
-    fake_graph, graph_url = graph
-    # The Bot Connector names the team's Entra group; Graph knows the community's standard channel.
-    fake.teams[TEAM] = {"id": TEAM, "name": "自治体IT", "aadGroupId": TEAM_GROUP}
-    fake_graph.channel_details[CHANNEL] = {"id": CHANNEL, "displayName": "質問箱", "membershipType": "standard"}
-    service = KnowledgeService(kb)
-    settings = teams_settings(tmp_path, login, YOROZU_GRAPH_URL=graph_url, YOROZU_GRAPH_TOKEN_URL=login.token_url)
-    app = create_app(settings, service=service, platforms=[mount])
-    async with TestServer(app, host="127.0.0.1", port=0) as server, aiohttp.ClientSession() as http:
-        yield TeamsHarness(server, http, login, fake, service_url, kb, service, fake_graph)
+    async with running(kb, tmp_path, login, connector, graph) as harness:
+        yield harness
 
 
 # --- activities ------------------------------------------------------------------------------------

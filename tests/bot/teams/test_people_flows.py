@@ -4,20 +4,13 @@ restarts and replicas), and the personal commands optout / subscribe."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
-from bot.app import create_app
-from bot.service import KnowledgeService
-from bot.teams import mount
 from knowledge.base import KnowledgeBase
 from knowledge.model import Visibility
 from tests.bot.teams.conftest import (
@@ -28,13 +21,11 @@ from tests.bot.teams.conftest import (
     SUZUKI,
     TAKAHASHI,
     TANAKA,
-    TEAM,
-    TEAM_GROUP,
     TeamsHarness,
     channel_message,
     history,
     personal_message,
-    teams_settings,
+    running,
 )
 from tests.bot.teams.fakes import FakeBotConnector, FakeGraph, FakeMicrosoftLogin
 from tests.bot.teams.test_channel import card_of, texts
@@ -44,30 +35,6 @@ from tests.fakes import FakeEmbedder
 
 SPECIALISTS = "19:specialists0000000000000000000000@thread.tacv2"
 QUESTION_ID = "1800000000300"
-
-
-@contextlib.asynccontextmanager
-async def running(
-    kb: KnowledgeBase,
-    tmp_path: Path,
-    login: FakeMicrosoftLogin,
-    connector: tuple[FakeBotConnector, str],
-    graph: tuple[FakeGraph, str],
-    **env: str,
-) -> AsyncIterator[TeamsHarness]:
-    """One Yorozu process on ``kb`` (the ``teams`` fixture's app, with extra settings)."""
-    fake, service_url = connector
-    fake_graph, graph_url = graph
-    fake.teams[TEAM] = {"id": TEAM, "name": "自治体IT", "aadGroupId": TEAM_GROUP}
-    fake_graph.channel_details[CHANNEL] = {"id": CHANNEL, "displayName": "質問箱", "membershipType": "standard"}
-    service = KnowledgeService(kb)
-    settings = teams_settings(
-        tmp_path, login, YOROZU_GRAPH_URL=graph_url, YOROZU_GRAPH_TOKEN_URL=login.token_url, **env
-    )
-    kb.followup_after = settings.followup_after  # as open_knowledge_base(settings) would open it
-    app = create_app(settings, service=service, platforms=[mount])
-    async with TestServer(app, host="127.0.0.1", port=0) as server, aiohttp.ClientSession() as http:
-        yield TeamsHarness(server, http, login, fake, service_url, kb, service, fake_graph)
 
 
 def open_kb(database_url: str, index_dir: Path) -> KnowledgeBase:
