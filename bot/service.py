@@ -3,6 +3,11 @@
 Every call crosses into a worker thread (``asyncio.to_thread``); the knowledge base guards its embedder
 and indexes with its own lock. Ingest stores an event durably and returns; a background indexer embeds
 and indexes what changed, so a platform's acknowledgement never waits for the embedder.
+
+The indexer runs on a thread of its own at a lower CPU priority (Linux: ``nice`` +10 for that thread,
+inherited by the embedder's OpenMP threads it starts). Embedding a backlog keeps every core busy; at
+the lower priority it takes only what acknowledging requests and answering questions leave, instead of
+an equal share (measured with ``scripts/load_test.py``: docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -10,7 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -47,6 +56,9 @@ STOP_SECONDS = 10.0
 # How often the indexer looks for changes made by other processes sharing the database.
 POLL_SECONDS = 5.0
 
+# How much the indexer's thread lowers its CPU priority (``nice`` increment: 0 normal, 19 lowest).
+INDEXER_NICENESS = 10
+
 
 async def run_blocking(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run blocking work (SQL, embedding) in a worker thread."""
@@ -67,6 +79,25 @@ async def background(work: Coroutine[Any, Any, None], *, name: str) -> AsyncIter
             log.warning("%s did not stop within %.0f s; leaving it", name, STOP_SECONDS)
         elif not task.cancelled() and task.exception() is not None:
             log.error("%s ended with an error", name, exc_info=task.exception())
+
+
+def lower_thread_priority(increment: int = INDEXER_NICENESS) -> bool:
+    """Lower the calling thread's CPU priority by ``increment``; threads it starts inherit it.
+
+    Linux only: there a thread is a task with its own nice value (``setpriority`` on its thread id).
+    Elsewhere the same call would change the whole process, so nothing is done. ``False`` when the
+    priority was left as it was.
+    """
+    if sys.platform != "linux" or increment <= 0:
+        return False
+    tid = threading.get_native_id()
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + increment))
+    except OSError as exc:  # a sandbox may forbid it: run at normal priority
+        log.info("could not lower the indexer's priority: %s", exc)
+        return False
+    return True
 
 
 def open_knowledge_base(
@@ -93,6 +124,8 @@ class KnowledgeService:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._wake = asyncio.Event()
+        # The indexer's own thread, at a lower priority (started with the first round of indexing).
+        self._indexer_thread: ThreadPoolExecutor | None = None
         # Set by the app to wake the job runner when a job is enqueued.
         self.on_enqueue: Callable[[], None] | None = None
 
@@ -179,17 +212,27 @@ class KnowledgeService:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Run the background indexer for the duration of the block, then save the index."""
-        async with background(self._index_forever(), name="yorozu-indexer"):
-            yield
+        self._indexer_thread = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="yorozu-indexer", initializer=lower_thread_priority
+        )
+        try:
+            async with background(self._index_forever(), name="yorozu-indexer"):
+                yield
+        finally:
+            # A sync still running there ends at its next batch (the knowledge base is closing or not);
+            # do not wait for it here, the bounded stop above already did.
+            self._indexer_thread.shutdown(wait=False, cancel_futures=True)
+            self._indexer_thread = None
         await run_blocking(self.kb.save_index)
 
     async def _index_forever(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
             self._wake.clear()
             try:
-                count = await run_blocking(self.kb.sync)
+                count = await loop.run_in_executor(self._indexer_thread, self.kb.sync)
                 if count:
                     log.info("indexed %d changed threads", count)
             except Exception:  # keep indexing; the store still holds every event for the next round

@@ -93,6 +93,10 @@ APPLY_BATCH = 2000
 # the tests: everything), never with the default e5 once its pace is known (~0.3 s per batch), which
 # then leaves the queue to the indexer (`sync`) and answers from the indexes with every change applied.
 QUESTION_EMBED_SECONDS = 0.1
+# How long a question waits for a catch-up in progress elsewhere (the indexer) when what is queued is
+# expected to fit in its share anyway: with a fast embedder the question then sees every thread stored
+# before it; with e5 and anything queued it does not wait at all.
+QUESTION_WAIT_SECONDS = 2.0
 # Tries per event when a concurrent transaction inserted the same new row first.
 INGEST_ATTEMPTS = 3
 INDEX_FILE = "threads.faiss"
@@ -448,9 +452,14 @@ class KnowledgeBase:
 
         A deleted thread is thus never found and edits are found by their words at once. A question
         waits for one small batch of embedding at most: the one in progress (the embedder's lock is
-        granted in arrival order), or one of its own while the embedder's pace is not known yet.
+        granted in arrival order), or one of its own while the embedder's pace is not known yet. Only
+        when the queue is expected to take less than its share does it wait for a catch-up that
+        another thread is running (for at most ``QUESTION_WAIT_SECONDS``), then embed what is left.
         """
-        if self._catch_up_lock.acquire(blocking=False):
+        with self._index_lock:
+            queued = len(self._new) + len(self._stale)
+        quick = self._seconds_per_document * queued < QUESTION_EMBED_SECONDS
+        if self._catch_up_lock.acquire(timeout=QUESTION_WAIT_SECONDS if quick else 0):
             try:
                 self._catch_up(budget=QUESTION_EMBED_SECONDS)
                 return

@@ -430,7 +430,6 @@ class SlackBot:
         """A new question in a channel: reply in its thread when past threads answer it, else stay silent."""
         self._check_installed()
         channel, ts = str(payload["channel"]), str(payload["ts"])
-        await self.service.wait_indexed()
         try:
             result = await self.service.suggest(
                 str(payload["text"]),
@@ -457,7 +456,6 @@ class SlackBot:
         ).strip()
         user = payload.get("user") if isinstance(payload.get("user"), str) else None
         person, locale = await self.directory.speaker(user)
-        await self.service.wait_indexed()
         reply = await handle_direct(
             self.service,
             question,
@@ -487,7 +485,6 @@ class SlackBot:
         channel = payload.get("channel") if isinstance(payload.get("channel"), str) else None
         user = payload.get("user") if isinstance(payload.get("user"), str) else None
         person, locale = await self.directory.speaker(user)
-        await self.service.wait_indexed()
         reply = await handle_direct(
             self.service,
             to_plain_text(raw, self.directory.names, self.directory.channel_names),

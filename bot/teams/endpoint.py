@@ -27,7 +27,7 @@ from bot.messages import Locale, locale_from
 from bot.replies import ExpertRequestReply, QuestionRef, SuggestionsReply, followup_reply
 from bot.service import KnowledgeService
 from bot.settings import Secret, Settings
-from bot.teams import cards, convert
+from bot.teams import cards, convert, msrest_retry
 from bot.teams.auth import (
     LOGIN_HOST,
     Unauthorized,
@@ -121,7 +121,6 @@ class TeamsEndpoint:
     async def suggest_job(self, payload: dict[str, Any]) -> None:
         """Suggest past threads under a new question, in its thread; silent when nothing is good enough."""
         channel_id, message_id, question = payload["channel_id"], payload["message_id"], payload["question"]
-        await self.service.wait_indexed()
         result = await self.service.suggest(
             question,
             scope=Scope(convert.PLATFORM, channel_id),
@@ -379,6 +378,7 @@ def _shape_problem(activity: Activity) -> str | None:
 
 def mount(app: web.Application, settings: Settings, service: KnowledgeService) -> Mapping[str, JobHandler]:
     """Add ``POST /api/messages``; returns the Teams job handlers."""
+    msrest_retry.apply()
     endpoint = TeamsEndpoint(settings, service)
     app.router.add_post(ROUTE, endpoint.handle)
     return endpoint.job_handlers()

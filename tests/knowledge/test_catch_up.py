@@ -109,6 +109,26 @@ def test_a_fast_embedder_leaves_nothing_behind_for_a_question(kb: KnowledgeBase)
     assert kb.queued == (0, 0)
 
 
+def test_a_question_waits_for_a_quick_catch_up_in_progress_and_sees_every_thread_stored_before_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    embedder = SlowEmbedder(seconds_per_document=0.004)
+    kb = open_kb(database_url, tmp_path, embedder)
+    try:
+        kb.ingest_many(community() + backlog(2))
+        kb.sync()  # the pace is known now: 11 documents take ~0.05 s, within a question's share
+        kb.ingest_many(backlog(12)[4:] + MACRO_THREAD)  # 10 new threads, the macro thread queued last
+        indexer = threading.Thread(target=kb.sync)
+        indexer.start()
+        deadline = time.monotonic() + 5
+        while len(embedder.documents) == 2 and time.monotonic() < deadline:
+            time.sleep(0.001)  # until the indexer holds the catch-up and is embedding
+        assert found(kb, "Excelマクロ")[:1] == ["100.0"]
+        indexer.join(timeout=5)
+    finally:
+        kb.close()
+
+
 def test_deletes_and_edits_apply_at_once_and_an_indexed_thread_keeps_its_vector_meanwhile(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
