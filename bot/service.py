@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
@@ -35,6 +35,7 @@ from knowledge.model import (
     FaqEntry,
     FaqStatus,
     Followup,
+    NewJob,
     ReviewItem,
     Role,
     Scope,
@@ -134,6 +135,18 @@ class KnowledgeService:
         changed = await run_blocking(self.kb.ingest, event)
         if changed:
             self._wake.set()
+        return changed
+
+    async def accept(
+        self, events: Sequence[Event], *, delivery: str | None = None, jobs: Sequence[NewJob] = ()
+    ) -> bool | None:
+        """A platform request's delivery id, events and jobs, stored in one transaction (one worker
+        thread hop); ``None`` when the delivery was accepted before. Wakes the indexer and the job runner."""
+        changed = await run_blocking(self.kb.accept, list(events), delivery=delivery, jobs=list(jobs))
+        if changed:
+            self._wake.set()
+        if changed is not None and jobs and self.on_enqueue is not None:
+            self.on_enqueue()
         return changed
 
     async def record_delivery(self, key: str) -> bool:

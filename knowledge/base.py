@@ -63,6 +63,7 @@ from knowledge.model import (
     FaqVersion,
     Followup,
     Job,
+    NewJob,
     ReviewItem,
     Role,
     Scope,
@@ -385,20 +386,43 @@ class KnowledgeBase:
 
         A new question thread gets its follow-up job in the same transaction (:mod:`knowledge.followup`).
         """
+        return bool(self.accept([event]))
+
+    def accept(
+        self, events: Sequence[ev.Event], *, delivery: str | None = None, jobs: Sequence[NewJob] = ()
+    ) -> bool | None:
+        """One incoming platform request in one transaction: its delivery id, its events and its jobs.
+
+        ``None`` when ``delivery`` was accepted before (a platform's retry: nothing is done), else
+        whether any event changed the store. All or nothing: an acknowledged request is stored with its
+        jobs, and a failed one leaves no receipt behind, so the platform's retry is processed.
+        """
+        now = datetime.now(UTC)
         for attempt in range(INGEST_ATTEMPTS):
             try:
                 with self.store.begin() as conn:
-                    changed = ingest.apply_in(conn, event)
-                    if changed:
-                        followup.schedule(conn, event, after=self.followup_after, now=datetime.now(UTC))
+                    if delivery is not None and not repo.record_receipt(conn, delivery):
+                        return None
+                    changed = False
+                    for event in events:
+                        if ingest.apply_in(conn, event):
+                            followup.schedule(conn, event, after=self.followup_after, now=now)
+                            changed = True
+                    for job in jobs:
+                        repo.enqueue_job(
+                            conn,
+                            kind=job.kind,
+                            payload=json.dumps(job.payload, ensure_ascii=False),
+                            run_after=job.run_after or now,
+                            key=job.key,
+                        )
                     return changed
             except IntegrityError:
-                # Another worker created the same channel or thread row between this transaction's
-                # read and its insert (a reply and its root arriving together). Applying is
-                # idempotent, so the retry finds the row and goes on.
+                # As in `ingest`: a concurrent transaction created the same row (or recorded the same
+                # delivery) first; the retry finds it.
                 if attempt == INGEST_ATTEMPTS - 1:
                     raise
-                log.debug("concurrent insert while storing an event; retrying")
+                log.debug("concurrent insert while accepting a request; retrying")
         raise AssertionError("unreachable")
 
     def ingest_many(self, events: Iterable[ev.Event], *, batch: int = 500) -> tuple[int, int]:
@@ -458,7 +482,8 @@ class KnowledgeBase:
         """
         with self._index_lock:
             queued = len(self._new) + len(self._stale)
-        quick = self._seconds_per_document * queued < QUESTION_EMBED_SECONDS
+        # A batch at least: between batches the queue can look empty while the indexer applies changes.
+        quick = self._seconds_per_document * max(queued, EMBED_BATCH) < QUESTION_EMBED_SECONDS
         if self._catch_up_lock.acquire(timeout=QUESTION_WAIT_SECONDS if quick else 0):
             try:
                 self._catch_up(budget=QUESTION_EMBED_SECONDS)

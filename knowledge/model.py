@@ -176,6 +176,16 @@ class Job:
     attempts: int
 
 
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job to enqueue with the request that asks for it (:meth:`KnowledgeBase.accept`)."""
+
+    kind: str
+    payload: dict[str, Any]
+    key: str | None = None
+    run_after: datetime | None = None
+
+
 class Role(enum.StrEnum):
     """Who may curate: admins (also grant roles and edit organisation rules) and specialists."""
 

@@ -226,6 +226,7 @@ async def send_all(base_url: str, service_url: str, rate: float, seconds: float)
     messages = plan(total, service_url)
     statuses: dict[int, int] = {}
     latencies: list[float] = []
+    timed: list[tuple[str, float, float]] = []  # (platform, sent at, seconds to the acknowledgement)
     acked: list[tuple[str, str]] = []
     errors: list[str] = []
     connector = aiohttp.TCPConnector(limit=256)
@@ -247,6 +248,7 @@ async def send_all(base_url: str, service_url: str, rate: float, seconds: float)
                 errors.append(f"{type(exc).__name__}: {exc}")
                 return
             latencies.append(time.perf_counter() - started)
+            timed.append((platform, started - start, latencies[-1]))
             statuses[status] = statuses.get(status, 0) + 1
             if status == 200:
                 acked.append((platform, mid))
@@ -261,7 +263,7 @@ async def send_all(base_url: str, service_url: str, rate: float, seconds: float)
         sent_for = time.perf_counter() - start
         await asyncio.gather(*tasks)
         finished = time.perf_counter() - start
-    ms = np.asarray(latencies) * 1000 if latencies else np.zeros(1)
+    ms = np.asarray(latencies) * 1000
     return {
         "requests": total,
         "target_rate_per_s": rate,
@@ -270,10 +272,29 @@ async def send_all(base_url: str, service_url: str, rate: float, seconds: float)
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "client_errors": len(errors),
         "first_errors": errors[:3],
-        "ack_ms": {f"p{p}": round(float(np.percentile(ms, p)), 1) for p in (50, 95, 99)}
-        | {"max": round(float(ms.max()), 1)},
+        "ack_ms": percentiles(ms),
+        "ack_ms_by_platform": {
+            name: percentiles(np.asarray([t for p, _, t in timed if p == name]) * 1000) for name in ("slack", "teams")
+        },
+        "over_3s": sum(1 for t in latencies if t > 3.0),
+        # p95 of the requests sent in each 5-second window: whether slowness is steady or a stall.
+        "p95_ms_by_5s": [
+            round(float(np.percentile(window, 95)) * 1000)
+            for w in range(int(seconds // 5) + 1)
+            if (window := [t for _, at, t in timed if w * 5 <= at < (w + 1) * 5])
+        ],
+        # When the slowest were sent (seconds into the run): a stall shows as a cluster.
+        "slowest": [
+            {"platform": p, "sent_at_s": round(at, 1), "ms": round(t * 1000)}
+            for p, at, t in sorted(timed, key=lambda x: -x[2])[:5]
+        ],
         "acked": acked,
     }
+
+
+def percentiles(ms: np.ndarray) -> dict[str, float]:
+    ms = ms if ms.size else np.zeros(1)
+    return {f"p{p}": round(float(np.percentile(ms, p)), 1) for p in (50, 95, 99)} | {"max": round(float(ms.max()), 1)}
 
 
 async def wait_drained(base_url: str, timeout: float) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from knowledge import events as ev
 from knowledge.base import ExcludeThread
 from knowledge.errors import InvalidQuestion
 from knowledge.importers.slack_export import to_plain_text
-from knowledge.model import Scope, Visibility
+from knowledge.model import NewJob, Scope, Visibility
 from knowledge.text import looks_like_question
 
 log = logging.getLogger(__name__)
@@ -202,18 +202,42 @@ class SlackBot:
             log.info("event %s was already accepted (retry %s)", event_id, body.get("retry_attempt", "?"))
         return first
 
-    async def _ensure_channel(self, channel_id: str, channel_type: str | None) -> bool:
-        """Register a channel's visibility before its first message is stored; ``True`` when its name
-        and visibility should be asked of ``conversations.info`` (:meth:`_learn_channel`).
-
-        A message for an unknown channel would create it as public, so a private channel is stored as
-        private first (named by its id until ``conversations.info`` answers in a job).
-        """
-        if self.directory.knows_channel(channel_id) or channel_id in self._requested_channels:
+    async def _accept(self, body: Mapping[str, Any], events: list[ev.Event], jobs: list[NewJob]) -> bool:
+        """Store an event's delivery id, events and jobs in one transaction; ``False`` for a retry or
+        duplicate of an event already accepted (by any replica)."""
+        event_id = body.get("event_id")
+        delivery = f"slack:{event_id}" if isinstance(event_id, str) and event_id else None
+        if await self.service.accept(events, delivery=delivery, jobs=jobs) is None:
+            log.info("event %s was already accepted (retry %s)", event_id, body.get("retry_attempt", "?"))
             return False
+        return True
+
+    def _channel_seen(self, channel_id: str, channel_type: str | None) -> ev.ChannelSeen | None:
+        """A private channel's visibility, to store before its first message (which would create it as
+        public), named by its id until ``conversations.info`` answers in the ``JOB_CHANNEL`` job."""
         visibility = convert.visibility_of(channel_type)
-        if visibility is not None and visibility != Visibility.PUBLIC:
-            await self.service.ingest(ev.ChannelSeen(PLATFORM, channel_id, channel_id, visibility))
+        if visibility is None or visibility == Visibility.PUBLIC:
+            return None
+        return ev.ChannelSeen(PLATFORM, channel_id, channel_id, visibility)
+
+    def _channel_unknown(self, channel_id: str) -> bool:
+        """Whether the channel's name and visibility are still to be asked of ``conversations.info``."""
+        return not self.directory.knows_channel(channel_id) and channel_id not in self._requested_channels
+
+    def _person_unknown(self, user_id: str | None) -> bool:
+        """Whether the person's name and organisation are still to be asked of ``users.info``."""
+        if not user_id:
+            return False
+        return not self.directory.knows_person(user_id) and user_id not in self._requested_people
+
+    async def _ensure_channel(self, channel_id: str, channel_type: str | None) -> bool:
+        """Register a channel's visibility (see :meth:`_channel_seen`); ``True`` when its name and
+        visibility should be asked of ``conversations.info`` (:meth:`_learn_channel`)."""
+        if not self._channel_unknown(channel_id):
+            return False
+        seen = self._channel_seen(channel_id, channel_type)
+        if seen is not None:
+            await self.service.ingest(seen)
         return True
 
     async def _learn_channel(self, channel_id: str) -> None:
@@ -222,43 +246,38 @@ class SlackBot:
         await self.service.enqueue(JOB_CHANNEL, {"channel": channel_id})
 
     async def _ensure_person(self, user_id: str | None) -> None:
-        if not user_id or self.directory.knows_person(user_id) or user_id in self._requested_people:
-            return
-        self._requested_people.add(user_id)
-        await self.service.enqueue(JOB_PERSON, {"user": user_id})
+        if user_id and self._person_unknown(user_id):
+            self._requested_people.add(user_id)
+            await self.service.enqueue(JOB_PERSON, {"user": user_id})
 
     async def on_message(self, body: Json, event: Json, context: AsyncBoltContext) -> None:
-        if not await self._first_delivery(body):
-            return
+        """A message event, accepted in one transaction (receipt, events, jobs): the acknowledgement
+        waits for one database round trip only."""
         subtype = event.get("subtype") or ""
-        if subtype == "message_changed":
-            edit = convert.to_edit(event, names=self.directory.names)
-            if edit is not None:
-                await self.service.ingest(edit)
-            return
-        if subtype == "message_deleted":
-            deleted = convert.to_delete(event)
-            if deleted is not None:
-                await self.service.ingest(deleted)
+        if subtype in ("message_changed", "message_deleted"):
+            change = (
+                convert.to_edit(event, names=self.directory.names)
+                if subtype == "message_changed"
+                else convert.to_delete(event)
+            )
+            await self._accept(body, [change] if change is not None else [], [])
             return
         channel = event.get("channel")
         if not isinstance(channel, str) or subtype not in convert.CONTENT_SUBTYPES or convert.is_from_bot(event):
-            return  # system messages and bots (other apps, and Yorozu itself) are never answered
+            await self._accept(body, [], [])  # system messages and bots (other apps, Yorozu) are never answered
+            return
         raw_text = str(event.get("text") or "")
         if event.get("channel_type") == "im":
             # A personal chat with Yorozu is a question to Yorozu, not community knowledge: answer only.
-            await self.service.enqueue(
-                JOB_DIRECT,
-                {
-                    "channel": channel,
-                    "ts": event.get("ts"),
-                    "thread_ts": event.get("thread_ts"),
-                    "text": raw_text,
-                    "user": event.get("user"),
-                    "dm": True,
-                },
-                key=f"direct:slack:{channel}:{event.get('ts')}",
-            )
+            direct = {
+                "channel": channel,
+                "ts": event.get("ts"),
+                "thread_ts": event.get("thread_ts"),
+                "text": raw_text,
+                "user": event.get("user"),
+                "dm": True,
+            }
+            await self._accept(body, [], [NewJob(JOB_DIRECT, direct, key=f"direct:slack:{channel}:{event.get('ts')}")])
             return
         posted = convert.to_posted(
             event,
@@ -269,49 +288,52 @@ class SlackBot:
             channel_names=self.directory.channel_names,
         )
         if posted is None:
+            await self._accept(body, [], [])
             return
-        learn = await self._ensure_channel(channel, event.get("channel_type"))
-        await self.service.ingest(posted)
+        events: list[ev.Event] = []
+        jobs: list[NewJob] = []
+        learn = self._channel_unknown(channel)
         if learn:
-            await self._learn_channel(channel)
-        await self._ensure_person(posted.author_id)
-        if not (posted.is_root and looks_like_question(posted.text)):
-            return
-        if convert.mentions(raw_text, context.bot_user_id):
-            return  # the app_mention event answers it directly
-        if not await self.service.auto_suggest(PLATFORM, channel):
-            return
-        await self.service.enqueue(
-            JOB_SUGGEST,
-            {"channel": channel, "ts": posted.message_id, "text": posted.text, "user": posted.author_id},
-            key=f"suggest:slack:{channel}:{posted.message_id}",
-        )
+            seen = self._channel_seen(channel, event.get("channel_type"))
+            events.extend([seen] if seen is not None else [])
+            jobs.append(NewJob(JOB_CHANNEL, {"channel": channel}))
+        events.append(posted)
+        person = posted.author_id if self._person_unknown(posted.author_id) else None
+        if person is not None:
+            jobs.append(NewJob(JOB_PERSON, {"user": person}))
+        if (
+            posted.is_root
+            and looks_like_question(posted.text)
+            # A question that mentions Yorozu is answered directly by the app_mention event.
+            and not convert.mentions(raw_text, context.bot_user_id)
+        ):
+            # Whether the channel wants suggestions is read when the job runs (one read less here).
+            suggest = {"channel": channel, "ts": posted.message_id, "text": posted.text, "user": posted.author_id}
+            jobs.append(NewJob(JOB_SUGGEST, suggest, key=f"suggest:slack:{channel}:{posted.message_id}"))
+        if await self._accept(body, events, jobs):
+            if learn:
+                self._requested_channels.add(channel)
+            if person is not None:
+                self._requested_people.add(person)
 
     async def on_app_mention(self, body: Json, event: Json, context: AsyncBoltContext) -> None:
-        if not await self._first_delivery(body):
-            return
         channel, ts = event.get("channel"), event.get("ts")
         if not isinstance(channel, str) or not isinstance(ts, str) or convert.is_from_bot(event):
+            await self._accept(body, [], [])
             return
-        await self.service.enqueue(
-            JOB_DIRECT,
-            {
-                "channel": channel,
-                "ts": ts,
-                "thread_ts": event.get("thread_ts") or ts,
-                "text": event.get("text") or "",
-                "user": event.get("user"),
-                "dm": False,
-            },
-            key=f"direct:slack:{channel}:{ts}",
-        )
+        direct = {
+            "channel": channel,
+            "ts": ts,
+            "thread_ts": event.get("thread_ts") or ts,
+            "text": event.get("text") or "",
+            "user": event.get("user"),
+            "dm": False,
+        }
+        await self._accept(body, [], [NewJob(JOB_DIRECT, direct, key=f"direct:slack:{channel}:{ts}")])
 
     async def on_reaction(self, body: Json, event: Json) -> None:
-        if not await self._first_delivery(body):
-            return
         change = convert.to_reaction(event, added=event.get("type") == "reaction_added")
-        if change is not None:
-            await self.service.ingest(change)
+        await self._accept(body, [change] if change is not None else [], [])
 
     async def on_member_joined(self, body: Json, event: Json, context: AsyncBoltContext) -> None:
         if not await self._first_delivery(body):
@@ -430,6 +452,8 @@ class SlackBot:
         """A new question in a channel: reply in its thread when past threads answer it, else stay silent."""
         self._check_installed()
         channel, ts = str(payload["channel"]), str(payload["ts"])
+        if not await self.service.auto_suggest(PLATFORM, channel):
+            return  # suggestions were switched off in this channel (before or after the question)
         try:
             result = await self.service.suggest(
                 str(payload["text"]),

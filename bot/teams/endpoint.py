@@ -121,6 +121,8 @@ class TeamsEndpoint:
     async def suggest_job(self, payload: dict[str, Any]) -> None:
         """Suggest past threads under a new question, in its thread; silent when nothing is good enough."""
         channel_id, message_id, question = payload["channel_id"], payload["message_id"], payload["question"]
+        if not await self.service.auto_suggest(convert.PLATFORM, channel_id):
+            return  # suggestions were switched off in this channel (before or after the question)
         result = await self.service.suggest(
             question,
             scope=Scope(convert.PLATFORM, channel_id),

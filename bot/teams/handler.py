@@ -38,11 +38,13 @@ from bot.replies import (
 )
 from bot.service import KnowledgeService
 from bot.teams import cards, convert, dialogs
+from knowledge import events as ev
 from knowledge import followup
 from knowledge.base import ExcludeThread
 from knowledge.errors import InvalidInput, InvalidQuestion, NotAllowed, NotFound, NotShareable
 from knowledge.faq import parse_thread_key
-from knowledge.model import Actor, FaqDraft, FaqStatus, Scope, Verdict
+from knowledge.model import Actor, FaqDraft, FaqStatus, NewJob, Scope, Verdict
+from knowledge.store.repository import ChannelRow
 from knowledge.text import looks_like_question
 
 log = logging.getLogger(__name__)
@@ -111,37 +113,31 @@ class YorozuTeamsBot(TeamsActivityHandler):
             await self._direct(turn_context, place)
 
     async def _channel_message(self, turn_context: TurnContext, place: convert.Where) -> None:
+        """A channel message: what it tells about its channel, its events, its delivery id and its jobs
+        are stored in one transaction, after one read of the channel (two worker hops in all)."""
         activity = turn_context.activity
         addressed = convert.mentions_recipient(activity)
         message_text = convert.plain_text(activity, strip_recipient=addressed)
         command = parse_command(message_text) if addressed else None
+        known = await self.service.channel(convert.PLATFORM, place.channel_id)
         # The channel first: a new one must exist (private unless the activity says otherwise) before a
         # message could create it as public.
-        await self._note_channel(activity, place)
+        events, jobs = self._channel_notes(activity, place, known)
         # A command to Yorozu ("@Yorozu who VBA") is not community knowledge; a question asked of it is.
         if message_text and (command is None or command.kind == CommandKind.ASK):
-            for event in convert.message_events(activity, message_text):
-                await self.service.ingest(event)
-        # Stored first, then marked delivered: a redelivery after a crash stores again (idempotent) and
-        # only a delivery already marked skips the replies below.
-        if not await self.service.record_delivery(f"teams:{activity.id}"):
-            return
-        if convert.is_from_bot(activity):
-            return  # never answer a bot, this one included
+            events.extend(convert.message_events(activity, message_text))
+        from_bot = convert.is_from_bot(activity)  # never answer a bot, this one included
         root = place.thread_root or activity.id
-        if addressed:
-            await self._direct(turn_context, place, already_recorded=True)
+        if not from_bot and not addressed and root == activity.id and looks_like_question(message_text):
+            # Whether the channel wants suggestions is read when the job runs.
+            key = f"suggest:teams:{place.channel_id}:{activity.id}"
+            jobs.append(NewJob(SUGGEST_JOB, suggest_payload(activity, place, message_text), key=key))
+        # A redelivery of an activity already accepted stores nothing again and answers nothing.
+        if await self.service.accept(events, delivery=f"teams:{activity.id}", jobs=jobs) is None:
             return
-        if (
-            root == activity.id
-            and looks_like_question(message_text)
-            and await self.service.auto_suggest(convert.PLATFORM, place.channel_id)
-        ):
-            await self.service.enqueue(
-                SUGGEST_JOB,
-                suggest_payload(activity, place, message_text),
-                key=f"suggest:teams:{place.channel_id}:{activity.id}",
-            )
+        await self._keep_reply_address(activity, place, known)
+        if addressed and not from_bot:
+            await self._direct(turn_context, place, already_recorded=True)
 
     async def _direct(self, turn_context: TurnContext, place: convert.Where, *, already_recorded: bool = False) -> None:
         """A message addressed to Yorozu: @mention in a channel or group chat, or a personal chat."""
@@ -178,20 +174,34 @@ class YorozuTeamsBot(TeamsActivityHandler):
     async def _note_channel(self, activity: Activity, place: convert.Where) -> None:
         """Store what the activity tells about its channel; ask Graph when it does not say who may read it."""
         known = await self.service.channel(convert.PLATFORM, place.channel_id)
+        events, jobs = self._channel_notes(activity, place, known)
+        if events or jobs:
+            await self.service.accept(events, jobs=jobs)
+        await self._keep_reply_address(activity, place, known)
+
+    def _channel_notes(
+        self, activity: Activity, place: convert.Where, known: ChannelRow | None
+    ) -> tuple[list[ev.Event], list[NewJob]]:
+        """The channel's name and visibility as this activity tells them (when they changed), and the
+        Graph lookup of its membership type when the activity does not say it."""
         seen = convert.channel_seen(place, known)
-        if seen is not None:
-            await self.service.ingest(seen)
+        events: list[ev.Event] = [seen] if seen is not None else []
+        jobs: list[NewJob] = []
+        if place.kind == "channel" and place.visibility is None and place.team_id:
+            lookup = self._channel_lookup(activity, place.channel_id, place.team_id)
+            jobs.extend([lookup] if lookup is not None else [])
+        return events, jobs
+
+    async def _keep_reply_address(self, activity: Activity, place: convert.Where, known: ChannelRow | None) -> None:
+        """Follow-ups post into a channel a day later, with no activity to answer: keep its address."""
         address = convert.reply_address(activity, place)
         if place.kind == "channel" and address is not None and (known is None or known.reply_address != address):
-            # Follow-ups post into this channel a day later, with no activity to answer: keep its address.
             await self.service.set_reply_address(convert.PLATFORM, place.channel_id, address)
-        if place.kind == "channel" and place.visibility is None and place.team_id:
-            await self._look_up_channel(activity, place.channel_id, place.team_id)
 
-    async def _look_up_channel(self, activity: Activity, channel_id: str, team_id: str) -> None:
-        """Queue the Graph lookup of a channel's membership type (keyed per channel, so asked once)."""
+    def _channel_lookup(self, activity: Activity, channel_id: str, team_id: str) -> NewJob | None:
+        """The Graph lookup of a channel's membership type (keyed per channel, so asked once)."""
         if not self.look_up_channels:
-            return  # without app credentials the channel stays private: safe, only less useful
+            return None  # without app credentials the channel stays private: safe, only less useful
         data = convert.channel_data(activity)
         team, tenant = convert.obj(data, "team"), convert.obj(data, "tenant")
         payload = {
@@ -201,7 +211,12 @@ class YorozuTeamsBot(TeamsActivityHandler):
             "tenant_id": tenant.get("id") or (activity.conversation.tenant_id if activity.conversation else None),
             "channel_id": channel_id,
         }
-        await self.service.enqueue(CHANNEL_INFO_JOB, payload, key=channel_info_key(channel_id))
+        return NewJob(CHANNEL_INFO_JOB, payload, key=channel_info_key(channel_id))
+
+    async def _look_up_channel(self, activity: Activity, channel_id: str, team_id: str) -> None:
+        lookup = self._channel_lookup(activity, channel_id, team_id)
+        if lookup is not None:
+            await self.service.enqueue(lookup.kind, lookup.payload, key=lookup.key)
 
     # --- buttons -----------------------------------------------------------------------------------
 

@@ -154,16 +154,16 @@ async def test_events_nobody_listens_to_are_acknowledged(slack: SlackClient) -> 
 async def test_an_event_whose_storing_failed_is_processed_when_slack_retries(
     slack: SlackClient, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_ingest = kb.ingest
+    real_accept = kb.accept
     failures = []
 
-    def flaky_ingest(event: object) -> bool:
+    def flaky_accept(events: list[Any], **kwargs: Any) -> bool | None:
         if not failures:
-            failures.append(event)
+            failures.append(events)
             raise sa.exc.OperationalError("INSERT", {}, Exception("database is restarting"))
-        return real_ingest(event)  # type: ignore[arg-type]
+        return real_accept(events, **kwargs)
 
-    monkeypatch.setattr(kb, "ingest", flaky_ingest)
+    monkeypatch.setattr(kb, "accept", flaky_accept)
     event = {
         "type": "message",
         "channel": "C1",
