@@ -36,6 +36,7 @@ from bot.teams.auth import (
     build_credentials_factory,
     prefetch_token,
 )
+from bot.teams.clients import ReusingAuthentication
 from bot.teams.graph import GraphClient, GraphError
 from bot.teams.handler import (
     ASK_EXPERT_JOB,
@@ -67,7 +68,10 @@ class TeamsEndpoint:
         self.service = service
         self.app_id = settings.microsoft_app_id or ""
         self.credentials = build_credentials_factory(settings)
-        self.auth: BotFrameworkAuthentication = build_authentication_with(settings, self.credentials)
+        # Connector and user-token clients made once, not twice per activity (bot/teams/clients.py).
+        self.auth: BotFrameworkAuthentication = ReusingAuthentication(
+            build_authentication_with(settings, self.credentials)
+        )
         self.adapter = CloudAdapter(self.auth)
         # Graph lookups need the app's own secret (client credentials); a managed identity or local mode
         # has none, and its channels of unknown membership simply stay private.
