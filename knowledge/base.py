@@ -418,8 +418,9 @@ class KnowledgeBase:
                         )
                     return changed
             except IntegrityError:
-                # As in `ingest`: a concurrent transaction created the same row (or recorded the same
-                # delivery) first; the retry finds it.
+                # Another worker created the same channel or thread row between this transaction's
+                # read and its insert (a reply and its root arriving together), or recorded the same
+                # delivery. Applying is idempotent, so the retry finds the row (or the receipt).
                 if attempt == INGEST_ATTEMPTS - 1:
                     raise
                 log.debug("concurrent insert while accepting a request; retrying")
