@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.service import KnowledgeService, background, run_blocking
+from bot.service import KnowledgeService, background, run_blocking, wait_event
 from knowledge.model import Job
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,7 @@ class JobRunner:
                 ran = 0
             if ran:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            await wait_event(self._wake, self.poll_seconds)
             self._wake.clear()
 
     def running(self) -> contextlib.AbstractAsyncContextManager[None]:

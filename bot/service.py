@@ -82,6 +82,18 @@ async def background(work: Coroutine[Any, Any, None], *, name: str) -> AsyncIter
             log.error("%s ended with an error", name, exc_info=task.exception())
 
 
+async def wait_event(event: asyncio.Event, timeout: float) -> None:
+    """Wait until ``event`` is set, at most ``timeout`` seconds.
+
+    ``asyncio.timeout``, not ``asyncio.wait_for``: on Python 3.11 ``wait_for`` can swallow a cancellation
+    that arrives in the same turn of the loop as the event (python/cpython#86296, fixed in 3.12), and a
+    background loop waiting this way would then outlive its stop.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            await event.wait()
+
+
 def lower_thread_priority(increment: int = INDEXER_NICENESS) -> bool:
     """Lower the calling thread's CPU priority by ``increment``; threads it starts inherit it.
 
@@ -125,8 +137,6 @@ class KnowledgeService:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._wake = asyncio.Event()
-        # The indexer's own thread, at a lower priority (started with the first round of indexing).
-        self._indexer_thread: ThreadPoolExecutor | None = None
         # Set by the app to wake the job runner when a job is enqueued.
         self.on_enqueue: Callable[[], None] | None = None
 
@@ -225,33 +235,34 @@ class KnowledgeService:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Run the background indexer for the duration of the block, then save the index."""
-        self._indexer_thread = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="yorozu-indexer", initializer=lower_thread_priority
-        )
-        try:
-            async with background(self._index_forever(), name="yorozu-indexer"):
-                yield
-        finally:
-            # A sync still running there ends at its next batch (the knowledge base is closing or not);
-            # do not wait for it here, the bounded stop above already did.
-            self._indexer_thread.shutdown(wait=False, cancel_futures=True)
-            self._indexer_thread = None
+        async with background(self._index_forever(), name="yorozu-indexer"):
+            yield
         await run_blocking(self.kb.save_index)
 
     async def _index_forever(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
-            self._wake.clear()
-            try:
-                count = await loop.run_in_executor(self._indexer_thread, self.kb.sync)
-                if count:
-                    log.info("indexed %d changed threads", count)
-            except Exception:  # keep indexing; the store still holds every event for the next round
-                log.exception("indexing failed; will retry")
-                await asyncio.sleep(POLL_SECONDS)
-                self._wake.set()
+        # The indexer's own thread, at a lower priority; owned by this loop, so no round of indexing
+        # ever runs anywhere else. A sync still running when the loop is stopped ends at its next batch.
+        thread = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="yorozu-indexer", initializer=lower_thread_priority
+        )
+        try:
+            while True:
+                await wait_event(self._wake, POLL_SECONDS)
+                self._wake.clear()
+                await self._index_once(loop, thread)
+        finally:
+            thread.shutdown(wait=False, cancel_futures=True)
+
+    async def _index_once(self, loop: asyncio.AbstractEventLoop, thread: ThreadPoolExecutor) -> None:
+        try:
+            count = await loop.run_in_executor(thread, self.kb.sync)
+            if count:
+                log.info("indexed %d changed threads", count)
+        except Exception:  # keep indexing; the store still holds every event for the next round
+            log.exception("indexing failed; will retry")
+            await asyncio.sleep(POLL_SECONDS)
+            self._wake.set()
 
     # --- people and curated FAQ: what the platform flows call ----------------------------------------
 
