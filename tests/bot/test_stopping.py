@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 
 from bot.jobs import JobRunner
 from bot.service import KnowledgeService, wait_event
@@ -50,8 +51,6 @@ async def test_wait_for_would_have_swallowed_it() -> None:
     task.cancel()  # the second cancel, so that it does stop
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    import sys
-
     assert stopped is (sys.version_info >= (3, 12))
 
 
@@ -60,5 +59,5 @@ async def test_the_job_runner_and_the_indexer_stop_when_woken_and_cancelled_toge
     runner = JobRunner(service, {"test.noop": lambda payload: asyncio.sleep(0)}, worker="w1", poll_seconds=5)
     assert await stops_when_woken_and_cancelled_together(asyncio.create_task(runner.run_forever()), runner._wake)
     indexer = asyncio.create_task(service._index_forever())
-    await asyncio.sleep(0.2)  # the first round of indexing (nothing to do) is over: it waits for a wake
+    await asyncio.sleep(0.2)  # the indexer is waiting for a wake-up
     assert await stops_when_woken_and_cancelled_together(indexer, service._wake)
