@@ -6,9 +6,9 @@ config parser, retry and pool objects): ~1.2 ms of the event loop apiece even af
 (:mod:`bot.teams.msrest_retry`), the largest share of a Teams activity's time on the event loop in the
 load test. botbuilder's older ``BotFrameworkAdapter`` kept connector clients in a cache keyed by service
 URL, app id and scope; this does the same for ``CloudAdapter``: clients are keyed by the bot's app id
-(the token's audience), the service URL and the OAuth scope, at most ``LIMIT`` of them, least recently
-used first out. The clients hold credentials that fetch and refresh their own tokens, so reusing one is
-what a long-lived client is for.
+(the token's audience), the service URL and the OAuth scope (the default one when none is named), at
+most ``LIMIT`` of them, least recently used first out. The clients hold credentials that fetch and
+refresh their own tokens, so reusing one is what a long-lived client is for.
 """
 
 from __future__ import annotations
@@ -63,15 +63,17 @@ def _app_id(identity: ClaimsIdentity | None) -> str | None:
 
 
 class _ReusingConnectorFactory(ConnectorFactory):
-    def __init__(self, inner: ConnectorFactory, app_id: str | None, cache: _Lru) -> None:
+    def __init__(self, inner: ConnectorFactory, app_id: str | None, default_scope: str, cache: _Lru) -> None:
         self._inner = inner
         self._app_id = app_id
+        self._default_scope = default_scope
         self._cache = cache
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
-        return await self._cache.get(
-            (self._app_id, service_url, audience), lambda: self._inner.create(service_url, audience)
-        )
+        # No audience means the default scope to botbuilder's factory too: an inbound activity names it,
+        # a proactive reply (continue_conversation) does not, and both must get the same client.
+        scope = audience or self._default_scope
+        return await self._cache.get((self._app_id, service_url, scope), lambda: self._inner.create(service_url, scope))
 
 
 class ReusingAuthentication(BotFrameworkAuthentication):
@@ -85,10 +87,13 @@ class ReusingAuthentication(BotFrameworkAuthentication):
     def reusing(self, result: AuthenticateRequestResult) -> AuthenticateRequestResult:
         """The same result, with a connector factory that hands out reused clients."""
         if result.connector_factory is not None and not isinstance(result.connector_factory, _ReusingConnectorFactory):
-            result.connector_factory = _ReusingConnectorFactory(
-                result.connector_factory, _app_id(result.claims_identity), self.connectors
-            )
+            result.connector_factory = self._reusing_factory(result.connector_factory, result.claims_identity)
         return result
+
+    def _reusing_factory(self, inner: ConnectorFactory, identity: ClaimsIdentity | None) -> ConnectorFactory:
+        return _ReusingConnectorFactory(
+            inner, _app_id(identity), self.inner.get_originating_audience(), self.connectors
+        )
 
     async def authenticate_request(self, activity: Any, auth_header: str) -> AuthenticateRequestResult:
         return self.reusing(await self.inner.authenticate_request(activity, auth_header))
@@ -99,9 +104,7 @@ class ReusingAuthentication(BotFrameworkAuthentication):
         return self.reusing(await self.inner.authenticate_streaming_request(auth_header, channel_id_header))
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return _ReusingConnectorFactory(
-            self.inner.create_connector_factory(claims_identity), _app_id(claims_identity), self.connectors
-        )
+        return self._reusing_factory(self.inner.create_connector_factory(claims_identity), claims_identity)
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
         return await self.token_clients.get(
