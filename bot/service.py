@@ -142,10 +142,7 @@ class KnowledgeService:
 
     async def ingest(self, event: Event) -> bool:
         """Store an event durably; indexing follows in the background."""
-        changed = await run_blocking(self.kb.ingest, event)
-        if changed:
-            self._wake.set()
-        return changed
+        return bool(await self.accept([event]))
 
     async def accept(
         self, events: Sequence[Event], *, delivery: str | None = None, jobs: Sequence[NewJob] = ()

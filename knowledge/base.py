@@ -158,6 +158,17 @@ class TurnLock:
         self.release()
 
 
+def _enqueue_in(conn: Any, job: NewJob, now: datetime) -> bool:
+    """Add ``job`` in the caller's transaction; ``False`` when a job with its key already exists."""
+    return repo.enqueue_job(
+        conn,
+        kind=job.kind,
+        payload=json.dumps(job.payload, ensure_ascii=False),
+        run_after=job.run_after or now,
+        key=job.key,
+    )
+
+
 class KnowledgeBase:
     """Threads, people and their answers, searchable by meaning and by words."""
 
@@ -409,13 +420,7 @@ class KnowledgeBase:
                             followup.schedule(conn, event, after=self.followup_after, now=now)
                             changed = True
                     for job in jobs:
-                        repo.enqueue_job(
-                            conn,
-                            kind=job.kind,
-                            payload=json.dumps(job.payload, ensure_ascii=False),
-                            run_after=job.run_after or now,
-                            key=job.key,
-                        )
+                        _enqueue_in(conn, job, now)
                     return changed
             except IntegrityError:
                 # Another worker created the same channel or thread row between this transaction's
@@ -852,13 +857,7 @@ class KnowledgeBase:
     ) -> bool:
         """Store a job durably; ``False`` when a job with this ``key`` already exists."""
         with self.store.begin() as conn:
-            return repo.enqueue_job(
-                conn,
-                kind=kind,
-                payload=json.dumps(dict(payload), ensure_ascii=False),
-                run_after=run_after or datetime.now(UTC),
-                key=key,
-            )
+            return _enqueue_in(conn, NewJob(kind, dict(payload), key=key, run_after=run_after), datetime.now(UTC))
 
     def claim_jobs(
         self, worker: str, kinds: Sequence[str], *, lease_seconds: float = 120, limit: int = 10

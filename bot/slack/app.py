@@ -193,14 +193,9 @@ class SlackBot:
     # --- ack path: store, enqueue, return --------------------------------------------------------
 
     async def _first_delivery(self, body: Mapping[str, Any]) -> bool:
-        """``False`` for a retry or duplicate of an event already accepted (by any replica)."""
-        event_id = body.get("event_id")
-        if not isinstance(event_id, str) or not event_id:
-            return True
-        first = await self.service.record_delivery(f"slack:{event_id}")
-        if not first:
-            log.info("event %s was already accepted (retry %s)", event_id, body.get("retry_attempt", "?"))
-        return first
+        """Record the delivery id alone, for events whose work is not stored with it; ``False`` for a
+        retry or duplicate of an event already accepted (by any replica)."""
+        return await self._accept(body, [], [])
 
     async def _accept(self, body: Mapping[str, Any], events: list[ev.Event], jobs: list[NewJob]) -> bool:
         """Store an event's delivery id, events and jobs in one transaction; ``False`` for a retry or
@@ -347,27 +342,23 @@ class SlackBot:
 
     async def on_channel_changed(self, body: Json, event: Json) -> None:
         """channel_rename / group_rename: conversations.info (in a job) tells the name and visibility."""
-        if not await self._first_delivery(body):
-            return
         channel = event.get("channel")
         channel_id = channel.get("id") if isinstance(channel, dict) else channel
-        if isinstance(channel_id, str) and channel_id:
-            await self.service.enqueue(JOB_CHANNEL, {"channel": channel_id})
+        jobs = [NewJob(JOB_CHANNEL, {"channel": channel_id})] if isinstance(channel_id, str) and channel_id else []
+        await self._accept(body, [], jobs)
 
     async def on_channel_archive(self, body: Json, event: Json) -> None:
-        if not await self._first_delivery(body):
-            return
         channel = event.get("channel")
+        events: list[ev.Event] = []
         if isinstance(channel, str) and channel:
             archived = event.get("type") in ("channel_archive", "group_archive")
-            await self.service.ingest(ev.ChannelArchived(PLATFORM, channel, archived=archived))
+            events.append(ev.ChannelArchived(PLATFORM, channel, archived=archived))
+        await self._accept(body, events, [])
 
     async def on_channel_deleted(self, body: Json, event: Json) -> None:
-        if not await self._first_delivery(body):
-            return
         channel = event.get("channel")
-        if isinstance(channel, str) and channel:
-            await self.service.ingest(ev.ChannelDeleted(PLATFORM, channel))
+        events: list[ev.Event] = [ev.ChannelDeleted(PLATFORM, channel)] if isinstance(channel, str) and channel else []
+        await self._accept(body, events, [])
 
     async def on_user_change(self, body: Json, event: Json) -> None:
         if not await self._first_delivery(body):
