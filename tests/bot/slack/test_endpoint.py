@@ -179,3 +179,30 @@ async def test_an_event_whose_storing_failed_is_processed_when_slack_retries(
     assert kb.stats().messages == 1  # delayed, not lost
     assert await slack.event(event, event_id="EvFLAKY", **{"X-Slack-Retry-Num": "2"}) == 200
     assert kb.stats().messages == 1
+
+
+async def test_channel_lifecycle_events_are_stored_once_with_their_receipt(slack: SlackClient) -> None:
+    assert await slack.message("C1", "1700000000.000500", "U1", "お知らせです") == 200
+    assert await slack.event({"type": "channel_archive", "channel": "C1", "user": "U1"}, event_id="EvARCH") == 200
+    assert slack.kb.channel("slack", "C1").archived  # type: ignore[union-attr]
+    assert await slack.event({"type": "channel_unarchive", "channel": "C1", "user": "U1"}, event_id="EvUNARCH") == 200
+    assert not slack.kb.channel("slack", "C1").archived  # type: ignore[union-attr]
+    # Slack's retry of the archive arrives late: it was accepted once already and changes nothing now.
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert (
+        await slack.event({"type": "channel_archive", "channel": "C1", "user": "U1"}, event_id="EvARCH", **retry) == 200
+    )
+    assert not slack.kb.channel("slack", "C1").archived  # type: ignore[union-attr]
+    rename = {"type": "channel_rename", "channel": {"id": "C1", "name": "q-and-a-2", "created": 1700000000}}
+    assert await slack.event(rename, event_id="EvRENAME") == 200
+    assert await slack.event({"type": "channel_deleted", "channel": "C1"}, event_id="EvDEL") == 200
+    assert slack.kb.channel("slack", "C1").deleted  # type: ignore[union-attr]
+    # Events without a usable channel are acknowledged and store nothing but their receipt.
+    assert await slack.event({"type": "channel_deleted"}, event_id="EvNOCHANNEL") == 200
+    with slack.kb.store.begin() as conn:
+        receipts = conn.exec_driver_sql("SELECT key FROM event_receipts").scalars().all()
+        channel_jobs = conn.exec_driver_sql("SELECT payload FROM jobs WHERE kind = 'slack.channel'").scalars().all()
+    assert sorted(receipts) == sorted(
+        f"slack:{key}" for key in ["Ev000001", "EvARCH", "EvUNARCH", "EvRENAME", "EvDEL", "EvNOCHANNEL"]
+    )  # the retry of EvARCH left no second receipt
+    assert channel_jobs == ['{"channel": "C1"}', '{"channel": "C1"}']  # the first message's lookup, the rename's
