@@ -665,53 +665,44 @@ class KnowledgeBase:
         candidates.sort(key=lambda c: c.relevance, reverse=True)
         if abstain:
             candidates = [c for c in candidates if c.relevance >= self.abstain_below]
-        # Views are read best relevance first and no further than can matter: a thread's rank score is
-        # its relevance plus at most MAX_BONUS, so once `limit` threads are ranked, a candidate whose
-        # relevance + MAX_BONUS is below the limit-th score cannot enter. The first read takes a few;
-        # once `limit` are ranked, the next takes every candidate that can still enter.
-        batch = limit + 5
+        # Every candidate is ranked on one light row (access, answers, bonuses); only the best few are read
+        # in full (their answers' texts are most of what reading a thread costs).
         with self.store.begin() as conn:
+            ranks = repo.thread_ranks(conn, [c.thread_id for c in candidates])
             # FAQ mirrors are ranked apart from threads (they come first when relevant).
-            faq_rows = repo.faq_by_thread(conn, [c.thread_id for c in candidates])
+            faq_rows = repo.faq_by_thread(conn, [i for i, rank in ranks.items() if rank.platform == repo.FAQ_PLATFORM])
             faq_hits = [(c.relevance, faq_rows[c.thread_id]) for c in candidates if c.thread_id in faq_rows]
-            candidates = [c for c in candidates if c.thread_id not in faq_rows]
+            order: list[tuple[float, float, int]] = []
+            for c in candidates:
+                rank = ranks.get(c.thread_id)
+                if rank is None or rank.platform == repo.FAQ_PLATFORM or not s.allowed(rank, scope):
+                    continue
+                if exclude is not None and (
+                    rank.platform,
+                    rank.channel_external_id,
+                    rank.root_external_id,
+                ) == (exclude.platform, exclude.channel_id, exclude.root_message_id):
+                    continue
+                if require_answer and not rank.answer_count:
+                    continue
+                order.append((s.rank_score(c.relevance, rank, now), c.relevance, c.thread_id))
+            order.sort(key=lambda item: item[0], reverse=True)  # by rank score; each shows its relevance
             ranked: list[tuple[float, float, repo.ThreadView]] = []
             start = 0
-            while start < len(candidates):
-                end = start + batch
-                if len(ranked) >= limit:
-                    # Every candidate that can still enter, in one read (each read costs ~1.5 ms of its own).
-                    kth = sorted((r[0] for r in ranked), reverse=True)[limit - 1]
-                    end = start
-                    while end < len(candidates) and candidates[end].relevance + s.MAX_BONUS >= kth:
-                        end += 1
-                    if end == start:
-                        break
-                chunk = candidates[start:end]
+            while len(ranked) < limit and start < len(order):
+                chunk = order[start : start + limit - len(ranked)]
                 start += len(chunk)
-                views = repo.thread_views(conn, [c.thread_id for c in chunk])
-                for c in chunk:
-                    view = views.get(c.thread_id)
-                    if view is None or not s.allowed(view, scope):
-                        continue
-                    if exclude is not None and (
-                        view.platform,
-                        view.channel_external_id,
-                        view.root_external_id,
-                    ) == (exclude.platform, exclude.channel_id, exclude.root_message_id):
-                        continue
-                    if require_answer and not view.answers:
-                        continue
-                    ranked.append((s.rank_score(c.relevance, view, now), c.relevance, view))
-            ranked.sort(key=lambda item: item[0], reverse=True)  # by rank score; each shows its relevance
+                views = repo.thread_views(conn, [thread_id for _, _, thread_id in chunk])
+                for score, relevance, thread_id in chunk:
+                    view = views.get(thread_id)
+                    if view is not None and (view.answers or not require_answer):
+                        ranked.append((score, relevance, view))
+            people = repo.PeopleCache(conn)
+            people.prefetch((v.platform, a.author_external_id) for _, _, v in ranked for a in v.answers)
             thread_suggestions = [
-                (
-                    score,
-                    s.build_suggestion(view, relevance, lambda platform, ids: repo.find_people(conn, platform, ids)),
-                )
-                for score, relevance, view in ranked[:limit]
+                (score, s.build_suggestion(view, relevance, people.find)) for score, relevance, view in ranked[:limit]
             ]
-            suggestions = self._with_faq(conn, faq_hits, thread_suggestions, limit=limit, now=now)
+            suggestions = self._with_faq(conn, people, faq_hits, thread_suggestions, limit=limit, now=now)
         result = SearchResult(question=question, suggestions=suggestions, abstained=not suggestions)
         if record:
             self._record_query(result, scope, exclude)
@@ -720,6 +711,7 @@ class KnowledgeBase:
     def _with_faq(
         self,
         conn: Any,
+        people: repo.PeopleCache,
         faq_hits: list[tuple[float, repo.FaqRow]],
         threads: list[tuple[float, Suggestion]],
         *,
@@ -732,11 +724,10 @@ class KnowledgeBase:
         """
         first: list[tuple[float, Suggestion]] = []
         later = list(threads)
-        people = lambda platform, ids: repo.find_people(conn, platform, ids)  # noqa: E731
         for relevance, row in faq_hits:
             if row.status != FaqStatus.PUBLISHED:
                 continue
-            entry = faq.to_entry(row, people)
+            entry = faq.to_entry(row, people.find)
             suggestion = faq.build_suggestion(entry, relevance, now, faq.source_url(conn, row))
             (first if relevance >= self.abstain_below else later).append((relevance, suggestion))
         first.sort(key=lambda item: item[0], reverse=True)

@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -67,10 +68,15 @@ def retrieve(
     k: int = CANDIDATES,
     lexical_weight: float | None = None,
 ) -> list[Candidate]:
-    """Candidates from both indexes, each scored on both, best relevance first."""
-    dense = dict(vectors.search(query_vector, k))
+    """Candidates from both indexes, each scored on both, best relevance first.
+
+    The lexical search runs first: it needs one core, and right after the question's embedding the
+    embedder's threads still hold the other for a few milliseconds, which the vector scan (two cores at
+    100k vectors) would otherwise wait for.
+    """
     lex_hits = dict(lexical.search(question, k))
     top = lexical.max_score(question)
+    dense = dict(vectors.search(query_vector, k))
     ids = set(dense) | set(lex_hits)
     missing = [i for i in ids if i not in dense and i in vectors]
     if missing:
@@ -92,7 +98,27 @@ def abstain_threshold(model_id: str) -> float:
     return ABSTAIN_BELOW.get(model_id, DEFAULT_ABSTAIN_BELOW)
 
 
-def allowed(view: ThreadView, scope: Scope) -> bool:
+class Placed(Protocol):
+    """Where a thread lives (a :class:`ThreadView` or the lighter ``ThreadRank``)."""
+
+    @property
+    def platform(self) -> str: ...
+    @property
+    def channel_external_id(self) -> str: ...
+    @property
+    def visibility(self) -> Visibility: ...
+
+
+class Rankable(Protocol):
+    """What the rank bonuses read of a thread."""
+
+    @property
+    def accepted_message_id(self) -> int | None: ...
+    @property
+    def last_activity_at(self) -> datetime: ...
+
+
+def allowed(view: Placed, scope: Scope) -> bool:
     """The one access check: may this thread be suggested where the question was asked?
 
     Public threads may be suggested anywhere in the community. A private-channel or DM thread only
@@ -103,7 +129,7 @@ def allowed(view: ThreadView, scope: Scope) -> bool:
     return scope.channel_id == view.channel_external_id and scope.platform in (None, view.platform)
 
 
-def rank_score(relevance: float, view: ThreadView, now: datetime) -> float:
+def rank_score(relevance: float, view: Rankable, now: datetime) -> float:
     """Relevance plus small bonuses for an accepted answer and recent activity."""
     age_days = max(0.0, (now - view.last_activity_at).total_seconds() / 86400)
     recency = RECENCY_BONUS * math.pow(0.5, age_days / RECENCY_HALF_LIFE_DAYS)

@@ -26,7 +26,9 @@ import json
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
@@ -87,6 +89,9 @@ IVF_TRAIN_PER_CENTROID = 64
 COARSE_AT = 20_000
 # How many of the 8-bit scan's best are re-scored exactly (at least; four times k when k is larger).
 COARSE_CANDIDATES = 256
+# The 8-bit copy is split into this many shards, scanned side by side: one thread scans ~5 GB/s here, so
+# 100k vectors take ~8 ms on one core and ~4 ms on two (docs/benchmarks.md).
+COARSE_SHARDS = max(1, min(4, os.cpu_count() or 1))
 
 
 @contextlib.contextmanager
@@ -101,6 +106,25 @@ def _one_thread() -> Iterator[None]:
         yield
     finally:
         faiss.omp_set_num_threads(before)
+
+
+_scan_pool: ThreadPoolExecutor | None = None
+_scan_pool_lock = threading.Lock()
+
+
+def _scan_threads() -> ThreadPoolExecutor:
+    """Threads that scan the 8-bit copy's other shards while the caller scans the first (FAISS releases
+    the interpreter lock while it scans). Each keeps FAISS to one OpenMP thread, as :func:`_one_thread`."""
+    global _scan_pool
+    with _scan_pool_lock:
+        if _scan_pool is None:
+            _scan_pool = ThreadPoolExecutor(
+                max_workers=max(1, COARSE_SHARDS - 1),
+                thread_name_prefix="yorozu-scan",
+                initializer=faiss.omp_set_num_threads,
+                initargs=(1,),
+            )
+        return _scan_pool
 
 
 def new_vector_index(kind: str, dimension: int) -> FaissIndex | IvfIndex:
@@ -145,7 +169,8 @@ class FaissIndex:
         # The index's own id list, to know which ids are present without asking FAISS each time.
         present: Any = faiss.vector_to_array(self._index.id_map) if index is not None else []  # type: ignore[attr-defined]
         self._ids: set[int] = {int(i) for i in present}
-        self._coarse: faiss.IndexIDMap2 | None = None
+        # The 8-bit copy, in shards by id (thread id modulo the number of shards).
+        self._coarse: list[faiss.IndexIDMap2] | None = None
         self._coarse_error = 0.0  # the largest distance between a vector and its 8-bit copy
         if len(self) >= COARSE_AT:
             self._build_coarse()
@@ -181,7 +206,9 @@ class FaissIndex:
             return
         self._index.remove_ids(np.asarray(wanted, dtype=np.int64))  # type: ignore[arg-type]
         if self._coarse is not None:
-            self._coarse.remove_ids(np.asarray(wanted, dtype=np.int64))  # type: ignore[arg-type]
+            gone = np.asarray(wanted, dtype=np.int64)
+            for n, shard in enumerate(self._coarse):
+                shard.remove_ids(gone[gone % len(self._coarse) == n])
         self._ids.difference_update(wanted)
 
     def search(self, query: npt.NDArray[np.float32], k: int) -> list[tuple[int, float]]:
@@ -205,16 +232,35 @@ class FaissIndex:
         m = max(COARSE_CANDIDATES, 4 * k)
         if m >= len(self):
             return None
-        coarse_scores, coarse_ids = cast(faiss.IndexIDMap2, self._coarse).search(q, m)
-        candidates = coarse_ids[0]
-        if candidates[-1] < 0:
+        candidates, mth_score = self._coarse_scan(q, m)
+        if len(candidates) < m:
             return None
         exact = self._index.reconstruct_batch(candidates) @ q[0]
         order = np.argsort(-exact, kind="stable")[:k]
         slack = self._coarse_error * float(np.linalg.norm(q)) + 1e-5  # plus float rounding, generously
-        if not float(coarse_scores[0][-1]) + slack < float(exact[order[-1]]):
+        if not mth_score + slack < float(exact[order[-1]]):
             return None
         return [(int(candidates[i]), float(exact[i])) for i in order]
+
+    def _coarse_scan(self, q: npt.NDArray[np.float32], m: int) -> tuple[npt.NDArray[np.int64], float]:
+        """The ids of the copy's best ``m`` (fewer when it holds fewer) and the m-th best copy score.
+
+        Each shard gives its own best ``m``: a vector outside them scores at most its shard's m-th, which
+        is at most the m-th of all the shards' results together, so the bound holds for the merged list.
+        """
+        shards = cast(list[faiss.IndexIDMap2], self._coarse)
+        if len(shards) == 1:
+            scores, found = shards[0].search(q, m)
+        else:
+            others = [_scan_threads().submit(shard.search, q, m) for shard in shards[1:]]
+            results = [shards[0].search(q, m), *(f.result() for f in others)]
+            scores = np.concatenate([r[0][0] for r in results])[None]
+            found = np.concatenate([r[1][0] for r in results])[None]
+            best = np.argsort(-scores[0], kind="stable")[:m]
+            scores, found = scores[:, best], found[:, best]
+        keep = found[0] >= 0
+        ids = found[0][keep]
+        return ids, float(scores[0][keep][-1]) if len(ids) else 0.0
 
     def _build_coarse(self) -> None:
         """Train the 8-bit copy's ranges on the vectors held now and encode them all."""
@@ -223,15 +269,19 @@ class FaissIndex:
             self._dimension, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
         )
         quantizer.train(np.ascontiguousarray(data))
-        self._coarse = faiss.IndexIDMap2(quantizer)
+        self._coarse = [faiss.IndexIDMap2(faiss.clone_index(quantizer)) for _ in range(COARSE_SHARDS)]
         self._coarse_error = 0.0
         for start in range(0, len(ids), 10_000):  # in chunks: decoding a copy of everything doubles the memory
             self._add_coarse(ids[start : start + 10_000], np.ascontiguousarray(data[start : start + 10_000]))
 
     def _add_coarse(self, ids: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]) -> None:
-        coarse = cast(faiss.IndexIDMap2, self._coarse)
-        coarse.add_with_ids(vectors, ids)
-        quantizer: Any = faiss.downcast_index(coarse.index)
+        shards = cast(list[faiss.IndexIDMap2], self._coarse)
+        ids = np.asarray(ids, dtype=np.int64)
+        for n, shard in enumerate(shards):
+            mine = ids % len(shards) == n
+            if mine.any():
+                shard.add_with_ids(np.ascontiguousarray(vectors[mine]), ids[mine])
+        quantizer: Any = faiss.downcast_index(shards[0].index)
         decoded = quantizer.sa_decode(quantizer.sa_encode(vectors))
         # Vectors outside the trained ranges are clipped: their error counts too, so the bound holds.
         self._coarse_error = max(self._coarse_error, float(np.linalg.norm(vectors - decoded, axis=1).max()))

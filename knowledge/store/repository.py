@@ -263,6 +263,30 @@ def find_people(conn: Connection, platform: str, external_ids: Iterable[str]) ->
     return out
 
 
+class PeopleCache:
+    """People as one request sees them: :meth:`find` answers from what was read and reads only the rest,
+    and :meth:`prefetch` reads many people of a platform at once."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._known: dict[tuple[str, str], PersonRow | None] = {}
+
+    def prefetch(self, people: Iterable[tuple[str, str | None]]) -> None:
+        wanted: dict[str, set[str]] = {}
+        for platform, person_id in people:
+            if person_id and (platform, person_id) not in self._known:
+                wanted.setdefault(platform, set()).add(person_id)
+        for platform, ids in wanted.items():
+            found = find_people(self._conn, platform, ids)
+            self._known.update({(platform, i): found.get(i) for i in ids})
+
+    def find(self, platform: str, external_ids: Iterable[str]) -> dict[str, PersonRow]:
+        """The same as :func:`find_people`."""
+        ids = list(external_ids)
+        self.prefetch((platform, i) for i in ids)
+        return {i: person for i in ids if (person := self._known.get((platform, i))) is not None}
+
+
 def people_in_threads(conn: Connection, platform: str, external_ids: Sequence[str]) -> list[int]:
     """Threads with a message by any of these people (their names appear with suggestions)."""
     if not external_ids:
@@ -603,22 +627,84 @@ class ThreadView:
     answers: tuple[MessageRow, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ThreadRank:
+    """What ranking and the access check need of a visible thread: no texts, no answers."""
+
+    thread_id: int
+    platform: str
+    channel_external_id: str
+    visibility: Visibility
+    root_external_id: str
+    answer_count: int
+    accepted_message_id: int | None
+    last_activity_at: datetime
+
+
+def _visible_threads(*columns: Any) -> sa.Select[Any]:
+    """Visible threads among the ``ids`` parameter (built once: building a select costs more than the read)."""
+    return (
+        sa.select(
+            threads.c.id,
+            threads.c.root_external_id,
+            threads.c.accepted_message_id,
+            threads.c.asked_at,
+            channels.c.platform,
+            channels.c.external_id.label("ch_ext"),
+            channels.c.visibility,
+            *columns,
+        )
+        .join(channels, channels.c.id == threads.c.channel_id)
+        .where(
+            threads.c.id.in_(sa.bindparam("ids", expanding=True)),
+            threads.c.hidden.is_(False),
+            channels.c.deleted.is_(False),
+        )
+    )
+
+
+_THREAD_RANKS = _visible_threads(
+    threads.c.answer_count, sa.func.coalesce(threads.c.last_activity_at, threads.c.asked_at).label("activity")
+)
+_THREAD_VIEWS = _visible_threads(
+    threads.c.last_activity_at,
+    threads.c.asker_external_id,
+    threads.c.title,
+    threads.c.is_question,
+    threads.c.url,
+    channels.c.name.label("ch_name"),
+)
+_EPOCH = datetime.fromtimestamp(0, UTC)
+
+
+def thread_ranks(conn: Connection, thread_ids: Sequence[int]) -> dict[int, ThreadRank]:
+    """Visible threads among ``thread_ids``, as much as ranking them needs (one read of one row each).
+
+    A question ranks every candidate on these and reads the full :func:`thread_views` of the best few
+    only: the answers' texts are most of what a view costs to read.
+    """
+    if not thread_ids:
+        return {}
+    return {
+        t.id: ThreadRank(
+            thread_id=t.id,
+            platform=t.platform,
+            channel_external_id=t.ch_ext,
+            visibility=Visibility(t.visibility),
+            root_external_id=t.root_external_id,
+            answer_count=t.answer_count,
+            accepted_message_id=t.accepted_message_id,
+            last_activity_at=utc(t.activity) or _EPOCH,
+        )
+        for t in conn.execute(_THREAD_RANKS, {"ids": list(thread_ids)})
+    }
+
+
 def thread_views(conn: Connection, thread_ids: Sequence[int]) -> dict[int, ThreadView]:
     """Visible threads among ``thread_ids`` with their non-deleted human answers (asker's own excluded)."""
     if not thread_ids:
         return {}
-    query = (
-        sa.select(
-            threads,
-            channels.c.platform,
-            channels.c.external_id.label("ch_ext"),
-            channels.c.name.label("ch_name"),
-            channels.c.visibility,
-        )
-        .join(channels, channels.c.id == threads.c.channel_id)
-        .where(threads.c.id.in_(list(thread_ids)), threads.c.hidden.is_(False), channels.c.deleted.is_(False))
-    )
-    trows = {r.id: r for r in conn.execute(query)}
+    trows = {r.id: r for r in conn.execute(_THREAD_VIEWS, {"ids": list(thread_ids)})}
     answers: dict[int, list[MessageRow]] = {tid: [] for tid in trows}
     if trows:
         mrows = conn.execute(
@@ -632,7 +718,7 @@ def thread_views(conn: Connection, thread_ids: Sequence[int]) -> dict[int, Threa
                 answers[m.thread_id].append(_message_row(m))
     out: dict[int, ThreadView] = {}
     for tid, t in trows.items():
-        asked = utc(t.asked_at) or datetime.fromtimestamp(0, UTC)
+        asked = utc(t.asked_at) or _EPOCH
         out[tid] = ThreadView(
             thread_id=tid,
             platform=t.platform,

@@ -123,11 +123,13 @@ def test_deferred_clustering_clusters_once_on_every_vector() -> None:
     assert index.nlist == 70  # sqrt(5000): sized for all of them, not for the first thousand
 
 
+@pytest.mark.parametrize("shards", [1, 2, 3])
 def test_the_exact_index_scanning_an_8_bit_copy_first_returns_what_the_full_scan_returns(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, shards: int
 ) -> None:
     from knowledge import vectors
 
+    monkeypatch.setattr(vectors, "COARSE_SHARDS", shards)
     monkeypatch.setattr(vectors, "COARSE_AT", 500)
     monkeypatch.setattr(vectors, "COARSE_CANDIDATES", 64)
     data = unit_vectors(3000, seed=4)
@@ -135,7 +137,7 @@ def test_the_exact_index_scanning_an_8_bit_copy_first_returns_what_the_full_scan
     index.add(ids(400), data[:400])
     assert index._coarse is None  # small: the full scan only
     index.add(ids(2600, start=401), data[400:])
-    assert index._coarse is not None
+    assert index._coarse is not None and len(index._coarse) == shards
     index.add(ids(3, start=10), unit_vectors(3, seed=5))  # replaced vectors
     index.remove(np.asarray([20, 21, 2500], dtype=np.int64))
     reference = FaissIndex(DIM)
@@ -161,6 +163,7 @@ def test_the_exact_index_scanning_an_8_bit_copy_first_returns_what_the_full_scan
             assert [i for i, _ in got] == [i for i, _ in want]
             assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-5)
     assert proven > 200  # most answers came from the 8-bit scan
+    assert sum(shard.ntotal for shard in index._coarse) == len(index) == 2997
     assert all(i not in (20, 21, 2500) for q in queries for i, _ in index.search(q, 50))
 
 
