@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from knowledge import events as ev
 from knowledge import search
@@ -12,7 +15,7 @@ from knowledge.base import ExcludeThread, KnowledgeBase
 from knowledge.errors import InvalidQuestion
 from knowledge.model import Scope
 from knowledge.store import repository as repo
-from knowledge.store.tables import people
+from knowledge.store.tables import people, threads
 from tests.conftest import BACKUP_THREAD, MACRO_THREAD, PRINTER_THREAD, at, community, post
 
 
@@ -149,3 +152,63 @@ def test_recency_bonus_fades_and_does_not_change_the_shown_relevance(kb: Knowled
     assert fresh - old == pytest.approx(search.RECENCY_BONUS, abs=0.001)
     shown = [kb.suggest("Excelマクロ", abstain=False, now=t).suggestions[0].score for t in (at(1), at(24 * 3650))]
     assert shown[0] == shown[1]
+
+
+def test_ranking_rows_agree_with_the_full_views(filled: KnowledgeBase) -> None:
+    filled.ingest_many(
+        [
+            post("C1", "900.0", "U4", "庁内LANの無線化はどう進めましたか？", 30),
+            post("C1", "900.1", "U4", "   ", 31, thread="900.0"),  # the asker's own, blank: no answer
+        ]
+    )
+    filled.ingest(ev.MessageDeleted("slack", "C1", "300.0"))  # a deleted root hides its thread
+    with filled.store.begin() as conn:
+        ids = [int(i) for i in conn.execute(sa.select(threads.c.id)).scalars()]
+        ranks = repo.thread_ranks(conn, ids)
+        views = repo.thread_views(conn, ids)
+    assert set(ranks) == set(views) and len(ranks) == len(ids) - 1
+    for thread_id, rank in ranks.items():
+        view = views[thread_id]
+        assert (rank.platform, rank.channel_external_id, rank.visibility, rank.root_external_id) == (
+            view.platform,
+            view.channel_external_id,
+            view.visibility,
+            view.root_external_id,
+        )
+        assert (rank.accepted_message_id, rank.last_activity_at) == (view.accepted_message_id, view.last_activity_at)
+        assert (rank.answer_count > 0) == bool(view.answers)
+        assert search.rank_score(0.5, rank, at(100)) == search.rank_score(0.5, view, at(100))
+    unanswered = next(r for r in ranks.values() if r.root_external_id == "900.0")
+    assert unanswered.answer_count == 0
+
+
+def test_a_question_reads_in_full_only_the_threads_it_suggests(
+    filled: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[int] = []
+    people_reads: list[str] = []
+    views, find_people = repo.thread_views, repo.find_people
+
+    def counting_views(conn: Connection, thread_ids: Sequence[int]) -> dict[int, repo.ThreadView]:
+        read.extend(thread_ids)
+        return views(conn, thread_ids)
+
+    def counting_people(conn: Connection, platform: str, ids: Iterable[str]) -> dict[str, repo.PersonRow]:
+        people_reads.append(platform)
+        return find_people(conn, platform, ids)
+
+    filled.ingest_many(
+        [
+            post("C1", "600.0", "U4", "Accessのデータベースを作った担当者が退職しました。保守はどうしていますか？", 40),
+            post("C1", "600.1", "U2", "業者に保守を頼んでいます", 41, thread="600.0"),
+            post("C1", "600.2", "U3", "Excelに移しました", 42, thread="600.0"),
+        ]
+    )
+    monkeypatch.setattr(repo, "thread_views", counting_views)
+    monkeypatch.setattr(repo, "find_people", counting_people)
+    result = filled.suggest("Excelマクロ VBA 保守", abstain=False, limit=2)
+    assert len(result.suggestions) == 2
+    with filled.store.begin() as conn:
+        suggested = [repo.find_thread_id(conn, s.platform, s.channel_id, s.root_message_id) for s in result.suggestions]
+    assert sorted(read) == sorted(suggested)  # the other candidates were ranked on their light rows
+    assert people_reads == ["slack"]  # every answerer of both suggestions in one read
