@@ -62,6 +62,23 @@ def term_key(term: str) -> int:
     return (ord(term[0]) << 21) | ord(term[1])
 
 
+def _kth_largest(values: npt.NDArray[np.float64], k: int) -> float:
+    """The k-th largest of ``values`` (1 <= k <= len), by way of a sample.
+
+    The k-th largest of every 16th value is at most the k-th largest of all, so the values at least that
+    large are k or more and hold the answer; they are few. ``np.partition`` over a whole score array,
+    mostly zeros and ties, took 36-41 ms on some questions at a million documents (p50 3.8 ms); this
+    takes 1-3 ms.
+    """
+    n = len(values)
+    if n < 64 * k:
+        return float(np.partition(values, n - k)[n - k])
+    sample = values[::16]
+    floor = np.partition(sample, len(sample) - k)[len(sample) - k]
+    top = values[values >= floor]
+    return float(np.partition(top, len(top) - k)[len(top) - k])
+
+
 class _Segment:
     """Immutable postings in CSR form; documents are slots ``0..n-1`` in ascending id order."""
 
@@ -404,7 +421,7 @@ class BM25Index:
                 while checkpoints and term.end - term.start > checkpoints[0]:
                     checkpoints.pop(0)
                 scores[dead] = 0.0
-                theta = float(np.partition(scores, size - k)[size - k])
+                theta = _kth_largest(scores, k)
                 if bound[i] < theta:
                     return self._finish_candidates(seg, terms[i:], scores, theta - bound[i], k, norm)
             slots = seg.postings[term.start : term.end]
@@ -415,7 +432,11 @@ class BM25Index:
         take = min(k, int(np.count_nonzero(scores)))
         if not take:
             return []
-        top = np.argpartition(-scores, take - 1)[:take] if take < size else np.arange(size)
+        if take < size:
+            within = np.flatnonzero(scores >= _kth_largest(scores, take))  # `take` or more (ties)
+            top = within[np.argpartition(-scores[within], take - 1)[:take]]
+        else:
+            top = np.arange(size)
         return [(int(seg.doc_ids[i]), float(scores[i])) for i in top if scores[i] > 0]
 
     def _finish_candidates(

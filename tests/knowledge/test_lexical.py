@@ -266,3 +266,16 @@ def test_a_file_of_the_previous_format_loads(tmp_path: Path) -> None:
     loaded = BM25Index.load(path)
     assert loaded is not None and loaded[1] == 9
     assert rankings(loaded[0]) == rankings(index)
+
+
+@pytest.mark.parametrize("k", [1, 7, 50, 400])
+def test_the_kth_largest_score_by_way_of_a_sample_is_the_kth_largest(k: int) -> None:
+    rng = np.random.default_rng(k)
+    for size in (k, 63 * k, 100_000):
+        scores = np.zeros(size)
+        hit = rng.choice(size, size // 3, replace=False)
+        scores[hit] = rng.integers(1, 12, len(hit)) * 0.25  # mostly zeros and ties, like partial BM25 scores
+        scores[rng.choice(size, 3)] = 9.5
+        assert lexical._kth_largest(scores, k) == np.sort(scores)[-k]
+    ramp = np.arange(100_000, dtype=np.float64)  # the largest values all in one stretch the sample can miss
+    assert lexical._kth_largest(ramp, k) == 100_000 - k
