@@ -62,6 +62,16 @@ def term_key(term: str) -> int:
     return (ord(term[0]) << 21) | ord(term[1])
 
 
+def _term_scores(tfs: npt.NDArray[np.uint8], norms: npt.NDArray[np.float64], scale: float) -> npt.NDArray[np.float64]:
+    """``scale * tf / (tf + norm)`` for each posting, in place in ``norms`` (a gathered copy): one
+    temporary instead of five, which is most of a term's cost at a million documents."""
+    tf = tfs.astype(np.float64)
+    norms += tf
+    np.divide(tf, norms, out=norms)
+    norms *= scale
+    return norms
+
+
 def _kth_largest(values: npt.NDArray[np.float64], k: int) -> float:
     """The k-th largest of ``values`` (1 <= k <= len), by way of a sample.
 
@@ -425,9 +435,8 @@ class BM25Index:
                 if bound[i] < theta:
                     return self._finish_candidates(seg, terms[i:], scores, theta - bound[i], k, norm)
             slots = seg.postings[term.start : term.end]
-            tf = seg.tfs[term.start : term.end].astype(np.float64)
             # A posting list holds each document once, so fancy-index addition is exact.
-            scores[slots] += term.weight * tf * (self.k1 + 1) / (tf + norm[slots])
+            scores[slots] += _term_scores(seg.tfs[term.start : term.end], norm[slots], term.weight * (self.k1 + 1))
         scores[dead] = 0.0
         take = min(k, int(np.count_nonzero(scores)))
         if not take:
@@ -457,8 +466,7 @@ class BM25Index:
             slots = seg.postings[term.start : term.end]
             found = np.flatnonzero(wanted[slots])
             hit = slots[found]
-            tf = seg.tfs[term.start + found].astype(np.float64)
-            scores[hit] += term.weight * tf * (self.k1 + 1) / (tf + norm[hit])
+            scores[hit] += _term_scores(seg.tfs[term.start + found], norm[hit], term.weight * (self.k1 + 1))
         sub = scores[keep]
         take = min(k, len(sub))
         top = np.argpartition(-sub, take - 1)[:take] if take < len(sub) else np.arange(len(sub))
