@@ -73,19 +73,21 @@ def _term_scores(tfs: npt.NDArray[np.uint8], norms: npt.NDArray[np.float64], sca
 
 
 def _kth_largest(values: npt.NDArray[np.float64], k: int) -> float:
-    """The k-th largest of ``values`` (1 <= k <= len), by way of a sample.
+    """The k-th largest of ``values`` (scores, all >= 0; 1 <= k <= len), by way of a sample.
 
     The k-th largest of every 16th value is at most the k-th largest of all, so the values at least that
-    large are k or more and hold the answer; they are few. ``np.partition`` over a whole score array,
-    mostly zeros and ties, took 36-41 ms on some questions at a million documents (p50 3.8 ms); this
-    takes 1-3 ms.
+    large are k or more and hold the answer; they are few. When the sample's is 0 (few documents scored
+    yet), the positive values are those few. ``np.partition`` over a whole score array, mostly zeros and
+    ties, took 36-41 ms on some questions at a million documents (p50 3.8 ms); this takes 1-3 ms.
     """
     n = len(values)
     if n < 64 * k:
         return float(np.partition(values, n - k)[n - k])
     sample = values[::16]
     floor = np.partition(sample, len(sample) - k)[len(sample) - k]
-    top = values[values >= floor]
+    top = values[values >= floor] if floor > 0 else values[values > 0]
+    if len(top) < k:
+        return 0.0  # fewer than k positive scores: the k-th largest is one of the zeros
     return float(np.partition(top, len(top) - k)[len(top) - k])
 
 

@@ -42,8 +42,6 @@ EXPERT_MARGIN = 0.02
 ACCEPTED_BONUS = 0.015
 RECENCY_BONUS = 0.01  # for a thread active today, fading with RECENCY_HALF_LIFE_DAYS
 RECENCY_HALF_LIFE_DAYS = 365.0
-# The most a bonus can add to a relevance (what lets ranking stop reading candidates early).
-MAX_BONUS = ACCEPTED_BONUS + RECENCY_BONUS
 EXCERPT_CHARS = 160
 MAX_QUESTION_CHARS = 2000
 
@@ -71,8 +69,8 @@ def retrieve(
     """Candidates from both indexes, each scored on both, best relevance first.
 
     The lexical search runs first: it needs one core, and right after the question's embedding the
-    embedder's threads still hold the other for a few milliseconds, which the vector scan (two cores at
-    100k vectors) would otherwise wait for.
+    embedder's threads still hold the others for a few milliseconds, which the exact index's scan (one
+    thread per shard of its 8-bit copy) would otherwise wait for.
     """
     lex_hits = dict(lexical.search(question, k))
     top = lexical.max_score(question)

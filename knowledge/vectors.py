@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
@@ -91,14 +91,16 @@ COARSE_AT = 20_000
 COARSE_CANDIDATES = 256
 # The 8-bit copy is split into this many shards, scanned side by side: one thread scans ~5 GB/s here, so
 # 100k vectors take ~8 ms on one core and ~4 ms on two (docs/benchmarks.md).
-COARSE_SHARDS = max(1, min(4, os.cpu_count() or 1))
+COARSE_SHARDS = max(
+    1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+)
 
 
 @contextlib.contextmanager
 def _one_thread() -> Iterator[None]:
-    """FAISS on one OpenMP thread for the duration: one query is faster on one thread than on two
-    (100k exact vectors: 12 ms against 29 ms on two cores, docs/benchmarks.md), and the other core stays
-    free for the embedder. Callers hold the knowledge base's lock, so nothing else uses FAISS meanwhile.
+    """FAISS on one OpenMP thread for the duration: one query is faster on one thread than on FAISS's
+    two (100k exact vectors: 12 ms against 29 ms, docs/benchmarks.md). Where a scan is worth splitting,
+    it is split by hand (the 8-bit copy's shards, one thread each). Callers hold the index lock.
     """
     before = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
@@ -253,7 +255,10 @@ class FaissIndex:
             scores, found = shards[0].search(q, m)
         else:
             others = [_scan_threads().submit(shard.search, q, m) for shard in shards[1:]]
-            results = [shards[0].search(q, m), *(f.result() for f in others)]
+            try:
+                results = [shards[0].search(q, m), *(f.result() for f in others)]
+            finally:
+                wait(others)  # never leave a scan running past the caller's lock, even on an error
             scores = np.concatenate([r[0][0] for r in results])[None]
             found = np.concatenate([r[1][0] for r in results])[None]
             best = np.argsort(-scores[0], kind="stable")[:m]
@@ -264,7 +269,7 @@ class FaissIndex:
 
     def _build_coarse(self) -> None:
         """Train the 8-bit copy's ranges on the vectors held now and encode them all."""
-        ids, data = self._stored()
+        ids, data = self.vectors()
         quantizer = faiss.IndexScalarQuantizer(
             self._dimension, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
         )
@@ -307,15 +312,8 @@ class FaissIndex:
         yield
 
     def vectors(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """Every id with its vector (for clustering them into an approximate index)."""
-        n = len(self)
-        ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)  # type: ignore[attr-defined]
-        flat: Any = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
-        data = faiss.vector_to_array(flat.codes).view(np.float32).reshape(n, self._dimension)
-        return ids, data
-
-    def _stored(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """Ids and vectors as views of FAISS's own arrays (no copy; valid until the index changes)."""
+        """Every id with its vector, as views of FAISS's own arrays: no copy (clustering 100k vectors
+        into an approximate index needs 150 MB less), valid until the index changes."""
         n = len(self)
         flat: Any = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
         ids = faiss.rev_swig_ptr(self._index.id_map.data(), n)  # type: ignore[attr-defined]

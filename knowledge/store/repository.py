@@ -714,7 +714,13 @@ def thread_views(conn: Connection, thread_ids: Sequence[int]) -> dict[int, Threa
         )
         for m in mrows:
             t = trows[m.thread_id]
-            if m.external_id != t.root_external_id and m.author_external_id != t.asker_external_id and m.text:
+            # The same rule as `answer_count` (ingest.derive_state): blank replies and the asker's own are not answers.
+            asker = t.asker_external_id
+            if (
+                m.external_id != t.root_external_id
+                and (asker is None or m.author_external_id != asker)
+                and m.text.strip()
+            ):
                 answers[m.thread_id].append(_message_row(m))
     out: dict[int, ThreadView] = {}
     for tid, t in trows.items():

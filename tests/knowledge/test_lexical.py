@@ -279,3 +279,11 @@ def test_the_kth_largest_score_by_way_of_a_sample_is_the_kth_largest(k: int) -> 
         assert lexical._kth_largest(scores, k) == np.sort(scores)[-k]
     ramp = np.arange(100_000, dtype=np.float64)  # the largest values all in one stretch the sample can miss
     assert lexical._kth_largest(ramp, k) == 100_000 - k
+
+
+def test_the_kth_largest_score_when_few_documents_have_scored_yet() -> None:
+    scores = np.zeros(100_000)
+    scores[[5, 17, 40_001]] = [1.5, 0.25, 3.0]  # the sample of every 16th sees none of them
+    assert lexical._kth_largest(scores, 2) == 1.5
+    assert lexical._kth_largest(scores, 3) == 0.25
+    assert lexical._kth_largest(scores, 50) == 0.0  # fewer than k positive: the k-th is a zero

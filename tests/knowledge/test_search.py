@@ -158,7 +158,11 @@ def test_ranking_rows_agree_with_the_full_views(filled: KnowledgeBase) -> None:
     filled.ingest_many(
         [
             post("C1", "900.0", "U4", "庁内LANの無線化はどう進めましたか？", 30),
-            post("C1", "900.1", "U4", "   ", 31, thread="900.0"),  # the asker's own, blank: no answer
+            post("C1", "900.1", "U4", "ありがとうございます", 31, thread="900.0"),  # the asker's own: no answer
+            post("C1", "900.2", "U2", "   ", 32, thread="900.0"),  # blank: no answer either
+            post("C1", "901.0", "U4", "ファイルサーバの容量が足りません", 33),
+            post("C1", "901.1", "U2", "　", 34, thread="901.0"),  # a full-width space only
+            post("C1", "901.2", "U3", "古いファイルを外部ディスクへ移しました", 35, thread="901.0"),
         ]
     )
     filled.ingest(ev.MessageDeleted("slack", "C1", "300.0"))  # a deleted root hides its thread
@@ -178,8 +182,10 @@ def test_ranking_rows_agree_with_the_full_views(filled: KnowledgeBase) -> None:
         assert (rank.accepted_message_id, rank.last_activity_at) == (view.accepted_message_id, view.last_activity_at)
         assert (rank.answer_count > 0) == bool(view.answers)
         assert search.rank_score(0.5, rank, at(100)) == search.rank_score(0.5, view, at(100))
-    unanswered = next(r for r in ranks.values() if r.root_external_id == "900.0")
-    assert unanswered.answer_count == 0
+    by_root = {r.root_external_id: r for r in ranks.values()}
+    assert by_root["900.0"].answer_count == 0
+    assert by_root["901.0"].answer_count == 1
+    assert [a.text for a in views[by_root["901.0"].thread_id].answers] == ["古いファイルを外部ディスクへ移しました"]
 
 
 def test_a_question_reads_in_full_only_the_threads_it_suggests(
