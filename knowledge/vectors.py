@@ -312,8 +312,8 @@ class FaissIndex:
         yield
 
     def vectors(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """Every id with its vector, as views of FAISS's own arrays: no copy (clustering 100k vectors
-        into an approximate index needs 150 MB less), valid until the index changes."""
+        """Every id with its vector, as views of FAISS's own arrays (no copy; valid until the index
+        changes): what clustering them into an approximate index and the 8-bit copy read."""
         n = len(self)
         flat: Any = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
         ids = faiss.rev_swig_ptr(self._index.id_map.data(), n)  # type: ignore[attr-defined]
