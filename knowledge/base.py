@@ -182,8 +182,12 @@ class KnowledgeBase:
         vector_index: str = "auto",
         roles: Iterable[tuple[str, str, Role]] = (),
         followup_after: timedelta = followup.DEFAULT_AFTER,
+        embeds_documents: bool = True,
     ) -> None:
         self.store = store
+        # False in a process that leaves embedding threads to another process sharing the store (the web
+        # role of `yorozu serve`): it indexes the vectors that process stores and embeds only questions.
+        self.embeds_documents = embeds_documents
         # Roles from settings (YOROZU_ADMINS, YOROZU_SPECIALISTS); roles granted by command are in the store.
         self.configured_roles: dict[tuple[str, str], set[Role]] = {}
         for platform, person_id, role in roles:
@@ -224,13 +228,15 @@ class KnowledgeBase:
         vector_index: str = "auto",
         roles: Iterable[tuple[str, str, Role]] = (),
         followup_after: timedelta = followup.DEFAULT_AFTER,
+        embeds_documents: bool = True,
     ) -> KnowledgeBase:
         """Open (creating or migrating) a knowledge base and bring its indexes up to date.
 
         Raises :class:`EmbedderMismatch` when the stored vectors come from another embedder, unless
         ``adopt_embedder`` (what ``yorozu reindex`` does): then the old vectors are dropped and every
         thread is embedded again with ``embedder``. ``vector_index`` is ``exact``, ``ivf`` or ``auto``
-        (exact until the corpus is large; :mod:`knowledge.vectors`).
+        (exact until the corpus is large; :mod:`knowledge.vectors`). Without ``embeds_documents`` the
+        knowledge base embeds no thread: it waits for the vectors another process sharing the store makes.
         """
         store = Store.open(database_url)
         kb = cls(
@@ -241,6 +247,7 @@ class KnowledgeBase:
             vector_index=vector_index,
             roles=roles,
             followup_after=followup_after,
+            embeds_documents=embeds_documents,
         )
         try:
             kb._check_embedder(adopt=adopt_embedder)
@@ -347,6 +354,10 @@ class KnowledgeBase:
                 vectors[doc.thread_id] = vector_from_bytes(hit[1])
             else:
                 todo.append(doc)
+        if not self.embeds_documents:  # another process embeds them; they are indexed once it has
+            self._new.update((doc.thread_id, doc) for doc in todo)
+            docs = [doc for doc in docs if doc.thread_id in vectors]
+            todo = []
         for i in range(0, len(todo), REBUILD_BATCH):
             chunk = todo[i : i + REBUILD_BATCH]
             embedded = self.embedder.embed_documents([d.document for d in chunk])
@@ -354,8 +365,9 @@ class KnowledgeBase:
                 for doc, vector in zip(chunk, embedded, strict=True):
                     repo.put_embedding(conn, doc.thread_id, model, doc.document_hash, vector_bytes(vector))
                     vectors[doc.thread_id] = vector
-        ids = np.asarray([d.thread_id for d in docs], dtype=np.int64)
-        self._vectors.add(ids, np.vstack([vectors[d.thread_id] for d in docs]))
+        if docs:
+            ids = np.asarray([d.thread_id for d in docs], dtype=np.int64)
+            self._vectors.add(ids, np.vstack([vectors[d.thread_id] for d in docs]))
 
     def reindex(self) -> int:
         """Re-embed every thread with the configured embedder and rewrite the index file."""
@@ -486,6 +498,9 @@ class KnowledgeBase:
         when the queue is expected to take less than its share does it wait for a catch-up that
         another thread is running (for at most ``QUESTION_WAIT_SECONDS``), then embed what is left.
         """
+        if not self.embeds_documents:
+            self._apply_changes()
+            return
         with self._index_lock:
             queued = len(self._new) + len(self._stale)
         # A batch at least: between batches the queue can look empty while the indexer applies changes.
@@ -514,6 +529,9 @@ class KnowledgeBase:
         while True:
             applied += self._apply_changes()
             if self._closing:
+                return applied
+            if not self.embeds_documents:
+                self._adopt_stored()
                 return applied
             with self._index_lock:
                 batch = self._next_batch()
@@ -603,11 +621,33 @@ class KnowledgeBase:
                 for change, vector in zip(todo, embedded, strict=True):
                     repo.put_embedding(conn, change.thread_id, model, change.document_hash, vector_bytes(vector))
                     done[change.thread_id] = vector
-        vectors = [done[c.thread_id] for c in batch]
+        self._index_vectors(batch, done)
+
+    def _adopt_stored(self) -> int:
+        """Index the queued threads whose vectors another process has stored meanwhile; returns how many."""
+        with self._index_lock:
+            queued = [*self._new.values(), *self._stale.values()]
+        adopted = 0
+        for start in range(0, len(queued), APPLY_BATCH):
+            batch = queued[start : start + APPLY_BATCH]
+            with self.store.begin() as conn:
+                stored = repo.get_embeddings(conn, self.embedder.model_id, [c.thread_id for c in batch])
+            found = {
+                c.thread_id: vector_from_bytes(stored[c.thread_id][1])
+                for c in batch
+                if c.thread_id in stored and stored[c.thread_id][0] == c.document_hash
+            }
+            self._index_vectors([c for c in batch if c.thread_id in found], found)
+            adopted += len(found)
+        return adopted
+
+    def _index_vectors(self, batch: list[repo.ThreadChange], vectors: dict[int, np.ndarray]) -> None:
+        """Index the vectors of ``batch`` (made for those changes) for the threads still queued."""
         with self._index_lock:
             ids: list[int] = []
             keep: list[np.ndarray] = []
-            for change, vector in zip(batch, vectors, strict=True):
+            for change in batch:
+                vector = vectors[change.thread_id]
                 thread_id = change.thread_id
                 queued = self._new.get(thread_id) or self._stale.get(thread_id)
                 if queued is None:

@@ -235,6 +235,65 @@ def test_replicas_on_one_database_embed_each_document_once(
         b.close()
 
 
+def test_a_knowledge_base_that_embeds_no_documents_indexes_what_another_process_embeds(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The web role of `yorozu serve`: it stores and answers; the worker role embeds."""
+    web_embedder, worker_embedder = SlowEmbedder(), SlowEmbedder()
+    worker = open_kb(database_url, tmp_path / "worker", worker_embedder)
+    worker.ingest_many(community() + backlog(3))
+    worker.sync()
+    web = KnowledgeBase.open(
+        database_url=database_url,
+        embedder=web_embedder,
+        index_dir=tmp_path / "web",  # no index files yet: rebuilt from the store's vectors
+        abstain_below=FAKE_ABSTAIN_BELOW,
+        embeds_documents=False,
+    )
+    try:
+        assert web.indexed == 3
+        web.ingest_many(backlog(5)[3:])  # two new threads, stored by the web process
+        found(web, "業務システム4号の更新手順")  # a question meanwhile is answered from what is indexed
+        web.sync()
+        assert web.queued == (2, 0) and web.stats().pending == 2  # waiting for the worker's vectors
+        assert web_embedder.documents == []  # never embeds a thread, even when asked a question
+        worker.sync()
+        assert len(worker_embedder.documents) == 5
+        web.sync()
+        assert web.queued == (0, 0) and web.indexed == 5
+        assert found(web, "業務システム4号の更新手順")[0] == "1004.0"
+        web.ingest(ev.MessageEdited("slack", "C1", "1004.0", "業務システム4号の廃止時期はいつですか？", at(50)))
+        web.sync()
+        assert web.queued == (0, 1)  # indexed with its old vector until the worker embeds the edit
+        worker.sync()
+        web.sync()
+        assert web.queued == (0, 0) and web_embedder.documents == []
+        web.close()
+        web = KnowledgeBase.open(  # a restart with thread vectors still to come: they stay queued
+            database_url=database_url,
+            embedder=web_embedder,
+            index_dir=tmp_path / "web-2",
+            abstain_below=FAKE_ABSTAIN_BELOW,
+            embeds_documents=False,
+        )
+        web.ingest_many(backlog(6)[5:])
+        web.close()
+        web = KnowledgeBase.open(
+            database_url=database_url,
+            embedder=web_embedder,
+            index_dir=tmp_path / "web-3",
+            abstain_below=FAKE_ABSTAIN_BELOW,
+            embeds_documents=False,
+        )
+        assert web.indexed == 5 and web.queued == (1, 0) and web_embedder.documents == []
+        worker.sync()
+        web.sync()
+        assert web.indexed == 6 and web.queued == (0, 0)
+    finally:
+        web.close()
+        worker.close()
+
+
 def test_closing_during_a_catch_up_stops_it_and_the_next_start_finishes_it(database_url: str, tmp_path: Path) -> None:
     kb = open_kb(database_url, tmp_path, SlowEmbedder(seconds_per_document=0.02))
     kb.ingest_many(community() + backlog(100))
