@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Protocol
@@ -25,6 +26,8 @@ RUNNER_KEY = web.AppKey("runner", JobRunner)
 MAX_BODY_BYTES = 1024 * 1024
 
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
+# How often a worker looks for jobs that the web process enqueued.
+WORKER_POLL_SECONDS = 0.5
 
 
 class PlatformMount(Protocol):
@@ -63,8 +66,10 @@ def create_app(
         web_routes.mount(app, service)
     if console:
         web_console.mount(app, service, settings)
-    runner = JobRunner(service, handlers)
-    service.on_enqueue = runner.wake
+    # In the web role the worker runs the jobs (it polls: it hears of no enqueue from another process).
+    runner = JobRunner(service, handlers, poll_seconds=WORKER_POLL_SECONDS if settings.role == "worker" else 2.0)
+    if settings.role != "web":
+        service.on_enqueue = runner.wake
     app[RUNNER_KEY] = runner
     app.cleanup_ctx.append(_background)
     return app
@@ -87,8 +92,11 @@ def configured_platforms(settings: Settings) -> list[PlatformMount]:
 
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
-    """The indexer and the job runner live as long as the app."""
-    async with app[SERVICE_KEY].running(), app[RUNNER_KEY].running():
+    """The indexer and the job runner live as long as the app (the web role runs no jobs)."""
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(app[SERVICE_KEY].running())
+        if app[SETTINGS_KEY].role != "web":
+            await stack.enter_async_context(app[RUNNER_KEY].running())
         yield
 
 

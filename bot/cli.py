@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import curation_commands
-from bot.settings import ConfigError, Settings
+from bot.settings import ROLES, ConfigError, Settings
 from knowledge.base import KnowledgeBase
 from knowledge.errors import KnowledgeError
 from knowledge.model import Scope, SearchResult
@@ -101,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
                 "--local", action="store_true", help="local mode: loopback only, web chat, no platform credentials"
             )
             cmd.add_argument(
+                "--role",
+                choices=ROLES,
+                help="all (default): one process; web: the HTTP endpoints only; worker: embedding and replies, "
+                "no HTTP (run one of each on one database)",
+            )
+            cmd.add_argument(
                 "--slack-socket-mode",
                 action="store_true",
                 help="receive Slack events over Socket Mode (SLACK_APP_TOKEN) instead of POST /slack/events",
@@ -133,6 +139,7 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
             port=getattr(args, "port", None),
             local=True if getattr(args, "local", False) or args.command == "demo" else None,
             slack_socket_mode=True if getattr(args, "slack_socket_mode", False) else None,
+            role=getattr(args, "role", None),
         )
         handler = COMMANDS[args.command]
         return handler(args, settings)

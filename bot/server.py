@@ -58,29 +58,36 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
     try:
         if load_sample:
             await run_blocking(load_sample_if_empty, kb)
+        worker = settings.role == "worker"
         app = create_app(
             settings,
             service=KnowledgeService(kb),
-            web_chat=settings.local,
-            console=console_enabled(settings),
+            web_chat=settings.local and not worker,
+            console=console_enabled(settings) and not worker,
             platforms=configured_platforms(settings),
         )
         runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
-        try:
-            await site.start()
-        except OSError as exc:
-            await runner.cleanup()
-            raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
-        if settings.local:
+        await runner.setup()  # starts the indexer and, but in the web role, the job runner
+        if worker:
+            log.info("worker: embedding threads and running replies for the web process (no HTTP)")
+            print("Yorozu worker is running (Ctrl-C to stop)", file=sys.stderr)
+        else:
+            site = web.TCPSite(runner, settings.host, settings.port)
+            try:
+                await site.start()
+            except OSError as exc:
+                await runner.cleanup()
+                raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+        if settings.role == "web":
+            log.info("web role: a `yorozu serve --role worker` on the same database embeds threads and replies")
+        if settings.local and not worker:
             log.warning(
                 "local mode: loopback only, no platform credentials; web chat at http://%s:%d/",
                 settings.host,
                 settings.port,
             )
             print(f"Yorozu is ready: open http://{settings.host}:{settings.port}/ (Ctrl-C to stop)", file=sys.stderr)
-        if console_enabled(settings):
+        if console_enabled(settings) and not worker:
             log.info("specialist console at /console (%s)", "token required" if settings.console_token else "local")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

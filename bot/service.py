@@ -56,6 +56,8 @@ STOP_SECONDS = 10.0
 
 # How often the indexer looks for changes made by other processes sharing the database.
 POLL_SECONDS = 5.0
+# A knowledge base that embeds no thread (the web role) looks for the vectors the worker stored this often.
+FOLLOW_SECONDS = 1.0
 
 # How much the indexer's thread lowers its CPU priority (``nice`` increment: 0 normal, 19 lowest).
 INDEXER_NICENESS = 10
@@ -128,6 +130,7 @@ def open_knowledge_base(
         roles=[(p, i, Role.ADMIN) for p, i in settings.admins]
         + [(p, i, Role.SPECIALIST) for p, i in settings.specialists],
         followup_after=settings.followup_after,
+        embeds_documents=settings.role != "web",
     )
 
 
@@ -245,7 +248,7 @@ class KnowledgeService:
         )
         try:
             while True:
-                await wait_event(self._wake, POLL_SECONDS)
+                await wait_event(self._wake, POLL_SECONDS if self.kb.embeds_documents else FOLLOW_SECONDS)
                 self._wake.clear()
                 await self._index_once(loop, thread)
         finally:

@@ -129,6 +129,11 @@ def _duration(environ: Mapping[str, str], name: str, default: timedelta) -> time
     return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
+# all: one process does everything. web: the HTTP endpoints (stores, acknowledges, answers the web chat
+# and commands), embedding only questions. worker: no HTTP; embeds threads and runs the jobs (replies).
+ROLES = ("all", "web", "worker")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything Yorozu is configured with."""
@@ -140,6 +145,9 @@ class Settings:
     port: int = 3978
     # Local mode: try the bot without Azure or Slack credentials; loopback only.
     local: bool = False
+    # What `yorozu serve` runs (ROLES): everything in one process, or the two halves in two processes on
+    # one database, so that embedding and replying never hold the interpreter while requests are acknowledged.
+    role: str = "all"
     log_level: str = "INFO"
     # Relevance below which Yorozu stays silent; None: the embedder's calibrated default.
     abstain_below: float | None = None
@@ -189,6 +197,7 @@ class Settings:
             host=env.get("YOROZU_HOST") or "127.0.0.1",
             port=_port(env, "YOROZU_PORT", 3978),
             local=_flag(env, "YOROZU_LOCAL"),
+            role=(env.get("YOROZU_ROLE") or "all").strip().lower(),
             log_level=(env.get("YOROZU_LOG_LEVEL") or "INFO").upper(),
             abstain_below=_fraction(env, "YOROZU_ABSTAIN_BELOW"),
             vector_index=(env.get("YOROZU_VECTOR_INDEX") or "auto").strip().lower(),
@@ -218,6 +227,8 @@ class Settings:
             settings = replace(settings, database_url=sqlite_url(settings.data_dir))
         if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(f"YOROZU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {settings.log_level!r}")
+        if settings.role not in ROLES:
+            raise ConfigError(f"YOROZU_ROLE (--role) must be one of {', '.join(ROLES)}, not {settings.role!r}")
         if settings.vector_index not in {"exact", "ivf", "auto"}:
             raise ConfigError(f"YOROZU_VECTOR_INDEX must be exact, ivf or auto, not {settings.vector_index!r}")
         slack_channel = settings.slack_specialists_channel
@@ -244,4 +255,6 @@ class Settings:
 
     @property
     def index_dir(self) -> Path:
-        return self.data_dir / "index"
+        """Where this process keeps its index files: the web role its own (it holds only what the worker
+        has embedded, and two processes must not write one file pair)."""
+        return self.data_dir / ("index-web" if self.role == "web" else "index")
