@@ -1,6 +1,6 @@
 """HTTP load test: the real server, signed Slack events and Teams activities, on loopback only.
 
-    python scripts/load_test.py [--rate 100] [--seconds 60] [--drain-timeout 1800] [--keep DIR]
+    python scripts/load_test.py [--rate 100] [--seconds 60] [--drain-timeout 1800] [--keep DIR] [--split]
 
 1. Imports the bundled sample community into a fresh data directory (so suggestion jobs search a real
    index), then starts ``yorozu serve --local`` on a free loopback port with a Slack signing secret
@@ -16,6 +16,9 @@
    that took; finally counts the messages in the database: every acknowledged message must be there.
    Meanwhile a question goes to the local web chat (``/api/ask``) every 2 s, during the load and
    during the drain: how long a person asking while the backlog is embedded waits for the answer.
+
+With ``--split`` the server is two processes on the one database, ``yorozu serve --role web`` (the
+endpoints and the web chat; it embeds only questions) and ``--role worker`` (embedding and replies).
 
 Everything is bounded: the sender stops after ``rate * seconds`` requests, the drain wait after
 ``--drain-timeout`` seconds, and the server is stopped with SIGINT (then SIGKILL) at the end.
@@ -38,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -313,6 +317,31 @@ async def wait_drained(base_url: str, timeout: float) -> dict[str, Any]:
             await asyncio.sleep(2.0)
 
 
+def jobs_left(db: Path) -> int:
+    """Jobs (replies, follow-ups) neither done nor failed for good, read from the database."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        (left,) = conn.execute(
+            "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND run_after <= ?",
+            (datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),),
+        ).fetchone()
+    finally:
+        conn.close()
+    return int(left)
+
+
+async def wait_jobs(db: Path, started: float, timeout: float) -> dict[str, Any]:
+    """After the drain: how long until every reply due was posted (seconds since the load ended)."""
+    while True:
+        left = await asyncio.to_thread(jobs_left, db)
+        elapsed = time.perf_counter() - started
+        if left == 0:
+            return {"jobs_done_s": round(elapsed, 1)}
+        if elapsed > timeout:
+            return {"jobs_done_s": None, "jobs_left_after_timeout": left}
+        await asyncio.sleep(1.0)
+
+
 class Asker:
     """Asks the local web chat (``/api/ask``) a question every ``every`` seconds, as a person would
     during the load and during the drain: how long a question waits while the backlog is embedded."""
@@ -399,6 +428,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "YOROZU_LOG_LEVEL": "WARNING",
     }
     server: subprocess.Popen[bytes] | None = None
+    worker: subprocess.Popen[bytes] | None = None
     log_path = data_dir / "server.log"
     try:
         if not (data_dir / "yorozu.sqlite3").exists():
@@ -411,8 +441,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
         log = log_path.open("wb")
         started = time.perf_counter()
+        role = ["--role", "web"] if args.split else []
         server = subprocess.Popen(
-            [str(YORozu), "serve", "--local", "--host", "127.0.0.1", "--port", str(port)],
+            [str(YORozu), "serve", "--local", "--host", "127.0.0.1", "--port", str(port), *role],
             env=env,
             stdout=log,
             stderr=log,
@@ -429,6 +460,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(0.1)
             else:
                 raise SystemExit("the server did not start within 60 s")
+        if args.split:  # started once the web process has migrated the database
+            worker_log = (data_dir / "worker.log").open("wb")
+            worker = subprocess.Popen(
+                [str(YORozu), "serve", "--local", "--role", "worker"], env=env, stdout=worker_log, stderr=worker_log
+            )
         ready_s = time.perf_counter() - started
         print(f"server ready in {ready_s:.1f}s; sending…", file=sys.stderr, flush=True)
         asker = Asker(base_url)
@@ -436,7 +472,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         load = await send_all(base_url, f"http://127.0.0.1:{fake_port}/teams/", args.rate, args.seconds)
         print(f"sent: {load['statuses']}; waiting for the backlog to drain…", file=sys.stderr, flush=True)
         asker.phase = "drain"
+        load_ended = time.perf_counter()
         drain = await wait_drained(base_url, args.drain_timeout)
+        drain |= await wait_jobs(data_dir / "yorozu.sqlite3", load_ended, args.drain_timeout)
         asking.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asking
@@ -449,17 +487,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "fake_api_calls": fakes.calls,
         }
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGINT)
+        for proc in (server, worker):
+            if proc is None:
+                continue
+            proc.send_signal(signal.SIGINT)
             # Waited for off the event loop: the fakes must keep answering while the server finishes.
             try:
-                await asyncio.to_thread(server.wait, 60)
+                await asyncio.to_thread(proc.wait, 60)
             except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+                proc.kill()
+                proc.wait()
         await fake_runner.cleanup()
     result["stored"] = count_stored(data_dir / "yorozu.sqlite3", acked)
     result["server_exit_code"] = server.returncode if server else None
+    if args.split:
+        result["worker_exit_code"] = worker.returncode if worker else None
     if not args.keep:
         shutil.rmtree(data_dir, ignore_errors=True)
     return result
@@ -471,6 +513,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to send (default 60)")
     parser.add_argument("--drain-timeout", type=float, default=1800.0, help="give up waiting for the backlog")
     parser.add_argument("--keep", help="use and keep this data directory (default: a temporary one)")
+    parser.add_argument(
+        "--split", action="store_true", help="run the server as two processes: --role web and --role worker"
+    )
     args = parser.parse_args()
     if args.rate <= 0 or args.seconds <= 0 or args.rate * args.seconds > 100_000:
         parser.error("rate and seconds must be positive and send at most 100,000 requests")
