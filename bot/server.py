@@ -10,7 +10,7 @@ import sys
 from aiohttp import web
 
 from bot.app import LOOPBACK_HOSTS, configured_platforms, create_app
-from bot.service import KnowledgeService, open_knowledge_base, run_blocking
+from bot.service import WORKER_NICENESS, KnowledgeService, lower_thread_priority, open_knowledge_base, run_blocking
 from bot.settings import ConfigError, Settings
 from bot.web.console import console_enabled
 from knowledge.base import KnowledgeBase
@@ -54,6 +54,9 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
             "no chat platform is configured: set MicrosoftAppId/MicrosoftAppPassword (Teams) or "
             "SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET (Slack), or run `yorozu serve --local` to try the web chat"
         )
+    if settings.role == "worker":
+        # Before any thread starts: the worker's threads (and the embedder's) inherit the lower priority.
+        lower_thread_priority(WORKER_NICENESS)
     kb = await run_blocking(open_knowledge_base, settings)
     try:
         if load_sample:

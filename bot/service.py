@@ -61,6 +61,9 @@ FOLLOW_SECONDS = 1.0
 
 # How much the indexer's thread lowers its CPU priority (``nice`` increment: 0 normal, 19 lowest).
 INDEXER_NICENESS = 10
+# A worker process (`serve --role worker`) runs everything this much lower than the web process beside it,
+# so acknowledging deliveries there always comes first; its indexer goes lower still (INDEXER_NICENESS).
+WORKER_NICENESS = 10
 
 
 async def run_blocking(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -24,11 +24,18 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.service import WORKER_NICENESS
 from tests.bot.slack.conftest import SECRET, TOKEN, sign
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.test_flow import MACRO_A1, MACRO_A2, MACRO_Q, NEW_Q
 
 START = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+
+
+def nice(pid: int) -> int:
+    """A process's nice value, from /proc (the 19th field of its stat line)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[16])
 
 
 def free_port() -> int:
@@ -118,6 +125,9 @@ async def test_a_web_process_and_a_worker_on_one_database_answer_a_question(
             assert post["thread_ts"] == "1700100000.000100"
             assert "1700000000000100" in json.dumps(post["blocks"])  # the macro thread's permalink
             assert web.poll() is None and worker.poll() is None
+            if sys.platform == "linux":  # the worker yields the CPU to the web process
+                assert nice(worker.pid) == min(19, nice(os.getpid()) + WORKER_NICENESS)
+                assert nice(web.pid) == nice(os.getpid())
         assert worker.returncode == 0
     assert web.returncode == 0
     db = sqlite3.connect(tmp_path / "yorozu.sqlite3")
