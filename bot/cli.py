@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
             )
             cmd.add_argument(
                 "--role",
+                dest="serve_role",  # `yorozu role` has a positional `role` of its own
                 choices=ROLES,
                 help="all (default): one process; web: the HTTP endpoints only; worker: embedding and replies, "
                 "no HTTP (run one of each on one database)",
@@ -139,7 +140,7 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
             port=getattr(args, "port", None),
             local=True if getattr(args, "local", False) or args.command == "demo" else None,
             slack_socket_mode=True if getattr(args, "slack_socket_mode", False) else None,
-            role=getattr(args, "role", None),
+            role=getattr(args, "serve_role", None),
         )
         handler = COMMANDS[args.command]
         return handler(args, settings)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main, sample_community_path
+from bot.cli import build_parser, main, sample_community_path
 from tests.conftest import copy_of_sample
 from tests.conftest import run_cli as run
 
@@ -160,3 +160,12 @@ def test_console_script_runs(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["threads"] == 0
+
+
+def test_the_serve_role_option_does_not_touch_the_role_command(tmp_path: Path) -> None:
+    """`serve --role` sets the process's role; `yorozu role add specialist ...` is about people."""
+    parser = build_parser()
+    assert parser.parse_args(["serve", "--role", "worker"]).serve_role == "worker"
+    assert main(["--data-dir", str(tmp_path), "role", "add", "specialist", "slack:U42"], environ={}) == 0
+    with pytest.raises(SystemExit):
+        parser.parse_args(["serve", "--role", "everything"])
