@@ -140,7 +140,9 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
             port=getattr(args, "port", None),
             local=True if getattr(args, "local", False) or args.command == "demo" else None,
             slack_socket_mode=True if getattr(args, "slack_socket_mode", False) else None,
-            role=getattr(args, "serve_role", None),
+            # A role is what `serve` runs; every other command is one process doing all it needs (a
+            # `reindex` under YOROZU_ROLE=web must still embed).
+            role=getattr(args, "serve_role", None) if args.command == "serve" else "all",
         )
         handler = COMMANDS[args.command]
         return handler(args, settings)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bot.cli import build_parser, main, sample_community_path
+from bot.settings import Settings
 from tests.conftest import copy_of_sample
 from tests.conftest import run_cli as run
 
@@ -169,3 +172,26 @@ def test_the_serve_role_option_does_not_touch_the_role_command(tmp_path: Path) -
     assert main(["--data-dir", str(tmp_path), "role", "add", "specialist", "slack:U42"], environ={}) == 0
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "--role", "everything"])
+
+
+def test_commands_other_than_serve_ignore_the_web_role(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """YOROZU_ROLE=web in the shell of a web server must not stop `import` or `reindex` from embedding."""
+    from bot import cli
+
+    seen: dict[str, Settings] = {}
+
+    def capture(name: str) -> Callable[[argparse.Namespace, Settings], int]:
+        def handler(args: argparse.Namespace, settings: Settings) -> int:
+            seen[name] = settings
+            return 0
+
+        return handler
+
+    for name in ("reindex", "import", "serve"):
+        monkeypatch.setitem(cli.COMMANDS, name, capture(name))
+    env = {"YOROZU_ROLE": "web"}
+    assert main(["--data-dir", str(tmp_path), "reindex"], environ=env) == 0
+    assert main(["--data-dir", str(tmp_path), "import", "slack-export", str(tmp_path)], environ=env) == 0
+    assert main(["--data-dir", str(tmp_path), "serve"], environ=env) == 0
+    assert {name: s.role for name, s in seen.items()} == {"reindex": "all", "import": "all", "serve": "web"}
+    assert seen["reindex"].index_dir == tmp_path / "index" and seen["serve"].index_dir == tmp_path / "index-web"
