@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -140,10 +141,12 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
             port=getattr(args, "port", None),
             local=True if getattr(args, "local", False) or args.command == "demo" else None,
             slack_socket_mode=True if getattr(args, "slack_socket_mode", False) else None,
-            # A role is what `serve` runs; every other command is one process doing all it needs (a
-            # `reindex` under YOROZU_ROLE=web must still embed).
-            role=getattr(args, "serve_role", None) if args.command == "serve" else "all",
+            role=getattr(args, "serve_role", None),
         )
+        if args.command != "serve":
+            # A role is what `serve` runs (a wrong one is still refused above); every other command is one
+            # process doing all it needs: a `reindex` under YOROZU_ROLE=web must still embed.
+            settings = replace(settings, role="all")
         handler = COMMANDS[args.command]
         return handler(args, settings)
     except (KnowledgeError, ConfigError) as exc:
