@@ -345,26 +345,19 @@ class KnowledgeBase:
             return
         model = self.embedder.model_id
         with self.store.begin() as conn:
-            stored = repo.get_embeddings(conn, model, [d.thread_id for d in docs])
-        vectors: dict[int, np.ndarray] = {}
-        todo = []
-        for doc in docs:
-            hit = stored.get(doc.thread_id)
-            if hit is not None and hit[0] == doc.document_hash:
-                vectors[doc.thread_id] = vector_from_bytes(hit[1])
-            else:
-                todo.append(doc)
+            vectors = self._stored_vectors(conn, docs)
+        todo = [doc for doc in docs if doc.thread_id not in vectors]
         if not self.embeds_documents:  # another process embeds them; they are indexed once it has
             self._new.update((doc.thread_id, doc) for doc in todo)
             docs = [doc for doc in docs if doc.thread_id in vectors]
-            todo = []
-        for i in range(0, len(todo), REBUILD_BATCH):
-            chunk = todo[i : i + REBUILD_BATCH]
-            embedded = self.embedder.embed_documents([d.document for d in chunk])
-            with self.store.begin() as conn:
-                for doc, vector in zip(chunk, embedded, strict=True):
-                    repo.put_embedding(conn, doc.thread_id, model, doc.document_hash, vector_bytes(vector))
-                    vectors[doc.thread_id] = vector
+        else:
+            for i in range(0, len(todo), REBUILD_BATCH):
+                chunk = todo[i : i + REBUILD_BATCH]
+                embedded = self.embedder.embed_documents([d.document for d in chunk])
+                with self.store.begin() as conn:
+                    for doc, vector in zip(chunk, embedded, strict=True):
+                        repo.put_embedding(conn, doc.thread_id, model, doc.document_hash, vector_bytes(vector))
+                        vectors[doc.thread_id] = vector
         if docs:
             ids = np.asarray([d.thread_id for d in docs], dtype=np.int64)
             self._vectors.add(ids, np.vstack([vectors[d.thread_id] for d in docs]))
@@ -549,14 +542,13 @@ class KnowledgeBase:
         in the lexical index, and its vector from the store when the store holds one for this document;
         otherwise it is queued for embedding (it keeps its place when it was queued already).
         """
-        model = self.embedder.model_id
         count = 0
         with self._index_lock:
             while True:
                 with self.store.begin() as conn:
                     changes = repo.changes_since(conn, self._applied, APPLY_BATCH)
                     visible = [c for c in changes if c.visible]
-                    stored = repo.get_embeddings(conn, model, [c.thread_id for c in visible]) if visible else {}
+                    stored = self._stored_vectors(conn, visible)
                 if not changes:
                     return count
                 gone = [c.thread_id for c in changes if not c.visible]
@@ -569,9 +561,8 @@ class KnowledgeBase:
                 for change in visible:
                     thread_id = change.thread_id
                     self._lexical.add(thread_id, change.document)
-                    hit = stored.get(thread_id)
-                    if hit is not None and hit[0] == change.document_hash:
-                        ready[thread_id] = vector_from_bytes(hit[1])
+                    if thread_id in stored:
+                        ready[thread_id] = stored[thread_id]
                         self._new.pop(thread_id, None)
                         self._stale.pop(thread_id, None)
                     elif thread_id in self._new or thread_id not in self._vectors:
@@ -602,12 +593,7 @@ class KnowledgeBase:
         embedded again."""
         model = self.embedder.model_id
         with self.store.begin() as conn:
-            stored = repo.get_embeddings(conn, model, [c.thread_id for c in batch])
-        done = {
-            c.thread_id: vector_from_bytes(stored[c.thread_id][1])
-            for c in batch
-            if c.thread_id in stored and stored[c.thread_id][0] == c.document_hash
-        }
+            done = self._stored_vectors(conn, batch)
         todo = [c for c in batch if c.thread_id not in done]
         if todo:
             with self._lock:
@@ -631,15 +617,22 @@ class KnowledgeBase:
         for start in range(0, len(queued), APPLY_BATCH):
             batch = queued[start : start + APPLY_BATCH]
             with self.store.begin() as conn:
-                stored = repo.get_embeddings(conn, self.embedder.model_id, [c.thread_id for c in batch])
-            found = {
-                c.thread_id: vector_from_bytes(stored[c.thread_id][1])
-                for c in batch
-                if c.thread_id in stored and stored[c.thread_id][0] == c.document_hash
-            }
+                found = self._stored_vectors(conn, batch)
             self._index_vectors([c for c in batch if c.thread_id in found], found)
             adopted += len(found)
         return adopted
+
+    def _stored_vectors(self, conn: Any, changes: Sequence[repo.ThreadChange]) -> dict[int, np.ndarray]:
+        """The vectors the store holds for these documents, by thread id (one made for an older text of a
+        thread is not its vector)."""
+        if not changes:
+            return {}
+        stored = repo.get_embeddings(conn, self.embedder.model_id, [c.thread_id for c in changes])
+        return {
+            c.thread_id: vector_from_bytes(hit[1])
+            for c in changes
+            if (hit := stored.get(c.thread_id)) is not None and hit[0] == c.document_hash
+        }
 
     def _index_vectors(self, batch: list[repo.ThreadChange], vectors: dict[int, np.ndarray]) -> None:
         """Index the vectors of ``batch`` (made for those changes) for the threads still queued."""
