@@ -10,7 +10,7 @@ from typing import Protocol
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.jobs import JobHandler, JobRunner
+from bot.jobs import POLL_SECONDS, JobHandler, JobRunner
 from bot.service import KnowledgeService
 from bot.settings import Settings
 from bot.web import console as web_console
@@ -66,9 +66,12 @@ def create_app(
         web_routes.mount(app, service)
     if console:
         web_console.mount(app, service, settings)
-    # In the web role the worker runs the jobs (it polls: it hears of no enqueue from another process).
-    runner = JobRunner(service, handlers, poll_seconds=WORKER_POLL_SECONDS if settings.role == "worker" else 2.0)
-    if settings.role != "web":
+    # In the web role the worker runs the jobs; it polls more often, since an enqueue in another process
+    # does not wake it.
+    runner = JobRunner(
+        service, handlers, poll_seconds=POLL_SECONDS if settings.accepts_requests else WORKER_POLL_SECONDS
+    )
+    if settings.does_background_work:
         service.on_enqueue = runner.wake
     app[RUNNER_KEY] = runner
     app.cleanup_ctx.append(_background)
@@ -95,7 +98,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     """The indexer and the job runner live as long as the app (the web role runs no jobs)."""
     async with contextlib.AsyncExitStack() as stack:
         await stack.enter_async_context(app[SERVICE_KEY].running())
-        if app[SETTINGS_KEY].role != "web":
+        if app[SETTINGS_KEY].does_background_work:
             await stack.enter_async_context(app[RUNNER_KEY].running())
         yield
 

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 MAX_ATTEMPTS = 8
+# How often the runner looks for due jobs when nothing woke it.
+POLL_SECONDS = 2.0
 LEASE_SECONDS = 120.0
 
 
@@ -45,7 +47,7 @@ class JobRunner:
         handlers: Mapping[str, JobHandler],
         *,
         worker: str | None = None,
-        poll_seconds: float = 2.0,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.service = service
         self.handlers = dict(handlers)

@@ -54,24 +54,24 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
             "no chat platform is configured: set MicrosoftAppId/MicrosoftAppPassword (Teams) or "
             "SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET (Slack), or run `yorozu serve --local` to try the web chat"
         )
-    if settings.role == "worker":
+    if not settings.accepts_requests:
         # Before any thread starts: the worker's threads (and the embedder's) inherit the lower priority.
         lower_thread_priority(WORKER_NICENESS)
     kb = await run_blocking(open_knowledge_base, settings)
     try:
         if load_sample:
             await run_blocking(load_sample_if_empty, kb)
-        worker = settings.role == "worker"
+        serving = settings.accepts_requests
         app = create_app(
             settings,
             service=KnowledgeService(kb),
-            web_chat=settings.local and not worker,
-            console=console_enabled(settings) and not worker,
+            web_chat=settings.local and serving,
+            console=console_enabled(settings) and serving,
             platforms=configured_platforms(settings),
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()  # starts the indexer and, but in the web role, the job runner
-        if worker:
+        if not serving:
             log.info("worker: embedding threads and running replies for the web process (no HTTP)")
             print("Yorozu worker is running (Ctrl-C to stop)", file=sys.stderr)
         else:
@@ -81,16 +81,16 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
             except OSError as exc:
                 await runner.cleanup()
                 raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
-        if settings.role == "web":
+        if not settings.does_background_work:
             log.info("web role: a `yorozu serve --role worker` on the same database embeds threads and replies")
-        if settings.local and not worker:
+        if settings.local and serving:
             log.warning(
                 "local mode: loopback only, no platform credentials; web chat at http://%s:%d/",
                 settings.host,
                 settings.port,
             )
             print(f"Yorozu is ready: open http://{settings.host}:{settings.port}/ (Ctrl-C to stop)", file=sys.stderr)
-        if console_enabled(settings) and not worker:
+        if console_enabled(settings) and serving:
             log.info("specialist console at /console (%s)", "token required" if settings.console_token else "local")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

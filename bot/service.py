@@ -133,7 +133,7 @@ def open_knowledge_base(
         roles=[(p, i, Role.ADMIN) for p, i in settings.admins]
         + [(p, i, Role.SPECIALIST) for p, i in settings.specialists],
         followup_after=settings.followup_after,
-        embeds_documents=settings.role != "web",
+        embeds_documents=settings.does_background_work,
     )
 
 

@@ -254,7 +254,17 @@ class Settings:
         return settings
 
     @property
+    def accepts_requests(self) -> bool:
+        """Whether this process receives the platforms' events and serves HTTP (all roles but the worker)."""
+        return self.role != "worker"
+
+    @property
+    def does_background_work(self) -> bool:
+        """Whether this process embeds threads and runs the jobs (all roles but the web role)."""
+        return self.role != "web"
+
+    @property
     def index_dir(self) -> Path:
         """Where this process keeps its index files: the web role its own (it holds only what the worker
         has embedded, and two processes must not write one file pair)."""
-        return self.data_dir / ("index-web" if self.role == "web" else "index")
+        return self.data_dir / ("index" if self.does_background_work else "index-web")

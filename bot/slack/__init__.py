@@ -27,7 +27,7 @@ def mount(app: web.Application, settings: Settings, service: KnowledgeService) -
     app[SLACK_BOT_KEY] = bot
     if settings.slack_signing_secret:
         app.router.add_post(PATH, bot.handle_http)
-    if settings.slack_socket_mode and settings.role != "worker":  # the worker receives nothing
+    if settings.slack_socket_mode and settings.accepts_requests:
         from bot.slack.socket import socket_mode
 
         app.cleanup_ctx.append(socket_mode(bot, settings))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, Secret, Settings
+from bot.settings import ROLES, ConfigError, Secret, Settings
 
 
 def test_defaults_use_a_sqlite_file_in_the_data_directory() -> None:
@@ -61,3 +61,14 @@ def test_secrets_never_show() -> None:
 def test_malformed_settings_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({"HOME": "/h", **env})
+
+
+def test_the_role_says_what_this_process_does(tmp_path: Path) -> None:
+    does = {
+        role: (s.accepts_requests, s.does_background_work, s.index_dir.name)
+        for role in ROLES
+        for s in [Settings.from_env({"YOROZU_DATA_DIR": str(tmp_path), "YOROZU_ROLE": f" {role.upper()} "})]
+    }
+    assert does == {"all": (True, True, "index"), "web": (True, False, "index-web"), "worker": (False, True, "index")}
+    with pytest.raises(ConfigError, match="YOROZU_ROLE"):
+        Settings.from_env({"YOROZU_DATA_DIR": str(tmp_path), "YOROZU_ROLE": "both"})
