@@ -29,8 +29,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # pytest exits 5 when it collects nothing: that means the suite went missing, so it fails loudly.
+# The tests run in parallel (pytest-xdist), one process per core; each has its own PostgreSQL database.
 pytest: $(STAMP)
-	@$(BIN)/python -m pytest -q; status=$$?; \
+	@$(BIN)/python -m pytest -q -n auto; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: the test suite is missing" >&2; exit 1; fi; \
 	exit $$status
 

@@ -19,6 +19,7 @@ class ChannelSeen:
 
     ``visibility=None`` means the platform did not say: a known channel keeps its visibility, a new one
     is private until an event says otherwise (nothing private may leak while it is unknown).
+    ``archived`` applies to a new channel only: a known one changes with :class:`ChannelArchived`.
     """
 
     platform: str

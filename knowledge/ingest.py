@@ -109,7 +109,10 @@ def _channel_seen(conn: Connection, event: ev.ChannelSeen) -> bool:
         name=event.name,
         visibility=visibility,
         workspace_id=event.workspace_id,
-        archived=event.archived,
+        # Whether a known channel is archived is said by its archive and unarchive events alone. A
+        # ChannelSeen is often a lookup's answer (conversations.info, Graph, an export) that can be older
+        # than an archive event stored while it was on its way: it must not undo that newer fact.
+        archived=event.archived if before is None else None,
     )
     if before is not None and before.visibility != after.visibility:
         # Visibility decides who may see these threads: make every index look again.

@@ -49,10 +49,23 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (creating it on an empty database)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    sqlite = engine.dialect.name == "sqlite"
     try:
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+        with engine.connect() as conn:
+            if sqlite:
+                # A batch migration on SQLite copies a table and drops the old one; with foreign keys on,
+                # that drop would cascade to every row referring to it (a channel's threads and messages).
+                # The pragma only takes effect outside a transaction, so it is set before this one begins.
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+            try:
+                with conn.begin():
+                    config.attributes["connection"] = conn
+                    command.upgrade(config, "head")
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    conn.commit()
     except sa.exc.OperationalError as exc:
         raise StorageError(f"cannot open the database {_redact(str(engine.url))}: {exc.orig}") from exc
 

@@ -26,8 +26,8 @@ def open_kb(url: str, index_dir: Path | None, embedder: FakeEmbedder | None = No
     )
 
 
-def test_migrations_create_the_schema(database_url: str) -> None:
-    store = Store.open(database_url)
+def test_migrations_create_the_schema(empty_database_url: str) -> None:
+    store = Store.open(empty_database_url)
     try:
         names = set(sa.inspect(store.engine).get_table_names())
         assert {
@@ -50,17 +50,17 @@ def test_migrations_create_the_schema(database_url: str) -> None:
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
     finally:
         store.close()
-    Store.open(database_url).close()  # a second open finds the schema current and changes nothing
+    Store.open(empty_database_url).close()  # a second open finds the schema current and changes nothing
 
 
-def test_migration_0004_gives_each_platform_its_follow_up_jobs(database_url: str) -> None:
+def test_migration_0004_gives_each_platform_its_follow_up_jobs(empty_database_url: str) -> None:
     """Follow-up jobs enqueued before 0004 (one kind for every platform) are claimed by their platform's handler."""
     from alembic import command
     from alembic.config import Config
 
     from knowledge.store import MIGRATIONS, create_engine, migrate
 
-    engine = create_engine(database_url)
+    engine = create_engine(empty_database_url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:

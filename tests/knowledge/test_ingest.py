@@ -79,6 +79,25 @@ def test_deleted_root_hides_the_whole_thread_and_a_late_retry_does_not_bring_it_
     assert kb.stats().threads == 1
 
 
+def test_a_deleted_message_keeps_no_text_in_the_store(kb: KnowledgeBase) -> None:
+    """The docs promise that a deleted message's text is erased, not only hidden: only its row stays
+    (so a late retry of the post cannot bring it back)."""
+    kb.ingest_many(community() + MACRO_THREAD)
+    kb.ingest(ev.MessageDeleted("slack", "C1", "100.2"))  # a reply
+    kb.ingest(ev.MessageDeleted("slack", "C1", "100.0"))  # the root
+    with kb.store.begin() as conn:
+        rows = conn.exec_driver_sql("SELECT external_id, text, deleted FROM messages ORDER BY external_id").all()
+        threads = conn.exec_driver_sql("SELECT title, document FROM threads").all()
+    assert [(r[0], r[1], bool(r[2])) for r in rows] == [
+        ("100.0", "", True),
+        ("100.1", MACRO_THREAD[1].text, False),
+        ("100.2", "", True),
+    ]
+    assert threads == [("", "")]
+    # The erased words are not found in any way either.
+    assert kb.nearest("RPA", mode="lexical", k=10) == []
+
+
 def test_restored_message_comes_back(kb: KnowledgeBase) -> None:
     kb.ingest_many(community() + MACRO_THREAD)
     kb.ingest(ev.MessageDeleted("slack", "C1", "100.0"))

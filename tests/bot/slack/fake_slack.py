@@ -64,6 +64,9 @@ class FakeSlack:
     rate_limited: dict[str, int] = field(default_factory=dict)
     # method -> the error code it answers with (``ok: false``), e.g. {"views.open": "expired_trigger_id"}.
     failing: dict[str, str] = field(default_factory=dict)
+    # method -> an event its answers wait for: the answer is read when the call arrives and delivered
+    # once the test sets the event, as a slow network delivers an answer older than what happened since.
+    held: dict[str, asyncio.Event] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     server: TestServer | None = None
@@ -140,7 +143,10 @@ class FakeSlack:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
-        return web.json_response(handler(params))
+        answer = handler(params)
+        if method in self.held:
+            await self.held[method].wait()
+        return web.json_response(answer)
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -206,3 +206,17 @@ async def test_asker_check_mark_accepts_but_like_does_not(teams: TeamsHarness) -
     await teams.post(reaction(teams.service_url, "1700000000003", SATO, "2705_whiteheavycheckmark", added=False))
     await teams.idle()
     assert not (await teams.service.suggest(NEW_MACRO_QUESTION, scope=Scope("teams", CHANNEL))).suggestions[0].accepted
+
+
+async def test_a_mention_delivered_twice_is_answered_once(teams: TeamsHarness) -> None:
+    """Teams redelivers an activity it thinks was lost: the delivery id, not the message, says it is the same.
+    A question asked of Yorozu is answered at once (no job key to deduplicate it), so only the receipt can."""
+    ask = channel_message(teams.service_url, "1800000000120", "VBAマクロの保守はどうしていますか", mention=True)
+    assert (await teams.post(ask)).status == 200
+    assert (await teams.post(ask)).status == 200
+    await teams.idle()
+    (sent,) = teams.connector.sent()
+    assert f"{CHANNEL};messageid=1800000000120" in unquote(sent.path)
+    with teams.kb.store.begin() as conn:
+        receipts = conn.exec_driver_sql("SELECT key FROM event_receipts").scalars().all()
+    assert receipts == ["teams:1800000000120"]
