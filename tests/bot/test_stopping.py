@@ -7,8 +7,6 @@ On Python 3.11 ``asyncio.wait_for`` swallows a cancellation that arrives as the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sys
 
 from bot.jobs import JobRunner
 from bot.service import KnowledgeService, wait_event
@@ -33,25 +31,6 @@ async def test_wait_event_passes_a_cancellation_on_when_the_event_is_set_in_the_
             event.clear()
 
     assert await stops_when_woken_and_cancelled_together(asyncio.create_task(forever()), event)
-
-
-async def test_wait_for_would_have_swallowed_it() -> None:
-    """The hazard itself, on this Python: the same loop written with ``wait_for`` survives its cancel
-    (on 3.12 and later it stops; then this test only shows the helper is no worse)."""
-    event = asyncio.Event()
-
-    async def forever() -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout=5)
-            event.clear()
-
-    task = asyncio.create_task(forever())
-    stopped = await stops_when_woken_and_cancelled_together(task, event)
-    task.cancel()  # the second cancel, so that it does stop
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    assert stopped is (sys.version_info >= (3, 12))
 
 
 async def test_the_job_runner_and_the_indexer_stop_when_woken_and_cancelled_together(kb: KnowledgeBase) -> None:

@@ -161,7 +161,7 @@ def test_solved_feedback_marks_the_answer_and_counts_as_helpful(filled: Knowledg
     assert after["U1"].helpful == 1 and after["U2"].helpful == 0
     assert after["U1"].score > before["U1"].score
     assert after["U1"].explanation.startswith("1 answers on this topic, 1 found helpful, latest 2026-04")
-    # Feedback on an FAQ entry or an unknown thread is stored without an answer.
+    # Feedback on an FAQ entry or an unknown thread is stored without an answer, and credits nobody.
     filled.record_feedback(
         platform="slack",
         channel_id="C2",
@@ -171,6 +171,14 @@ def test_solved_feedback_marks_the_answer_and_counts_as_helpful(filled: Knowledg
         person_id="U3",
         verdict=Verdict.SOLVED,
     )
+    with filled.store.begin() as conn:
+        stored = conn.exec_driver_sql("SELECT suggested_thread, answer_external_id FROM feedback ORDER BY id").all()
+    assert [tuple(row) for row in stored] == [("slack:C1:400.0", stored[0][1]), ("faq:faq:1", None)]
+    assert stored[0][1] is not None  # the first press named the answer shown
+    last = {e.person_id: e for e in filled.experts(ACCESS_THREAD[0].text)}
+    assert {p: e.helpful for p, e in last.items()} == {p: e.helpful for p, e in after.items()}
+    # Scores decay with the time they are computed at: equal up to the microseconds between the two calls.
+    assert {p: e.score for p, e in last.items()} == pytest.approx({p: e.score for p, e in after.items()}, rel=1e-6)
 
 
 def test_unhelpful_feedback_goes_to_the_review_queue(filled: KnowledgeBase) -> None:

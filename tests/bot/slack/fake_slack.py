@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 TEAM_URL = "https://aoba-jichitai.slack.com/"
+APP_TOKEN = "xapp-1-A111-test"
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
 
@@ -69,6 +70,9 @@ class FakeSlack:
     held: dict[str, asyncio.Event] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    # Socket Mode: the WebSockets apps.connections.open's URL accepted, and what came back on them (acks).
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_messages: list[dict[str, Any]] = field(default_factory=list)
     server: TestServer | None = None
     _changed: asyncio.Condition | None = None
 
@@ -91,6 +95,16 @@ class FakeSlack:
     async def wait_for_responses(self, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
         return await self._wait(lambda: self.responses, count, timeout, "response_url")
 
+    async def wait_for_socket(self, timeout: float = 10.0) -> web.WebSocketResponse:
+        """The Socket Mode connection Yorozu opened (after the hello Slack sends first)."""
+        return (await self._wait(lambda: self.sockets, 1, timeout, "Socket Mode connection"))[-1]  # type: ignore[no-any-return]
+
+    async def wait_for_ack(self, envelope_id: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Every message Yorozu sent back for ``envelope_id`` (its acknowledgement), once there is one."""
+        return await self._wait(
+            lambda: [m for m in self.socket_messages if m.get("envelope_id") == envelope_id], 1, timeout, "ack"
+        )
+
     async def _wait(self, get: Any, count: int, timeout: float, label: str) -> list[dict[str, Any]]:
         assert self._changed is not None
         async with self._changed:
@@ -110,7 +124,19 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/link", self._link)
         return app
+
+    async def _link(self, request: web.Request) -> web.WebSocketResponse:
+        """The Socket Mode WebSocket: Slack says hello, sends envelopes, and reads the acknowledgements."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A111"}})
+        await self._record(ws, self.sockets)
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                await self._record(json.loads(message.data), self.socket_messages)
+        return ws
 
     async def _record(self, item: Any, into: list[Any]) -> None:
         assert self._changed is not None
@@ -131,6 +157,14 @@ class FakeSlack:
             params = dict(await request.post())
             params.update(request.query)
         params = {k: _maybe_json(v) for k, v in params.items()}
+        if method == "apps.connections.open":
+            # Opened with the app-level token, never the bot token; the URL is this server's /link.
+            await self._record(Call(method, params), self.calls)
+            if request.headers.get("Authorization") != f"Bearer {APP_TOKEN}":
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            assert self.server is not None
+            url = str(self.server.make_url("/link")).replace("http://", "ws://", 1)
+            return web.json_response({"ok": True, "url": url})
         if self.rate_limited.get(method):
             self.rate_limited[method] -= 1
             await self._record(Call(method + ":429", params), self.calls)

@@ -37,6 +37,7 @@ class FakeMicrosoftLogin:
         self.kid = f"test-{uuid.uuid4().hex[:8]}"
         self.token_requests: list[dict[str, str]] = []
         self.tokens_issued = 0
+        self.scopes: dict[str, str] = {}  # access token -> the scope it was issued for
         self.refuse_tokens = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="fake-login")
@@ -94,9 +95,9 @@ class FakeMicrosoftLogin:
         if self.refuse_tokens:
             return web.json_response({"error": "invalid_client"}, status=401)
         self.tokens_issued += 1
-        return web.json_response(
-            {"token_type": "Bearer", "expires_in": 3599, "access_token": f"fake-access-token-{self.tokens_issued}"}
-        )
+        token = f"fake-access-token-{self.tokens_issued}"
+        self.scopes[token] = str(form.get("scope", ""))
+        return web.json_response({"token_type": "Bearer", "expires_in": 3599, "access_token": token})
 
     def sign(
         self,

@@ -63,9 +63,9 @@ async def test_new_question_gets_a_card_in_its_thread(teams: TeamsHarness) -> No
     assert lines[0] == "過去のスレッドに、この質問の答えがあるかもしれません。"
     # The question itself was stored as a thread of the channel.
     assert teams.kb.stats().messages == 4
-    # The reply's token is the Bot Connector's (the channel's membership lookup asks for a Graph one).
-    scopes = {r["scope"] for r in teams.login.token_requests if r["grant_type"] == "client_credentials"}
-    assert "https://api.botframework.com/.default" in scopes
+    # The reply's token is one issued for the Bot Connector (the channel's lookup asks for a Graph one).
+    token = sent.headers["Authorization"].removeprefix("Bearer ")
+    assert teams.login.scopes[token] == "https://api.botframework.com/.default"
 
 
 async def test_english_locale_gets_english(teams: TeamsHarness) -> None:
