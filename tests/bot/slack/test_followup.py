@@ -7,13 +7,16 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.app import RUNNER_KEY
 from bot.service import open_knowledge_base
 from knowledge.base import KnowledgeBase
+from knowledge.store import tables
 from tests.bot.slack.conftest import SlackClient, curation_settings, running_slack
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.test_direct import command
@@ -30,6 +33,19 @@ def followups(fake: FakeSlack) -> list[dict[str, Any]]:
 def now_ts() -> str:
     """A Slack ts for a message posted now (the follow-up is due ``YOROZU_FOLLOWUP_AFTER`` later)."""
     return f"{time.time():.6f}"
+
+
+def make_followups_due(*clients: SlackClient) -> None:
+    """The follow-up time has come: the jobs' ``run_after`` is set in the past (no clock is waited for),
+    and each app's job runner is woken."""
+    with clients[0].kb.store.begin() as conn:
+        conn.execute(
+            tables.jobs.update()
+            .where(tables.jobs.c.kind == "slack.followup", tables.jobs.c.done_at.is_(None))
+            .values(run_after=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    for client in clients:
+        client.app[RUNNER_KEY].wake()
 
 
 def followup_jobs(kb: KnowledgeBase) -> list[tuple[Any, ...]]:
@@ -51,11 +67,11 @@ async def settle(kb: KnowledgeBase, timeout: float = 10.0) -> None:
 
 
 @pytest.fixture
-async def soon(
+async def later(
     database_url: str, fake_slack: FakeSlack, tmp_path: Path, embedder: FakeEmbedder
 ) -> AsyncIterator[SlackClient]:
-    """Follow-ups one second after the question (the settings accept ``1s``)."""
-    settings = curation_settings(tmp_path, fake_slack, database_url, YOROZU_FOLLOWUP_AFTER="1s")
+    """Follow-ups an hour after the question: a test makes them due with :func:`make_followups_due`."""
+    settings = curation_settings(tmp_path, fake_slack, database_url, YOROZU_FOLLOWUP_AFTER="1h")
     kb = open_knowledge_base(settings, embedder=embedder)
     try:
         async with running_slack(settings, kb) as client:
@@ -65,15 +81,18 @@ async def soon(
 
 
 async def test_an_unanswered_question_gets_one_followup_naming_people_and_pinging_subscribers(
-    soon: SlackClient, fake_slack: FakeSlack
+    later: SlackClient, fake_slack: FakeSlack
 ) -> None:
-    await seed_macro_thread(soon)  # history: long past its follow-up time, so it gets none
-    assert followup_jobs(soon.kb) == []
-    await soon.message("DU4", "1700050000.000100", "U4", "subscribe Excelマクロ", channel_type="im")
-    await soon.drain()
+    await seed_macro_thread(later)  # history: long past its follow-up time, so it gets none
+    assert followup_jobs(later.kb) == []
+    await later.message("DU4", "1700050000.000100", "U4", "subscribe Excelマクロ", channel_type="im")
+    await later.drain()
     ts = now_ts()
-    assert await soon.message("C1", ts, "U1", NEW_Q) == 200
-    await soon.drain()  # waits for the follow-up too: it is due a second after the question
+    assert await later.message("C1", ts, "U1", NEW_Q) == 200
+    await settle(later.kb)
+    assert followups(fake_slack) == []  # not due yet
+    make_followups_due(later)
+    await later.drain()
     (post,) = followups(fake_slack)
     assert (post["channel"], post["thread_ts"]) == ("C1", ts)
     text = json.dumps(post["blocks"], ensure_ascii=False)
@@ -85,69 +104,77 @@ async def test_an_unanswered_question_gets_one_followup_naming_people_and_pingin
     # Only the subscriber is pinged; the named people are not.
     assert re.findall(r"<@([A-Z0-9]+)>", json.dumps(post, ensure_ascii=False)) == ["U4"]
     assert "<@" not in post["text"]
-    ((_, done, error),) = followup_jobs(soon.kb)
+    ((_, done, error),) = followup_jobs(later.kb)
     assert done is not None and error is None
 
 
-async def test_a_question_that_got_a_human_reply_gets_no_followup(soon: SlackClient, fake_slack: FakeSlack) -> None:
-    await seed_macro_thread(soon)
+async def test_a_question_that_got_a_human_reply_gets_no_followup(later: SlackClient, fake_slack: FakeSlack) -> None:
+    await seed_macro_thread(later)
     ts = now_ts()
-    await soon.message("C1", ts, "U1", NEW_Q)
-    await soon.message("C1", now_ts(), "U2", "うちは棚卸しから始めました。", thread_ts=ts)
-    await soon.drain()
-    ((_, done, error),) = followup_jobs(soon.kb)  # it ran, and decided there was nothing to post
+    await later.message("C1", ts, "U1", NEW_Q)
+    await later.message("C1", now_ts(), "U2", "うちは棚卸しから始めました。", thread_ts=ts)
+    await settle(later.kb)
+    make_followups_due(later)
+    await later.drain()
+    ((_, done, error),) = followup_jobs(later.kb)  # it ran, and decided there was nothing to post
     assert done is not None and error is None
     assert followups(fake_slack) == []
 
 
-async def test_no_followup_in_a_channel_switched_off(soon: SlackClient, fake_slack: FakeSlack) -> None:
-    await seed_macro_thread(soon)
-    await soon.form(command(fake_slack, "off", user="U1"))
+async def test_no_followup_in_a_channel_switched_off(later: SlackClient, fake_slack: FakeSlack) -> None:
+    await seed_macro_thread(later)
+    await later.form(command(fake_slack, "off", user="U1"))
     await fake_slack.wait_for_responses()  # switched off (the command runs as a job) before the question
-    await soon.message("C1", now_ts(), "U1", NEW_Q)
-    await soon.drain()
-    ((_, done, error),) = followup_jobs(soon.kb)
+    await later.message("C1", now_ts(), "U1", NEW_Q)
+    await settle(later.kb)
+    make_followups_due(later)
+    await later.drain()
+    ((_, done, error),) = followup_jobs(later.kb)
     assert done is not None and error is None
     assert followups(fake_slack) == [] and fake_slack.called("chat.postMessage") == []
 
 
-async def test_an_opted_out_person_is_never_named_in_a_followup(soon: SlackClient, fake_slack: FakeSlack) -> None:
-    await seed_macro_thread(soon)
-    await soon.message("DU2", "1700050000.000100", "U2", "optout", channel_type="im")
-    await soon.drain()
-    await soon.message("C1", now_ts(), "U1", NEW_Q)
-    await soon.drain()
+async def test_an_opted_out_person_is_never_named_in_a_followup(later: SlackClient, fake_slack: FakeSlack) -> None:
+    await seed_macro_thread(later)
+    await later.message("DU2", "1700050000.000100", "U2", "optout", channel_type="im")
+    await later.drain()
+    await later.message("C1", now_ts(), "U1", NEW_Q)
+    await settle(later.kb)
+    make_followups_due(later)
+    await later.drain()
     (post,) = followups(fake_slack)
     text = json.dumps(post, ensure_ascii=False)
     assert "高橋 誠" in text and "鈴木" not in text and "南川町" not in text
 
 
 async def test_a_followup_fires_once_across_a_restart(database_url: str, fake_slack: FakeSlack, tmp_path: Path) -> None:
-    settings = curation_settings(tmp_path, fake_slack, database_url, YOROZU_FOLLOWUP_AFTER="6s")
+    settings = curation_settings(tmp_path, fake_slack, database_url, YOROZU_FOLLOWUP_AFTER="1h")
     first = open_knowledge_base(settings, embedder=FakeEmbedder())
     try:
         async with running_slack(settings, first, drain=False) as slack:
             await seed_macro_thread(slack)
-            asked = time.time()
-            ts = f"{asked:.6f}"
+            ts = now_ts()
             await slack.message("C1", ts, "U1", NEW_Q)
             await settle(first)
+            assert await slack.app[RUNNER_KEY].run_once() == 0  # a poll finds nothing due
         # Stopped before the follow-up was due: nothing posted, the job waits in the database.
-        assert time.time() < asked + 6, "the first app took too long to stop for this test to mean anything"
         assert followups(fake_slack) == []
         ((key, done, _),) = followup_jobs(first)
         assert key == f"followup:slack:C1:{ts}" and done is None
     finally:
         first.close()
-    # A new process: a new knowledge base on the same data directory and database.
+    # A new process: a new knowledge base on the same data directory and database, once the time has come.
     second = open_knowledge_base(settings, embedder=FakeEmbedder())
     try:
         async with running_slack(settings, second) as slack:
-            await slack.drain(timeout=15)
+            make_followups_due(slack)
+            await slack.drain()
             (post,) = followups(fake_slack)
             assert post["thread_ts"] == ts
-            await asyncio.sleep(2.5)  # a poll of the job runner later: still one
+            assert await slack.app[RUNNER_KEY].run_once() == 0  # a poll later: nothing left to post
             assert len(followups(fake_slack)) == 1
+            ((_, done, error),) = followup_jobs(second)
+            assert done is not None and error is None
     finally:
         second.close()
 
@@ -156,8 +183,8 @@ async def test_two_replicas_on_one_database_post_a_followup_once(
     database_url: str, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     # Each replica has its own data directory (its own index files); they share the database.
-    one = curation_settings(tmp_path / "one", fake_slack, database_url, YOROZU_FOLLOWUP_AFTER="1s")
-    two = curation_settings(tmp_path / "two", fake_slack, database_url, YOROZU_FOLLOWUP_AFTER="1s")
+    one = curation_settings(tmp_path / "one", fake_slack, database_url, YOROZU_FOLLOWUP_AFTER="1h")
+    two = curation_settings(tmp_path / "two", fake_slack, database_url, YOROZU_FOLLOWUP_AFTER="1h")
     kb_one = open_knowledge_base(one, embedder=FakeEmbedder())
     kb_two = open_knowledge_base(two, embedder=FakeEmbedder())
     try:
@@ -165,9 +192,13 @@ async def test_two_replicas_on_one_database_post_a_followup_once(
             await seed_macro_thread(a)
             ts = now_ts()
             await a.message("C1", ts, "U1", NEW_Q)
+            await settle(kb_one)
+            make_followups_due(a, b)
+            # Both job runners look for due jobs at the same moment (besides their own polls): one claims it.
+            await asyncio.gather(a.app[RUNNER_KEY].run_once(), b.app[RUNNER_KEY].run_once())
             await a.drain()
             await b.drain()
-            await asyncio.sleep(2.5)  # both job runners have polled since the follow-up was due
+            assert [await a.app[RUNNER_KEY].run_once(), await b.app[RUNNER_KEY].run_once()] == [0, 0]
             (post,) = followups(fake_slack)
             assert post["thread_ts"] == ts
     finally:

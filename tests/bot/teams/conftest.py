@@ -11,12 +11,13 @@ import contextlib
 import copy
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 from aiohttp.test_utils import TestServer
 
 from bot.app import RUNNER_KEY, create_app
@@ -26,7 +27,7 @@ from bot.teams import mount
 from knowledge import events as ev
 from knowledge.base import KnowledgeBase
 from knowledge.model import Visibility
-from knowledge.store import repository as repo
+from knowledge.store import tables
 from tests.bot.teams.fakes import FakeBotConnector, FakeGraph, FakeMicrosoftLogin
 
 APP_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
@@ -140,8 +141,29 @@ class TeamsHarness:
         await self.service.wait_indexed()
 
     def _pending_jobs(self) -> int:
+        """Jobs due now, and jobs that failed and wait to be retried (a follow-up not yet due is not one)."""
+        jobs = tables.jobs
+        due = sa.or_(jobs.c.run_after <= datetime.now(UTC), jobs.c.last_error.is_not(None))
         with self.kb.store.begin() as conn:
-            return repo.job_counts(conn)["pending"]
+            query = sa.select(sa.func.count()).select_from(jobs).where(jobs.c.done_at.is_(None), due)
+            return int(conn.execute(query).scalar_one())
+
+    def make_follow_ups_due(self, *others: TeamsHarness) -> None:
+        """The follow-up time has come: the jobs' ``run_after`` is set in the past (no clock is waited
+        for), and the job runner of this app (and of ``others`` on the same database) is woken."""
+        jobs = tables.jobs
+        with self.kb.store.begin() as conn:
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.kind == "teams.followup", jobs.c.done_at.is_(None))
+                .values(run_after=datetime.now(UTC) - timedelta(seconds=1))
+            )
+        for harness in (self, *others):
+            harness.server.app[RUNNER_KEY].wake()
+
+    async def poll(self) -> int:
+        """One look for due jobs by this app's job runner, as its next poll would; how many ran."""
+        return await self.server.app[RUNNER_KEY].run_once()
 
 
 @pytest.fixture

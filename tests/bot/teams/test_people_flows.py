@@ -203,10 +203,12 @@ async def test_an_unanswered_question_gets_one_follow_up_naming_people_and_pingi
 ) -> None:
     kb.ingest_many(history())
     kb.sync()
-    async with running(kb, tmp_path, login, connector, graph, YOROZU_FOLLOWUP_AFTER="1s") as t:
+    async with running(kb, tmp_path, login, connector, graph, YOROZU_FOLLOWUP_AFTER="1h") as t:
         await say(t, TANAKA, "p:sub", "subscribe マクロ")
         assert (await t.post(fresh_question(t.service_url))).status == 200
-        await eventually(lambda: len(thread_posts(t.connector, QUESTION_ID)) >= 2)
+        await t.idle()
+        assert len(thread_posts(t.connector, QUESTION_ID)) == 1  # the suggestion; the follow-up is not due
+        t.make_follow_ups_due()
         await t.idle()
         _, followup = thread_posts(t.connector, QUESTION_ID)
         words = "\n".join(texts(followup))
@@ -220,7 +222,7 @@ async def test_an_unanswered_question_gets_one_follow_up_naming_people_and_pingi
         ]
         address = kb.channel("teams", CHANNEL).reply_address  # type: ignore[union-attr]
         assert address is not None and t.service_url in address
-        await asyncio.sleep(2.5)  # the runner polls every 2 s: nothing more comes
+        assert await t.poll() == 0  # the runner's next poll: nothing more comes
         assert len(thread_posts(t.connector, QUESTION_ID)) == 2
 
 
@@ -234,21 +236,24 @@ async def test_the_follow_up_fires_once_across_a_restart(
 ) -> None:
     kb.ingest_many(history())
     kb.sync()
-    env = {"YOROZU_FOLLOWUP_AFTER": "2s"}
+    env = {"YOROZU_FOLLOWUP_AFTER": "1h"}
     async with running(kb, tmp_path, login, connector, graph, **env) as first:
         assert (await first.post(fresh_question(first.service_url))).status == 200
-        await eventually(lambda: len(thread_posts(first.connector, QUESTION_ID)) == 1)  # the suggestion
-    # The first process stopped before the follow-up was due; the next one posts it, once.
-    await asyncio.sleep(2.0)
+        await first.idle()
+        assert len(thread_posts(first.connector, QUESTION_ID)) == 1  # the suggestion
+        assert await first.poll() == 0  # the follow-up is not due
+    # The first process stopped before the follow-up was due; the next one posts it once the time has come.
     restarted = open_kb(database_url, tmp_path / "index-2")
     try:
         async with running(restarted, tmp_path, login, connector, graph, **env) as second:
-            await eventually(lambda: len(thread_posts(second.connector, QUESTION_ID)) == 2)
+            second.make_follow_ups_due()
             await second.idle()
+            assert len(thread_posts(second.connector, QUESTION_ID)) == 2
         again = open_kb(database_url, tmp_path / "index-3")
         try:
-            async with running(again, tmp_path, login, connector, graph, **env):
-                await asyncio.sleep(2.5)  # its runner looked for due jobs at start and polled since
+            async with running(again, tmp_path, login, connector, graph, **env) as third:
+                assert await third.poll() == 0  # a later process finds it done
+                await third.idle()
         finally:
             again.close()
     finally:
@@ -266,16 +271,21 @@ async def test_two_processes_on_one_database_post_the_follow_up_once(
 ) -> None:
     kb.ingest_many(history())
     kb.sync()
-    env = {"YOROZU_FOLLOWUP_AFTER": "1s"}
+    env = {"YOROZU_FOLLOWUP_AFTER": "1h"}
     replica = open_kb(database_url, tmp_path / "index-replica")
     try:
         async with (
             running(kb, tmp_path, login, connector, graph, **env) as a,
-            running(replica, tmp_path, login, connector, graph, **env),
+            running(replica, tmp_path, login, connector, graph, **env) as b,
         ):
             assert (await a.post(fresh_question(a.service_url))).status == 200
-            await eventually(lambda: len(thread_posts(a.connector, QUESTION_ID)) >= 2)
-            await asyncio.sleep(2.5)  # both runners have polled since
+            await a.idle()
+            a.make_follow_ups_due(b)
+            # Both runners look for due jobs at the same moment (besides their own polls): one claims it.
+            await asyncio.gather(a.poll(), b.poll())
+            await a.idle()
+            await b.idle()
+            assert [await a.poll(), await b.poll()] == [0, 0]
     finally:
         replica.close()
     posts = thread_posts(connector[0], QUESTION_ID)
@@ -291,7 +301,7 @@ async def test_a_question_answered_in_time_gets_no_follow_up_and_opted_out_peopl
 ) -> None:
     kb.ingest_many(history())
     kb.sync()
-    async with running(kb, tmp_path, login, connector, graph, YOROZU_FOLLOWUP_AFTER="1s") as t:
+    async with running(kb, tmp_path, login, connector, graph, YOROZU_FOLLOWUP_AFTER="1h") as t:
         assert (await say(t, SUZUKI, "p:out", "optout")).startswith("今後、あなたの名前は提案・詳しい人の一覧")
         answered = fresh_question(t.service_url, "1800000000500")
         unanswered = fresh_question(t.service_url, "1800000000600")
@@ -301,8 +311,8 @@ async def test_a_question_answered_in_time_gets_no_follow_up_and_opted_out_peopl
             t.service_url, "1800000000501", "棚卸ししました。", person=TAKAHASHI, root="1800000000500"
         )
         assert (await t.post(reply)).status == 200
-        await eventually(lambda: len(thread_posts(t.connector, "1800000000600")) >= 2)
-        await asyncio.sleep(1.0)
+        await t.idle()
+        t.make_follow_ups_due()
         await t.idle()
         assert len(thread_posts(t.connector, "1800000000500")) == 1  # the suggestion only
         followup = "\n".join(texts(thread_posts(t.connector, "1800000000600")[1]))
@@ -339,14 +349,18 @@ async def test_no_follow_up_in_a_channel_switched_off(
 ) -> None:
     kb.ingest_many(history())
     kb.sync()
-    async with running(kb, tmp_path, login, connector, graph, YOROZU_FOLLOWUP_AFTER="1s") as t:
+    async with running(kb, tmp_path, login, connector, graph, YOROZU_FOLLOWUP_AFTER="1h") as t:
         off = channel_message(t.service_url, "1800000000700", "off", person=SATO, mention=True)
         assert (await t.post(off)).status == 200
         await eventually(lambda: len(t.connector.sent()) == 1)  # "automatic suggestions are off"
         assert (await t.post(fresh_question(t.service_url))).status == 200
-        await asyncio.sleep(1.5)
+        await t.idle()
+        t.make_follow_ups_due()
         await t.idle()
         assert thread_posts(t.connector, QUESTION_ID) == []  # neither a suggestion nor a follow-up
+        with kb.store.begin() as conn:
+            ran = conn.exec_driver_sql("SELECT done_at, last_error FROM jobs WHERE kind = 'teams.followup'").all()
+        assert [(done is not None, error) for done, error in ran] == [(True, None)]  # it ran and chose silence
 
 
 async def test_a_press_by_someone_opted_out_does_not_name_them(teams: TeamsHarness) -> None:
