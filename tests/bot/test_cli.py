@@ -17,6 +17,9 @@ from bot.settings import Settings
 from tests.conftest import copy_of_sample
 from tests.conftest import run_cli as run
 
+# These tests load the real embedding model (the bundled e5, or the sample imported with it).
+pytestmark = pytest.mark.model
+
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "sample_questions.jsonl"
 
 

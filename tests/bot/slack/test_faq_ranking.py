@@ -21,6 +21,9 @@ from tests.bot.slack.test_direct import command
 from tests.bot.slack.test_faq import message_shortcut, open_modal, submission
 from tests.bot.slack.test_flow import BACKUP_A, BACKUP_Q, MACRO_A1, MACRO_Q, section_texts
 
+# These tests load the real embedding model (the bundled e5, or the sample imported with it).
+pytestmark = pytest.mark.model
+
 PERMISSION_Q = "人事異動の時期のフォルダ権限の付け替え、皆さんどうやって管理していますか？"
 PERMISSION_A = "異動一覧から権限変更の申請を作って、情シスで一括反映しています。"
 TRAINING_Q = "新規採用職員の情報セキュリティ研修では何を教えていますか？"

@@ -29,6 +29,9 @@ from tests.bot.slack.conftest import SECRET, TOKEN, sign
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.test_flow import MACRO_A1, MACRO_A2, MACRO_Q, NEW_Q
 
+# These tests load the real embedding model (the bundled e5, or the sample imported with it).
+pytestmark = pytest.mark.model
+
 START = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
 
 
