@@ -154,18 +154,20 @@ class SlackBot:
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
         """``POST /slack/events``: aiohttp request → Bolt request → ``async_dispatch`` → aiohttp response.
 
-        Bolt checks the signature and the 5-minute window itself (401). A body that cannot even be
-        parsed is answered here: 401 when unsigned, 400 when signed (never a 500).
+        The signature and the 5-minute window are checked here first (401), on the raw bytes; Bolt checks
+        them again. A signed body that cannot even be parsed is a 400 (never a 500).
         """
         raw = await request.read()
+        if not self._signed(raw, request):
+            # Refused before Bolt reads it: Bolt's own check would log the unverified body (at INFO), and
+            # a request not verified is never read into the store, the receipts or the logs.
+            return web.json_response({"error": "invalid signature"}, status=401)
         try:
             bolt_request = AsyncBoltRequest(
                 body=raw.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
             )
             _check_shape(bolt_request.body)
         except (ValueError, TypeError, AttributeError, KeyError):
-            if not self._signed(raw, request):
-                return web.json_response({"error": "invalid signature"}, status=401)
             return web.json_response({"error": "malformed body"}, status=400)
         response: BoltResponse = await self.bolt.async_dispatch(bolt_request)
         if response.status == 404 and bolt_request.body.get("type") == "event_callback":

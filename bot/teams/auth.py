@@ -174,7 +174,8 @@ async def authenticate(
     try:
         result = await auth.authenticate_request(activity, header if header else None)
     except Exception as exc:  # PermissionError, PyJWT errors, IndexError for an unknown key, metadata fetch
-        log.info("Teams request refused: %s: %s", type(exc).__name__, exc)
+        # The kind of failure only: the message can repeat the unverified token's claims (its audience).
+        log.info("Teams request refused: %s", type(exc).__name__)
         raise Unauthorized(str(exc)) from exc
     if result is None or result.claims_identity is None or not result.claims_identity.is_authenticated:
         raise Unauthorized("no identity")

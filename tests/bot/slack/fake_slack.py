@@ -63,6 +63,7 @@ class FakeSlack:
     page_size: int = 2
     # method -> how many more calls answer 429 with Retry-After.
     rate_limited: dict[str, int] = field(default_factory=dict)
+    retry_after: str = "0"  # the Retry-After of those 429s (the SDK waits it plus up to a second of jitter)
     # method -> the error code it answers with (``ok: false``), e.g. {"views.open": "expired_trigger_id"}.
     failing: dict[str, str] = field(default_factory=dict)
     # method -> an event its answers wait for: the answer is read when the call arrives and delivered
@@ -168,7 +169,9 @@ class FakeSlack:
         if self.rate_limited.get(method):
             self.rate_limited[method] -= 1
             await self._record(Call(method + ":429", params), self.calls)
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": self.retry_after}
+            )
         await self._record(Call(method, params), self.calls)
         if request.headers.get("Authorization") != "Bearer xoxb-test-token":
             return web.json_response({"ok": False, "error": "invalid_auth"})

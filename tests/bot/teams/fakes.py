@@ -141,6 +141,7 @@ class FakeBotConnector:
     teams: dict[str, dict[str, Any]] = field(default_factory=dict)  # team details by team id
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     fail_with: int | None = None
+    throttle_posts: int = 0  # how many more posted activities answer 429 (Retry-After: 1) before one succeeds
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -153,6 +154,10 @@ class FakeBotConnector:
         self.arrived.set()
         if self.fail_with is not None:
             return web.json_response({"error": {"code": "BotNotInConversationRoster"}}, status=self.fail_with)
+        if self.throttle_posts and request.method == "POST" and "/activities" in request.path:
+            self.throttle_posts -= 1
+            self.requests[-1] = Recorded(request.method, request.path + ":429", dict(request.headers), body)
+            return web.json_response({"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"})
         parts = request.path.strip("/").split("/")
         if request.method == "GET" and len(parts) == 4 and parts[1] == "teams" and parts[3] == "conversations":
             return web.json_response({"conversations": self.channels.get(parts[2], [])})
@@ -164,7 +169,7 @@ class FakeBotConnector:
 
     def sent(self) -> list[Recorded]:
         """Messages the bot posted (replies and new messages), in order."""
-        return [r for r in self.requests if r.method == "POST" and "/activities" in r.path]
+        return [r for r in self.requests if r.method == "POST" and "/activities" in r.path and r.path[-4:] != ":429"]
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[Recorded]:
         deadline = asyncio.get_running_loop().time() + timeout

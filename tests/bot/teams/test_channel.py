@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
 from knowledge.model import Scope
+from knowledge.store import tables
 from tests.bot.teams.conftest import (
     CHANNEL,
     MACRO_ANSWER,
@@ -220,3 +223,40 @@ async def test_a_mention_delivered_twice_is_answered_once(teams: TeamsHarness) -
     with teams.kb.store.begin() as conn:
         receipts = conn.exec_driver_sql("SELECT key FROM event_receipts").scalars().all()
     assert receipts == ["teams:1800000000120"]
+
+
+async def test_a_reply_the_bot_connector_throttles_is_retried_later_and_posted_once(teams: TeamsHarness) -> None:
+    """429 from the Bot Connector: the suggestion job fails, keeps its place with a backoff, and posts
+    once when it runs again (its run_after is set in the past here, rather than waiting 5 s)."""
+    teams.connector.throttle_posts = 1
+    activity = channel_message(teams.service_url, "1800000000130", NEW_MACRO_QUESTION)
+    assert (await teams.post(activity)).status == 200
+    deadline = asyncio.get_running_loop().time() + 10
+    while not (failed := _suggest_job(teams))[1]:
+        assert asyncio.get_running_loop().time() < deadline, failed
+        await asyncio.sleep(0.02)
+    attempts, error, done, run_after = failed
+    assert attempts == 1 and "Throttled" in str(error) and done is None
+    assert _aware(run_after) > datetime.now(UTC)  # retried later, not dropped
+    assert teams.connector.sent() == []
+    with teams.kb.store.begin() as conn:
+        conn.execute(tables.jobs.update().values(run_after=datetime.now(UTC) - timedelta(seconds=1)))
+    await teams.idle()
+    (sent,) = teams.connector.sent()
+    assert f"{CHANNEL};messageid=1800000000130" in unquote(sent.path)
+    attempts, _, done, _ = _suggest_job(teams)
+    assert attempts == 2 and done is not None
+
+
+def _suggest_job(teams: TeamsHarness) -> tuple[Any, ...]:
+    with teams.kb.store.begin() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT attempts, last_error, done_at, run_after FROM jobs WHERE kind = 'teams.suggest'"
+        ).one()
+    return tuple(row)
+
+
+def _aware(value: Any) -> datetime:
+    """A stored time as an aware datetime (SQLite hands back its text form)."""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
