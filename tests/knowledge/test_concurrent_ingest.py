@@ -1,19 +1,18 @@
-"""Events for one new thread or channel arriving at the same time (worker threads of the server)."""
+"""Events for one new thread or channel arriving at the same time (worker threads of the server, or several
+replicas on one PostgreSQL): whoever inserts second meets a unique constraint and retries."""
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from pathlib import Path
 
 from knowledge import events as ev
 from knowledge.base import KnowledgeBase
-from knowledge.store import sqlite_url
 from tests.fakes import FakeEmbedder
 
 
-def test_concurrent_events_for_new_threads_and_channels_are_all_stored(tmp_path: Path) -> None:
-    kb = KnowledgeBase.open(database_url=sqlite_url(tmp_path), embedder=FakeEmbedder(), index_dir=None)
+def test_concurrent_events_for_new_threads_and_channels_are_all_stored(database_url: str) -> None:
+    kb = KnowledgeBase.open(database_url=database_url, embedder=FakeEmbedder(), index_dir=None)
     when = datetime(2026, 5, 1, tzinfo=UTC)
     # Each thread's root and replies, each channel's first messages, all sent at once from 8 threads:
     # whoever comes first creates the channel and the thread row, the others must find them.
@@ -46,3 +45,44 @@ def test_concurrent_events_for_new_threads_and_channels_are_all_stored(tmp_path:
         assert kb.stats().threads == 40
     finally:
         kb.close()
+
+
+def test_the_same_delivery_accepted_at_once_by_two_replicas_is_stored_once(database_url: str) -> None:
+    """Two processes (two knowledge bases on one database) receive every delivery at the same moment, as
+    when a platform retries a request a replica is still storing: each is stored and acknowledged once."""
+    first = KnowledgeBase.open(database_url=database_url, embedder=FakeEmbedder(), index_dir=None)
+    second = KnowledgeBase.open(database_url=database_url, embedder=FakeEmbedder(), index_dir=None)
+    when = datetime(2026, 5, 1, tzinfo=UTC)
+    deliveries = [
+        (f"slack:Ev{t}", ev.MessagePosted("slack", f"C{t % 2}", f"{t}.0", "U0", f"質問{t}はどうしていますか", when))
+        for t in range(30)
+    ]
+    accepted: dict[str, list[bool | None]] = {key: [] for key, _ in deliveries}
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def replica(kb: KnowledgeBase) -> None:
+        start.wait()
+        for key, event in deliveries:
+            try:
+                accepted[key].append(kb.accept([event], delivery=key))
+            except BaseException as exc:  # collected: the assertion below shows them
+                errors.append(exc)
+
+    workers = [threading.Thread(target=replica, args=(kb,)) for kb in (first, second)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    try:
+        assert errors == []
+        # Exactly one of the two accepted each delivery (True: stored); the other saw its receipt (None).
+        assert {key: sorted(results, key=str) for key, results in accepted.items()} == {
+            key: [None, True] for key, _ in deliveries
+        }
+        assert first.stats().messages == len(deliveries)
+        with first.store.begin() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM event_receipts").scalar() == len(deliveries)
+    finally:
+        first.close()
+        second.close()

@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 
 from bot.service import WORKER_NICENESS
 from tests.bot.slack.conftest import SECRET, TOKEN, sign
@@ -82,12 +82,14 @@ async def until(check: Any, what: str, timeout: float = 60.0) -> Any:
 
 
 async def test_a_web_process_and_a_worker_on_one_database_answer_a_question(
-    tmp_path: Path, fake_slack: FakeSlack
+    tmp_path: Path, fake_slack: FakeSlack, database_url: str
 ) -> None:
+    """On SQLite and on PostgreSQL (where replicas of both roles share one server)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "YOROZU_"))}
     env |= {
         "YOROZU_DATA_DIR": str(tmp_path),
+        "YOROZU_DATABASE_URL": database_url,
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_BOT_TOKEN": TOKEN,
         "YOROZU_SLACK_API_URL": fake_slack.api_url,
@@ -133,11 +135,12 @@ async def test_a_web_process_and_a_worker_on_one_database_answer_a_question(
                 assert nice(web.pid) == nice(os.getpid())
         assert worker.returncode == 0
     assert web.returncode == 0
-    db = sqlite3.connect(tmp_path / "yorozu.sqlite3")
+    engine = sa.create_engine(database_url)
     try:
-        claimed = {row[0] for row in db.execute("SELECT claimed_by FROM jobs WHERE done_at IS NOT NULL")}
+        with engine.connect() as conn:
+            claimed = set(conn.execute(sa.text("SELECT claimed_by FROM jobs WHERE done_at IS NOT NULL")).scalars())
     finally:
-        db.close()
+        engine.dispose()
     assert claimed == {f"{socket.gethostname()}:{worker.pid}"}  # every job ran in the worker
     assert (tmp_path / "index" / "threads.faiss").exists() and (tmp_path / "index-web" / "threads.faiss").exists()
     web_log = (tmp_path / "web.log").read_text()
