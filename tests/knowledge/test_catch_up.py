@@ -295,14 +295,17 @@ def test_a_knowledge_base_that_embeds_no_documents_indexes_what_another_process_
 
 
 def test_closing_during_a_catch_up_stops_it_and_the_next_start_finishes_it(database_url: str, tmp_path: Path) -> None:
-    kb = open_kb(database_url, tmp_path, SlowEmbedder(seconds_per_document=0.02))
+    embedder = SlowEmbedder(seconds_per_document=0.02)
+    kb = open_kb(database_url, tmp_path, embedder)
     kb.ingest_many(community() + backlog(100))
     indexer = threading.Thread(target=kb.sync)
     indexer.start()
-    time.sleep(0.3)
+    while not embedder.documents and indexer.is_alive():
+        time.sleep(0.001)  # until the catch-up has embedded its first batch
     kb.close()
     indexer.join(timeout=5)
     assert not indexer.is_alive()
+    assert len(embedder.documents) < 100  # it stopped part way
     with open_kb(database_url, tmp_path, SlowEmbedder()) as again:
         assert again.indexed == 100
         assert again.queued == (0, 0)
