@@ -35,6 +35,7 @@ class Mutant:
     new: str
     tests: tuple[str, ...]  # pytest arguments: files, node ids, -k expressions
     what: str
+    more: tuple[tuple[str, str], ...] = ()  # further (old, new) replacements in the same file
 
 
 MUTANTS = [
@@ -111,7 +112,13 @@ MUTANTS = [
         "            signing_secret=secret,\n",
         "            signing_secret=secret,\n            request_verification_enabled=False,\n",
         ("tests/bot/slack/test_endpoint.py", "tests/bot/slack/test_refused.py"),
-        "Bolt's signature check off (Yorozu's own check still runs: both are needed to let a request in)",
+        "Slack's signature checked nowhere (Bolt's check off and Yorozu's own)",
+        more=(
+            (
+                "        if not self._signed(raw, request):\n            # Refused",
+                "        if False:\n            # Refused",
+            ),
+        ),
     ),
     Mutant(
         "slack-own-signature-check-off",
@@ -224,11 +231,16 @@ def main(argv: list[str] | None = None) -> int:
         for m in chosen:
             path = tree / m.path
             original = path.read_text()
-            if original.count(m.old) != 1:
-                print(f"{m.name:30} ERROR: the text to mutate occurs {original.count(m.old)} times in {m.path}")
+            edits = ((m.old, m.new), *m.more)
+            counts = [original.count(old) for old, _ in edits]
+            if counts != [1] * len(edits):
+                print(f"{m.name:30} ERROR: the texts to mutate occur {counts} times in {m.path}, not once each")
                 survived.append(m.name)
                 continue
-            path.write_text(original.replace(m.old, m.new))
+            mutated = original
+            for old, new in edits:
+                mutated = mutated.replace(old, new)
+            path.write_text(mutated)
             started = time.monotonic()
             try:
                 code = run_tests(tree, m.tests)
