@@ -162,20 +162,26 @@ MUTANTS = [
     ),
     # --- Teams: tokens and receipts -------------------------------------------------------------------
     Mutant(
-        "teams-missing-header",
+        "teams-token-checks-off",
         "bot/teams/auth.py",
         '    if required and not (header and header.startswith("Bearer ")):\n',
         "    if False:\n",
         ("tests/bot/teams/test_auth.py", "tests/bot/teams/test_refused.py"),
-        "a Teams request without a Bearer token is let through to botbuilder",
+        "no Bearer token needed: Yorozu's header check off and botbuilder told there is no app id",
+        more=(
+            (
+                "    return ClientSecretCredentialsFactory(app_id, tokens)\n",
+                '    return ClientSecretCredentialsFactory("", tokens)\n',
+            ),
+        ),
     ),
     Mutant(
-        "teams-token-unchecked",
-        "bot/teams/endpoint.py",
-        "            auth = await authenticate(self.auth, activity, header, required=bool(self.app_id))\n",
-        "            auth = await authenticate(self.auth, activity, header, required=False)\n",
+        "teams-refusal-swallowed",
+        "bot/teams/auth.py",
+        "        raise Unauthorized(str(exc)) from exc\n",
+        "        return AuthenticateRequestResult()\n",
         ("tests/bot/teams/test_auth.py", "tests/bot/teams/test_refused.py"),
-        "Teams requests without a token accepted although an app id is configured",
+        "a token botbuilder refused is not answered with a 401",
     ),
     Mutant(
         "teams-refusal-logs-claims",
