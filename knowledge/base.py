@@ -767,9 +767,10 @@ class KnowledgeBase:
                     coverage = s.coverage_of(self._lexical, retrieved.terms, retrieved.idf, [c.thread_id for c in top])
                 signals = s.signals_of(pool, coverage, len(retrieved.terms))
                 confidence = {i: self.calibration.confidence(sig) for i, sig in signals.items()}
-                if abstain:
-                    floor = self.calibration.auto_at if automatic else self.calibration.related_at
-                    pool = [c for c in top if confidence[c.thread_id] >= floor]
+                if abstain and automatic:
+                    pool = [c for c in top if confidence[c.thread_id] >= self.calibration.auto_at]
+                elif abstain:
+                    pool = [c for c in top if self.calibration.related(signals[c.thread_id])]
             faq_hits = [(c.relevance, faq_rows[c.thread_id]) for c in pool if c.thread_id in faq_rows]
             order: list[tuple[float, float, int]] = []
             for c in pool:
@@ -934,7 +935,7 @@ class KnowledgeBase:
             relevant = [
                 c
                 for c in candidates[: s.EXPERT_CANDIDATES]
-                if retrieved.terms and self.calibration.confidence(signals[c.thread_id]) >= self.calibration.related_at
+                if retrieved.terms and self.calibration.related(signals[c.thread_id])
             ]
         else:
             relevant = [c for c in candidates if c.relevance >= self.abstain_below - s.EXPERT_MARGIN]
