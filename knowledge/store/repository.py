@@ -582,9 +582,28 @@ def get_embeddings(conn: Connection, model_id: str, thread_ids: Sequence[int]) -
 
 
 def put_embedding(conn: Connection, thread_id: int, model_id: str, document_hash: str, vector: bytes) -> None:
+    """Store a thread's vector, replacing an older one.
+
+    Replicas sharing one database may embed the same thread at the same moment: both find no row to
+    update, and the second insert meets the first one's row. Insert-or-nothing makes that quiet (the
+    other replica's vector is for the same thread; a reader checks its document hash anyway).
+    """
     values = {"model_id": model_id, "document_hash": document_hash, "vector": vector}
     if conn.execute(embeddings.update().where(embeddings.c.thread_id == thread_id).values(**values)).rowcount == 0:
-        conn.execute(embeddings.insert().values(thread_id=thread_id, **values))
+        conn.execute(_insert_or_nothing(conn, embeddings, ["thread_id"]).values(thread_id=thread_id, **values))
+
+
+def _insert_or_nothing(conn: Connection, table: sa.Table, keys: list[str]) -> Any:
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` on SQLite and PostgreSQL alike."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=keys)
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
+    raise NotImplementedError(f"no insert-or-nothing for {conn.dialect.name}")
 
 
 def delete_embeddings(conn: Connection, thread_ids: Sequence[int]) -> None:
