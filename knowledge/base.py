@@ -100,6 +100,13 @@ QUESTION_EMBED_SECONDS = 0.1
 QUESTION_WAIT_SECONDS = 2.0
 # Tries per event when a concurrent transaction inserted the same new row first.
 INGEST_ATTEMPTS = 3
+# How long delivery receipts and finished jobs are kept (pruned by the worker, :meth:`KnowledgeBase.prune`).
+# Slack retries an event three times within about five minutes and Teams redelivers within minutes as
+# well: a day is far past both, so a receipt older than that can only stop nothing.
+RECEIPT_RETENTION = timedelta(days=1)
+# Finished jobs (sent replies, follow-ups, failures given up on) hold the question's text in their
+# payload; thirty days leave time to look into a failure and no longer.
+JOB_RETENTION = timedelta(days=30)
 INDEX_FILE = "threads.faiss"
 LEXICAL_FILE = "threads.bm25.npz"
 
@@ -901,6 +908,15 @@ class KnowledgeBase:
         """Release a failed job to run again at ``run_after`` (``None``: give up, keeping the error)."""
         with self.store.begin() as conn:
             repo.retry_job(conn, job_id, error=error, run_after=run_after)
+
+    def prune(self, *, now: datetime | None = None) -> tuple[int, int]:
+        """Delete delivery receipts older than ``RECEIPT_RETENTION`` and jobs finished more than
+        ``JOB_RETENTION`` ago; returns (receipts, jobs) deleted. Pending jobs are never pruned."""
+        now = now or datetime.now(UTC)
+        with self.store.begin() as conn:
+            receipts = repo.prune_receipts(conn, before=now - RECEIPT_RETENTION)
+            jobs = repo.prune_jobs(conn, before=now - JOB_RETENTION)
+        return receipts, jobs
 
     def record_feedback(
         self,

@@ -864,6 +864,17 @@ def retry_job(conn: Connection, job_id: int, *, error: str, run_after: datetime 
     conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
 
 
+def prune_receipts(conn: Connection, *, before: datetime) -> int:
+    """Forget deliveries received before ``before`` (long past any platform's retries); returns how many."""
+    return int(conn.execute(event_receipts.delete().where(event_receipts.c.received_at < before)).rowcount)
+
+
+def prune_jobs(conn: Connection, *, before: datetime) -> int:
+    """Delete jobs finished (done or given up) before ``before``; pending jobs stay. Returns how many."""
+    where = sa.and_(jobs.c.done_at.is_not(None), jobs.c.done_at < before)
+    return int(conn.execute(jobs.delete().where(where)).rowcount)
+
+
 def job_counts(conn: Connection) -> dict[str, int]:
     pending = conn.execute(sa.select(sa.func.count()).select_from(jobs).where(jobs.c.done_at.is_(None))).scalar_one()
     failed = conn.execute(
