@@ -778,6 +778,8 @@ class KnowledgeBase:
         if result.abstained:
             log.debug("abstained on %r", result.question)  # user text: DEBUG only
         with self.store.begin() as conn:
+            if not ins.recorded(self._place(conn, scope.platform, scope.channel_id)):
+                return  # a DM, a personal chat or a place Yorozu does not store: answered, not recorded
             repo.record_query(
                 conn,
                 platform=scope.platform,
@@ -937,6 +939,8 @@ class KnowledgeBase:
         """
         verdict = Verdict(verdict)
         with self.store.begin() as conn:
+            if not ins.recorded(self._place(conn, platform, channel_id)):
+                question = ""  # pressed in a DM or a place Yorozu does not store: the verdict only
             answer_id = None
             if verdict == Verdict.SOLVED:
                 answer_id = self._shown_answer(conn, suggested_thread)
@@ -1314,13 +1318,38 @@ class KnowledgeBase:
 
     # --- review queue, follow-ups, insights -----------------------------------------------------
 
-    def review_queue(self, limit: int = 100) -> list[ReviewItem]:
-        """Questions whose suggestion someone found unhelpful, for specialists to look at."""
+    def review_queue(self, limit: int = 100, *, include_private: bool = False) -> list[ReviewItem]:
+        """Questions whose suggestion someone found unhelpful, for specialists to look at.
+
+        Items asked outside a public channel show no question, channel or suggestion (``private``);
+        ``include_private`` shows those of private channels (:func:`knowledge.insights.disclosed`).
+        """
         with self.store.begin() as conn:
-            return [
-                ReviewItem(f.id, f.platform, f.channel_external_id, f.question, f.suggested_thread, f.created_at)
-                for f in repo.review_queue(conn, limit)
-            ]
+            return self._review_items(conn, repo.review_queue(conn, limit), include_private=include_private)
+
+    @staticmethod
+    def _place(conn: Any, platform: str | None, channel_id: str | None) -> repo.ChannelRow | None:
+        """The stored channel a question was asked in (``None``: a DM, a personal chat, an unknown place)."""
+        if platform is None or channel_id is None:
+            return None
+        return repo.find_channel(conn, platform, channel_id)
+
+    def _places(
+        self, conn: Any, places: Iterable[tuple[str | None, str | None]]
+    ) -> dict[tuple[str | None, str | None], repo.ChannelRow | None]:
+        return {place: self._place(conn, *place) for place in set(places)}
+
+    def _review_items(self, conn: Any, rows: Sequence[repo.FeedbackRow], *, include_private: bool) -> list[ReviewItem]:
+        places = self._places(conn, [(f.platform, f.channel_external_id) for f in rows])
+        out = []
+        for f in rows:
+            if ins.disclosed(places[f.platform, f.channel_external_id], include_private=include_private):
+                out.append(
+                    ReviewItem(f.id, f.platform, f.channel_external_id, f.question, f.suggested_thread, f.created_at)
+                )
+            else:
+                out.append(ReviewItem(f.id, f.platform, None, "", "", f.created_at, private=True))
+        return out
 
     def resolve_review(self, actor: Actor, item_id: int) -> None:
         self._require(actor, "resolving review items")
@@ -1357,8 +1386,13 @@ class KnowledgeBase:
         ]
         return Followup(platform, channel_id, root_id, view.title, tuple(experts), tuple(subscribers))
 
-    def insights(self, *, days: int = 90, now: datetime | None = None) -> ins.Insights:
-        """Unanswered questions, repeated questions, knowledge gaps, helpfulness, FAQ due for review."""
+    def insights(self, *, days: int = 90, now: datetime | None = None, include_private: bool = False) -> ins.Insights:
+        """Unanswered questions, repeated questions, knowledge gaps, helpfulness, FAQ due for review.
+
+        Questions from private channels are counted but not shown unless ``include_private`` (an admin's
+        explicit choice at the command line); from anywhere else but public channels, never
+        (:func:`knowledge.insights.disclosed`).
+        """
         if days < 1:
             raise InvalidInput("insights need a window of at least one day")
         now = now or datetime.now(UTC)
@@ -1367,15 +1401,26 @@ class KnowledgeBase:
             questions = repo.question_threads(conn, since=since)
             asked = repo.recent_queries(conn, since=since)
             feedback = repo.all_feedback(conn)
-            queue = repo.review_queue(conn)
+            review = self._review_items(conn, repo.review_queue(conn), include_private=include_private)
+            places = self._places(
+                conn,
+                [(q.platform, q.channel_external_id) for q in questions]
+                + [(a.platform, a.channel_external_id) for a in asked],
+            )
+
+        def shown(platform: str | None, channel_id: str | None) -> bool:
+            return ins.disclosed(places[platform, channel_id], include_private=include_private)
+
         unanswered = [q for q in questions if q.answer_count == 0]
+        unanswered_shown = [q for q in unanswered if shown(q.platform, q.channel_external_id)]
         # A question asked in a channel is both a thread and a query Yorozu answered: count it once.
         roots = {(q.platform, q.channel_external_id, q.root_external_id) for q in questions}
-        items = [(q.title, q.asked_at) for q in questions]
+        items = [(q.title, q.asked_at) for q in questions if shown(q.platform, q.channel_external_id)]
         items += [
             (shorten(a.question, 60), a.asked_at)
             for a in asked
             if (a.platform, a.channel_external_id, a.question_message_id) not in roots
+            and shown(a.platform, a.channel_external_id)
         ]
         repeated: list[ins.RepeatedQuestion] = []
         if len(items) >= ins.REPEATED_AT_LEAST:
@@ -1384,25 +1429,23 @@ class KnowledgeBase:
             threshold = ins.duplicate_similarity(self.embedder.model_id)
             repeated = ins.repeated_questions(items, vectors, threshold)
         gaps = [a for a in asked if a.abstained]
+        gaps_shown = [g for g in gaps if shown(g.platform, g.channel_external_id)]
         return ins.Insights(
             since=since,
             unanswered=tuple(
                 ins.UnansweredQuestion(
                     q.platform, q.channel_external_id, q.channel_name, q.root_external_id, q.title, q.asked_at, q.url
                 )
-                for q in unanswered[: ins.LIST_LIMIT]
+                for q in unanswered_shown[: ins.LIST_LIMIT]
             ),
             unanswered_total=len(unanswered),
             repeated=tuple(repeated),
             gaps=tuple(
                 ins.KnowledgeGap(g.question, g.platform, g.channel_external_id, g.asked_at)
-                for g in gaps[: ins.LIST_LIMIT]
+                for g in gaps_shown[: ins.LIST_LIMIT]
             ),
             gaps_total=len(gaps),
             helpfulness=ins.helpfulness(feedback, asked),
             review_due=tuple(self.faq_due_for_review(now)),
-            review_queue=tuple(
-                ReviewItem(f.id, f.platform, f.channel_external_id, f.question, f.suggested_thread, f.created_at)
-                for f in queue
-            ),
+            review_queue=tuple(review),
         )
