@@ -555,7 +555,8 @@ class KnowledgeBase:
                 with self.store.begin() as conn:
                     changes = repo.changes_since(conn, self._applied, APPLY_BATCH)
                     visible = [c for c in changes if c.visible]
-                    stored = self._stored_vectors(conn, visible)
+                    rows = repo.get_embeddings(conn, self.embedder.model_id, [c.thread_id for c in visible])
+                stored = self._matching_vectors(visible, rows)
                 if not changes:
                     return count
                 gone = [c.thread_id for c in changes if not c.visible]
@@ -573,6 +574,12 @@ class KnowledgeBase:
                         self._new.pop(thread_id, None)
                         self._stale.pop(thread_id, None)
                     elif thread_id in self._new or thread_id not in self._vectors:
+                        self._new[thread_id] = change
+                    elif thread_id not in rows:
+                        # Its stored vector was dropped (a person forgotten): the old one, made from text
+                        # that is gone, must not find the thread meanwhile.
+                        self._vectors.remove(np.asarray([thread_id], dtype=np.int64))
+                        self._stale.pop(thread_id, None)
                         self._new[thread_id] = change
                     else:
                         self._stale[thread_id] = change
@@ -634,7 +641,15 @@ class KnowledgeBase:
         thread is not its vector)."""
         if not changes:
             return {}
-        stored = repo.get_embeddings(conn, self.embedder.model_id, [c.thread_id for c in changes])
+        return self._matching_vectors(
+            changes, repo.get_embeddings(conn, self.embedder.model_id, [c.thread_id for c in changes])
+        )
+
+    @staticmethod
+    def _matching_vectors(
+        changes: Sequence[repo.ThreadChange], stored: Mapping[int, tuple[str, bytes]]
+    ) -> dict[int, np.ndarray]:
+        """The stored vectors made for these changes' documents, by thread id."""
         return {
             c.thread_id: vector_from_bytes(hit[1])
             for c in changes
@@ -1019,6 +1034,32 @@ class KnowledgeBase:
         with self.store.begin() as conn:
             out.extend((p, i, Role(r), by or "command") for p, i, r, by in repo.stored_roles(conn))
         return sorted(out)
+
+    def forget_person(self, actor: Actor, platform: str, person_id: str, *, dry_run: bool = False) -> repo.Erasure:
+        """Erase a person (a staff member who left and asked): their messages' texts, their name, e-mail
+        and organisation, their feedback, FAQ authorship and verification shown, roles, subscriptions,
+        and the jobs that carry their id, in one transaction. Admins only.
+
+        Other people's messages stay; a thread whose question was theirs is hidden, as a deleted one is.
+        Every touched thread gets a new change number and loses its stored vector, so every index
+        (here at once, in other processes at their next catch-up) drops or re-derives it: the erased
+        text is never found or shown again. A mention of them elsewhere shows no name any more.
+        ``dry_run`` counts what would be erased and changes nothing.
+        """
+        self._require(actor, "forgetting people", admin=True)
+        person_id = person_id.strip()
+        if not person_id:
+            raise InvalidInput("whom to forget: a person id such as U123")
+        with self.store.begin() as conn:
+            erased = repo.erase_person(conn, platform, person_id)
+            if dry_run:
+                conn.rollback()
+                return erased
+            unchanged = [t for t in erased.threads if not ingest.refresh_thread(conn, t)]
+            repo.touch_threads(conn, unchanged)  # their vectors went: make every index look again
+        self._apply_changes()
+        log.info("forgot %s:%s (%d messages, %d threads)", platform, person_id, erased.messages, len(erased.threads))
+        return erased
 
     def set_opt_out(self, platform: str, person_id: str, opted_out: bool) -> None:
         """``optout`` / ``optin``: an opted-out person is never named (suggestions, who, FAQ, follow-ups)
