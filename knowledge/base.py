@@ -1067,6 +1067,11 @@ class KnowledgeBase:
         with self.store.begin() as conn:
             repo.set_opt_out(conn, platform, person_id, opted_out)
 
+    def render_mentions(self, platform: str, text: str) -> str:
+        """``text`` as shown: each mention reference named if that person may be named, else unnamed."""
+        with self.store.begin() as conn:
+            return repo.render_mentions(conn, platform, text)
+
     def is_opted_out(self, platform: str, person_id: str) -> bool:
         with self.store.begin() as conn:
             person = repo.find_people(conn, platform, [person_id]).get(person_id)
@@ -1175,6 +1180,7 @@ class KnowledgeBase:
                         "a question from a private channel is sent to the specialists only by the person who asked it"
                     )
             person = repo.find_people(conn, platform, [asker_id]).get(asker_id) if asker_id else None
+            question = repo.render_mentions(conn, platform, question)  # never a reference that would ping
         if person is not None:
             asker = None if person.opted_out else person.display_name
         else:

@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from knowledge import mentions
 from knowledge.lexical import BM25Index
 from knowledge.model import Answerer, Scope, Suggestion, SuggestionKind, Visibility
 from knowledge.store.repository import PersonRow, ThreadView
@@ -177,5 +178,6 @@ def build_suggestion(
 
 
 def clean_question(question: str) -> str:
-    """The question as searched: trimmed and bounded (a pasted log must not cost a minute)."""
-    return question.strip()[:MAX_QUESTION_CHARS]
+    """The question as searched: trimmed and bounded (a pasted log must not cost a minute), mentions of
+    people reduced to ``@`` as in the indexes."""
+    return mentions.plain(question).strip()[:MAX_QUESTION_CHARS]

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from knowledge import mentions
 from knowledge.model import Visibility
 from knowledge.store.tables import (
     channels,
@@ -741,9 +742,16 @@ def thread_views(conn: Connection, thread_ids: Sequence[int]) -> dict[int, Threa
                 and m.text.strip()
             ):
                 answers[m.thread_id].append(_message_row(m))
+    # Mentions are shown by name only for people who may be named, read now (knowledge.mentions).
+    names: dict[str, dict[str, str]] = {}
+    for platform in {t.platform for t in trows.values()}:
+        texts = [t.title for t in trows.values() if t.platform == platform]
+        texts += [a.text for tid, found in answers.items() if trows[tid].platform == platform for a in found]
+        names[platform] = mention_names(conn, platform, texts)
     out: dict[int, ThreadView] = {}
     for tid, t in trows.items():
         asked = utc(t.asked_at) or _EPOCH
+        shown = names[t.platform]
         out[tid] = ThreadView(
             thread_id=tid,
             platform=t.platform,
@@ -752,15 +760,30 @@ def thread_views(conn: Connection, thread_ids: Sequence[int]) -> dict[int, Threa
             visibility=Visibility(t.visibility),
             root_external_id=t.root_external_id,
             asker_external_id=t.asker_external_id,
-            title=t.title,
+            title=mentions.render(t.title, shown),
             is_question=bool(t.is_question),
             asked_at=asked,
             last_activity_at=utc(t.last_activity_at) or asked,
             url=t.url,
             accepted_message_id=t.accepted_message_id,
-            answers=tuple(answers[tid]),
+            answers=tuple(
+                replace(a, text=mentions.render(a.text, shown)) if "<@" in a.text else a for a in answers[tid]
+            ),
         )
     return out
+
+
+def mention_names(conn: Connection, platform: str, texts: Iterable[str]) -> dict[str, str]:
+    """Names for the people mentioned in ``texts``: only those who may be named (not opted out)."""
+    ids = mentions.mentioned(texts)
+    if not ids:
+        return {}
+    return {i: p.display_name for i, p in find_people(conn, platform, ids).items() if not p.opted_out}
+
+
+def render_mentions(conn: Connection, platform: str, text: str) -> str:
+    """``text`` with its mentions named as :func:`mention_names` allows (the rest unnamed)."""
+    return mentions.render(text, mention_names(conn, platform, [text]))
 
 
 def find_thread_id(conn: Connection, platform: str, channel_external_id: str, root_external_id: str) -> int | None:
@@ -1435,9 +1458,11 @@ def question_threads(
     for r in conn.execute(query):
         asked = utc(r.asked_at)
         assert asked is not None
+        # Insights name nobody, mentions included (knowledge.insights).
+        title, text = mentions.render(r.title, {}), mentions.render(r.text, {})
         out.append(
             QuestionRow(
-                r.id, r.platform, r.ch_ext, r.ch_name, r.root_external_id, r.title, r.text, r.answer_count, asked, r.url
+                r.id, r.platform, r.ch_ext, r.ch_name, r.root_external_id, title, text, r.answer_count, asked, r.url
             )
         )
     return out
