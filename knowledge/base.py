@@ -39,7 +39,7 @@ import numpy as np
 from sqlalchemy.exc import IntegrityError
 
 from knowledge import events as ev
-from knowledge import faq, followup, ingest
+from knowledge import faq, followup, ingest, mentions
 from knowledge import insights as ins
 from knowledge import search as s
 from knowledge.confidence import Calibration, Signals, default_for
@@ -1511,8 +1511,9 @@ class KnowledgeBase:
         out = []
         for f in rows:
             if ins.disclosed(places[f.platform, f.channel_external_id], include_private=include_private):
+                question = mentions.render(f.question, {})  # insights and the console name nobody
                 out.append(
-                    ReviewItem(f.id, f.platform, f.channel_external_id, f.question, f.suggested_thread, f.created_at)
+                    ReviewItem(f.id, f.platform, f.channel_external_id, question, f.suggested_thread, f.created_at)
                 )
             else:
                 out.append(ReviewItem(f.id, f.platform, None, "", "", f.created_at, private=True))

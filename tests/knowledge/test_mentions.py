@@ -15,7 +15,7 @@ from knowledge import mentions
 from knowledge.base import KnowledgeBase
 from knowledge.importers.slack_export import to_plain_text
 from knowledge.importers.teams_graph import body_text
-from knowledge.model import Actor, Scope
+from knowledge.model import Actor, Scope, Verdict
 from tests.conftest import T0, community
 
 NAMES = {"U2": "鈴木 花子"}  # what the Slack shell knows of its users when a message arrives
@@ -65,8 +65,18 @@ def test_an_opted_out_person_mentioned_in_a_message_is_not_named_once_opted_out(
 
 def test_insights_never_name_a_mentioned_person(kb: KnowledgeBase) -> None:
     kb.ingest_many([*community(), QUESTION])
+    kb.record_feedback(  # the question as a platform's button sends it back: with its reference
+        platform="slack",
+        channel_id="C1",
+        question_message_id="900.0",
+        question=QUESTION.text,
+        suggested_thread="slack:C1:100.0",
+        person_id="U4",
+        verdict=Verdict.UNHELPFUL,
+    )
     report = json.dumps(kb.insights(days=3650, now=T0 + timedelta(days=1)).to_json(), ensure_ascii=False)
     assert "庁内VPN" in report and "鈴木" not in report and "<@" not in report
+    assert kb.review_queue()[0].question.startswith(f"{mentions.UNNAMED} さん、庁内VPN")
 
 
 def test_the_indexes_hold_no_mentions() -> None:
