@@ -536,7 +536,7 @@ TEXTS: dict[str, dict[Locale, str | Plural]] = {
     },
     "cli_org_organization_empty": {Locale.JA: "ORGANIZATION が空です", Locale.EN: "ORGANIZATION is empty"},
     # --- errors: Japanese wording of the knowledge base's errors (their English is the error's own message) ---
-    "error_not_found": {Locale.JA: "{what_ja} {key} はありません", Locale.EN: "no {what} {key}"},
+    "error_not_found": {Locale.JA: "{what_ja} {id} はありません", Locale.EN: "no {what} {id}"},
     "error_embedder_mismatch": {
         Locale.JA: "この知識ベースは埋め込みモデル {stored!r} で索引を作りましたが、設定は {configured!r} です。"
         "`yorozu reindex` で、設定したモデルですべてのスレッドを埋め込み直してください"
@@ -576,9 +576,17 @@ TEXTS: dict[str, dict[Locale, str | Plural]] = {
         Locale.JA: "{name}：何も取り込んでいません。問題のある行が{count}行あります：",
         Locale.EN: Plural("{name}: nothing imported, {count} bad row:", "{name}: nothing imported, {count} bad rows:"),
     },
+    "error_rows": {
+        Locale.JA: "何も取り込んでいません。問題のある行が{count}行あります：",
+        Locale.EN: Plural("nothing imported, {count} bad row:", "nothing imported, {count} bad rows:"),
+    },
     "error_csv_row": {Locale.JA: "{line}行目：{problem}", Locale.EN: "line {line}: {problem}"},
     "error_csv_more": {Locale.JA: "… ほか{count}行", Locale.EN: "… and {count} more"},
     "error_csv_unreadable": {Locale.JA: "{path} を読めません：{reason}", Locale.EN: "cannot read {path}: {reason}"},
+    "error_csv_unwritable": {
+        Locale.JA: "{path} に書き込めません：{reason}",
+        Locale.EN: "cannot write {path}: {reason}",
+    },
     "error_csv_too_large": {
         Locale.JA: "{path} が {mb} MB を超えています",
         Locale.EN: "{path} is larger than {mb} MB",
@@ -695,3 +703,50 @@ def text(key: str, locale: Locale, **params: object) -> str:
     if isinstance(entry, Plural):
         entry = entry.one if params[entry.by] == 1 else entry.other
     return entry.format(**params)
+
+
+# Japanese for the words knowledge errors put into their messages (NotFound's ``what``, a field's name).
+_WORDS_JA = {
+    "FAQ entry": "FAQ",
+    "thread": "スレッド",
+    "open review item": "未処理の確認項目",
+    "question": "質問",
+    "answer": "回答",
+}
+# How many bad rows an error lists (it says how many more there are).
+ROWS_SHOWN = 50
+
+
+def error_text(exc: BaseException, locale: Locale) -> str:
+    """An error for a person, in ``locale``: the catalogue's text when the error names one (a ``key``), else
+    the error's own (English) message."""
+    key: str | None = getattr(exc, "key", None)
+    if not key or key not in TEXTS:
+        return str(exc)
+    params: dict[str, object] = dict(getattr(exc, "params", {}))
+    rows: tuple[tuple[int, BaseException], ...] = getattr(exc, "rows", ())
+    if key == "error_csv_rows":
+        name = getattr(exc, "name", "") or params.get("name")
+        head = (
+            text("error_csv_rows", locale, name=name, count=len(rows))
+            if name
+            else text("error_rows", locale, count=len(rows))
+        )
+        lines = [head]
+        lines += [
+            text("error_csv_row", locale, line=line, problem=error_text(problem, locale))
+            for line, problem in rows[:ROWS_SHOWN]
+        ]
+        if len(rows) > ROWS_SHOWN:
+            lines.append(text("error_csv_more", locale, count=len(rows) - ROWS_SHOWN))
+        if params.get("unknown_ids"):
+            lines.append(text("error_csv_unknown_ids", locale))
+        return "\n".join(lines)
+    if key == "error_csv_header":
+        problems = params.get("problems") or ()
+        assert isinstance(problems, list | tuple)
+        params["problems"] = ("、" if locale == Locale.JA else "; ").join(error_text(p, locale) for p in problems)
+    for word in ("what", "field"):
+        if word in params:
+            params[f"{word}_ja"] = _WORDS_JA.get(str(params[word]), params[word])
+    return text(key, locale, **params)
