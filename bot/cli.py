@@ -222,7 +222,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         from bot.teams.commands import cmd_import_teams_graph
 
         return cmd_import_teams_graph(args, settings)
-    from knowledge.importers.slack_export import read_slack_export
+    from knowledge.importers.slack_export import ImportReport, read_slack_export
 
     lang = settings.language
     report = ImportReport()
