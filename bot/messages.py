@@ -612,14 +612,17 @@ TEXTS: dict[str, dict[Locale, str | Plural]] = {
         Locale.JA: "{name}：1行目：{problems}（見出しは {header}）",
         Locale.EN: "{name}: line 1: {problems} (the header is {header})",
     },
-    "error_csv_unknown_columns": {Locale.JA: "知らない列 {columns}", Locale.EN: "unknown column(s) {columns}"},
+    "error_csv_unknown_columns": {
+        Locale.JA: "知らない列 {columns}",
+        Locale.EN: Plural("unknown column {columns}", "unknown columns {columns}"),
+    },
     "error_csv_missing_columns": {
         Locale.JA: "必要な列 {columns} がありません",
-        Locale.EN: "missing column(s) {columns}",
+        Locale.EN: Plural("missing column {columns}", "missing columns {columns}"),
     },
     "error_csv_repeated_columns": {
         Locale.JA: "列 {columns} が重複しています",
-        Locale.EN: "repeated column(s) {columns}",
+        Locale.EN: Plural("repeated column {columns}", "repeated columns {columns}"),
     },
     "error_csv_quote_unclosed": {
         Locale.JA: '引用符の誤り：この行で開いた " が閉じられていません（ファイルの最後までが1つのセルになります）。'

@@ -126,23 +126,15 @@ def parse_faq_csv(text: str, *, name: str = "<csv>") -> list[FaqInput]:
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
     if unknown or missing or duplicated:
         problems: list[InvalidInput] = []
-        if unknown:
-            listed = ", ".join(map(repr, unknown))
-            problems.append(
-                InvalidInput(f"unknown column(s) {listed}", key="error_csv_unknown_columns", params={"columns": listed})
-            )
-        if missing:
-            listed = ", ".join(missing)
-            problems.append(
-                InvalidInput(f"missing column(s) {listed}", key="error_csv_missing_columns", params={"columns": listed})
-            )
-        if duplicated:
-            listed = ", ".join(duplicated)
-            problems.append(
-                InvalidInput(
-                    f"repeated column(s) {listed}", key="error_csv_repeated_columns", params={"columns": listed}
-                )
-            )
+        for found, key, what, shown in (
+            (unknown, "error_csv_unknown_columns", "unknown", ", ".join(map(repr, unknown))),
+            (missing, "error_csv_missing_columns", "missing", ", ".join(missing)),
+            (duplicated, "error_csv_repeated_columns", "repeated", ", ".join(duplicated)),
+        ):
+            if found:
+                plural = "column" if len(found) == 1 else "columns"
+                params: dict[str, object] = {"columns": shown, "count": len(found)}
+                problems.append(InvalidInput(f"{what} {plural} {shown}", key=key, params=params))
         raise ImportFailed(
             f"{name}: line 1: {'; '.join(map(str, problems))} (the header is {header_text})",
             key="error_csv_header",

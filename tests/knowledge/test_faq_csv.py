@@ -91,9 +91,10 @@ def test_a_row_naming_a_missing_entry_rolls_back_the_whole_import(kb: KnowledgeB
     ("text", "message"),
     [
         ("", "is empty"),
-        ("question,answre\r\n", "unknown column(s) 'answre'"),
-        ("id,answer\r\n", "missing column(s) question"),
-        ("question,answer,question\r\n", "repeated column(s) question"),
+        ("question,answre\r\n", "unknown column 'answre'"),
+        ("question,answre,tgs\r\n", "unknown columns 'answre', 'tgs'"),
+        ("id,answer\r\n", "missing column question"),
+        ("question,answer,question\r\n", "repeated column question"),
     ],
 )
 def test_a_bad_header_is_explained(text: str, message: str) -> None:
