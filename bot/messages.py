@@ -563,6 +563,42 @@ TEXTS: dict[str, dict[Locale, str | Plural]] = {
         Locale.EN: "{path} is not a Yorozu database (SQLite) or is damaged: move it away if it is another file, "
         "or give another --data-dir",
     },
+    "error_no_such_path": {
+        Locale.JA: "{path}：そのファイルもフォルダーもありません",
+        Locale.EN: "{path}: no such file or folder",
+    },
+    "error_not_a_zip": {
+        Locale.JA: "{path}：読める ZIP ファイルではありません（{reason}）。Slack のエクスポートの ZIP か"
+        "そのフォルダーを指定してください",
+        Locale.EN: "{path}: not a readable ZIP file ({reason}); give a Slack export ZIP or its folder",
+    },
+    "error_not_slack_export": {
+        Locale.JA: "{path}：Slack のエクスポートではありません（いちばん上に channels.json がありません）",
+        Locale.EN: "{path}: not a Slack export (no channels.json at its top)",
+    },
+    "error_setting_flag": {
+        Locale.JA: "{name} は 1/0、true/false、yes/no、on/off のどれかにしてください（{value!r} ではありません）",
+        Locale.EN: "{name} must be 1/0, true/false, yes/no or on/off, not {value!r}",
+    },
+    "error_setting_lang": {
+        Locale.JA: "YOROZU_LANG は ja か en にしてください（{value!r} ではありません）",
+        Locale.EN: "YOROZU_LANG must be ja or en, not {value!r}",
+    },
+    "error_local_bind": {
+        Locale.JA: "ローカルモードはループバック（127.0.0.1、::1）にだけ接続を受けます（{host!r} は使えません）",
+        Locale.EN: "local mode binds loopback only (127.0.0.1, ::1), not {host!r}",
+    },
+    "error_cannot_listen": {
+        Locale.JA: "{host}:{port} で待ち受けられません：{reason}（--port で別のポートを指定できます）",
+        Locale.EN: "cannot listen on {host}:{port}: {reason}",
+    },
+    "error_no_platform": {
+        Locale.JA: "チャットのプラットフォームが設定されていません：MicrosoftAppId と MicrosoftAppPassword（Teams）か、"
+        "SLACK_BOT_TOKEN と SLACK_SIGNING_SECRET（Slack）を設定してください。ウェブチャットを試すだけなら "
+        "`yorozu serve --local` です",
+        Locale.EN: "no chat platform is configured: set MicrosoftAppId/MicrosoftAppPassword (Teams) or "
+        "SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET (Slack), or run `yorozu serve --local` to try the web chat",
+    },
     "error_sample_in_store": {
         Locale.JA: "このデータベースにはデモ用のサンプル（架空の青葉県のコミュニティ）が入っています。"
         "本番の提案に混ざらないよう、serve は起動しません。別の --data-dir を使うか、"

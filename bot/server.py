@@ -24,20 +24,22 @@ log = logging.getLogger(__name__)
 def check_bind(settings: Settings) -> None:
     """Local mode binds loopback only: it has no platform authentication in front of the web chat."""
     if settings.local and settings.host not in LOOPBACK_HOSTS:
-        raise ConfigError(f"local mode binds loopback only (127.0.0.1, ::1), not {settings.host!r}")
+        raise ConfigError(
+            f"local mode binds loopback only (127.0.0.1, ::1), not {settings.host!r}",
+            key="error_local_bind",
+            params={"host": settings.host},
+        )
 
 
 class SampleInStore(ConfigError):
     """``serve`` was pointed at a database holding the demo's fictional community."""
 
-    key = "error_sample_in_store"
-    params: dict[str, object] = {}  # noqa: RUF012 (read only, by bot.messages.error_text)
-
     def __init__(self) -> None:
         super().__init__(
             "this database holds the demo's sample community (the fictional 青葉県): serve refuses it so that "
             "fictional threads never mix into real suggestions; use another --data-dir, or pass --allow-sample "
-            "if you mean it"
+            "if you mean it",
+            key="error_sample_in_store",
         )
 
 
@@ -90,7 +92,8 @@ async def serve(settings: Settings, *, load_sample: bool, allow_sample: bool = F
     if not platforms and not settings.local:
         raise ConfigError(
             "no chat platform is configured: set MicrosoftAppId/MicrosoftAppPassword (Teams) or "
-            "SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET (Slack), or run `yorozu serve --local` to try the web chat"
+            "SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET (Slack), or run `yorozu serve --local` to try the web chat",
+            key="error_no_platform",
         )
     if not settings.accepts_requests:
         # Before any thread starts: the worker's threads (and the embedder's) inherit the lower priority.
@@ -120,7 +123,11 @@ async def serve(settings: Settings, *, load_sample: bool, allow_sample: bool = F
                 await site.start()
             except OSError as exc:
                 await runner.cleanup()
-                raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+                raise ConfigError(
+                    f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}",
+                    key="error_cannot_listen",
+                    params={"host": settings.host, "port": settings.port, "reason": exc.strerror},
+                ) from None
         if not settings.does_background_work:
             log.info("web role: a `yorozu serve --role worker` on the same database embeds threads and replies")
         if settings.local and serving:

@@ -20,7 +20,15 @@ from knowledge.store import sqlite_url
 
 
 class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names the variable."""
+    """A setting is missing or malformed; the message names the variable.
+
+    ``key`` and ``params``, when given, name the message in ``bot.messages`` for the user's language.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, params: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params: dict[str, object] = dict(params or {})
 
 
 class Secret:
@@ -67,7 +75,11 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise ConfigError(f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}")
+    raise ConfigError(
+        f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}",
+        key="error_setting_flag",
+        params={"name": name, "value": raw},
+    )
 
 
 def _port(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -240,7 +252,11 @@ class Settings:
             settings = replace(settings, database_url=sqlite_url(settings.data_dir))
         chosen_language = (env.get("YOROZU_LANG") or "").strip().lower()
         if chosen_language and chosen_language.split("_")[0].split("-")[0] not in {"ja", "en"}:
-            raise ConfigError(f"YOROZU_LANG must be ja or en, not {env['YOROZU_LANG']!r}")
+            raise ConfigError(
+                f"YOROZU_LANG must be ja or en, not {env['YOROZU_LANG']!r}",
+                key="error_setting_lang",
+                params={"value": env["YOROZU_LANG"]},
+            )
         if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(f"YOROZU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {settings.log_level!r}")
         if settings.role not in ROLES:

@@ -176,7 +176,7 @@ def read_teams_graph(
     elif path.is_file():
         files = [path]
     else:
-        raise ImportFailed(f"{path}: no such file or folder")
+        raise ImportFailed(f"{path}: no such file or folder", key="error_no_such_path", params={"path": path})
     return _files_events(
         files, channel_names or {}, channel_visibility or {}, on_progress, report or GraphImportReport()
     )

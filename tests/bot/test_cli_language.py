@@ -287,3 +287,31 @@ def test_serve_still_runs_a_store_without_the_sample(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("args", "environ", "japanese", "english"),
+    [
+        (["serve"], {}, "チャットのプラットフォームが設定されていません", "no chat platform is configured"),
+        (
+            ["import", "slack-export", "/nonexistent/export.zip"],
+            {},
+            "そのファイルもフォルダーもありません",
+            "no such file",
+        ),
+        (["stats"], {"YOROZU_LOCAL": "maybe"}, "YOROZU_LOCAL は 1/0", "YOROZU_LOCAL must be 1/0"),
+        (["serve", "--local", "--host", "0.0.0.0"], {}, "ループバック", "local mode binds loopback only"),
+    ],
+)
+def test_a_new_users_first_errors_in_both_languages(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    environ: dict[str, str],
+    japanese: str,
+    english: str,
+) -> None:
+    for language, expected in ((JA, japanese), (EN, english)):
+        code, _, err = run(capsys, tmp_path / "data", {**language, **environ}, *args)
+        assert code == 1 and expected in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1 and err.startswith("yorozu: ")
