@@ -788,4 +788,7 @@ def error_text(exc: BaseException, locale: Locale) -> str:
     for word in ("what", "field"):
         if word in params:
             params[f"{word}_ja"] = _WORDS_JA.get(str(params[word]), params[word])
-    return text(key, locale, **params)
+    try:
+        return text(key, locale, **params)
+    except (KeyError, IndexError, ValueError):  # an error raised without every parameter its text names
+        return str(exc)
