@@ -31,7 +31,11 @@ async def _backfill(settings: Settings, channels: list[str]) -> int:
     kb = await run_blocking(open_knowledge_base, settings)
     try:
         report = await backfill(
-            api, KnowledgeService(kb), channels=channels, progress=lambda line: print(line, file=sys.stderr, flush=True)
+            api,
+            KnowledgeService(kb),
+            channels=channels,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
+            lang=settings.language,
         )
         await run_blocking(kb.save_index)
     except SlackCallFailed as exc:
