@@ -740,7 +740,8 @@ def text(key: str, locale: Locale, **params: object) -> str:
     """The text ``key`` in ``locale`` with ``params`` filled in (a :class:`Plural` picks its form)."""
     entry = TEXTS[key][locale]
     if isinstance(entry, Plural):
-        entry = entry.one if params[entry.by] == 1 else entry.other
+        # Replies carry their parameters as text ({"count": "1"}), the CLI as numbers.
+        entry = entry.one if str(params[entry.by]) == "1" else entry.other
     return entry.format(**params)
 
 

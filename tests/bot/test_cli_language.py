@@ -77,6 +77,8 @@ def test_every_catalogue_entry_speaks_both_languages_and_counts_right() -> None:
     assert text("expert_line", Locale.EN, answers=2, accepted="", latest="2026-04").startswith("2 answers on")
     assert text("expert_line", Locale.JA, answers=1, accepted="", latest="2026-04").startswith("このテーマで1件回答")
     assert text("unsubscribe_done", Locale.EN, count=1) == "Stopped notifications for 1 topic."
+    assert text("unsubscribe_done", Locale.EN, count="1") == "Stopped notifications for 1 topic."  # as replies say it
+    assert text("unsubscribe_done", Locale.EN, count="11") == "Stopped notifications for 11 topics."
     assert text("n_people", Locale.EN, count=1) == "1 person" and text("n_people", Locale.EN, count=0) == "0 people"
     assert text("n_replies", Locale.EN, count=1) == "1 reply" and text("n_replies", Locale.JA, count=3) == "うち返信3件"
 
