@@ -53,7 +53,7 @@ from knowledge.errors import (
     NotFound,
     NotShareable,
 )
-from knowledge.lexical import BM25Index
+from knowledge.lexical import LexicalIndex
 from knowledge.model import (
     Actor,
     Expert,
@@ -102,7 +102,9 @@ QUESTION_WAIT_SECONDS = 2.0
 # Tries per event when a concurrent transaction inserted the same new row first.
 INGEST_ATTEMPTS = 3
 INDEX_FILE = "threads.faiss"
-LEXICAL_FILE = "threads.bm25.npz"
+LEXICAL_DIR = "lexical"  # a tantivy folder (knowledge.lexical)
+# What earlier versions kept instead of that folder; removed when found.
+OLD_LEXICAL_FILES = ("threads.bm25.npz",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,13 +201,13 @@ class KnowledgeBase:
         self.embedder = embedder
         self.abstain_below = s.abstain_threshold(embedder.model_id) if abstain_below is None else abstain_below
         self._index_path = index_dir / INDEX_FILE if index_dir is not None else None
-        self._lexical_path = index_dir / LEXICAL_FILE if index_dir is not None else None
+        self._lexical_path = index_dir / LEXICAL_DIR if index_dir is not None else None
         # The embedder's lock (see the module docstring for all three).
         self._lock = TurnLock()
         self._index_lock = threading.RLock()
         self._catch_up_lock = threading.RLock()
         self._vectors = new_vector_index(vector_index, embedder.dimension)
-        self._lexical = BM25Index()
+        self._lexical = LexicalIndex.in_memory()
         # Every change up to this number is applied: removals and the lexical half done, and the vector
         # either made or queued in `_new` / `_stale` (thread id -> its latest change, oldest first).
         self._applied = 0
@@ -264,6 +266,8 @@ class KnowledgeBase:
         self._closing = True
         with self._catch_up_lock:
             self.save_index()
+            with self._index_lock:
+                self._lexical.close()
             self.store.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -305,16 +309,27 @@ class KnowledgeBase:
                 log.warning("index %s is stale or unreadable: rebuilding it from the store", self._index_path)
             self._rebuild_vectors()
             seq = head
-        lexical = BM25Index.load(self._lexical_path) if self._lexical_path else None
+        if self._index_path is not None:
+            for name in OLD_LEXICAL_FILES:
+                (self._index_path.parent / name).unlink(missing_ok=True)
+        lexical = LexicalIndex.load(self._lexical_path) if self._lexical_path else None
         if lexical is not None and lexical[1] <= head:
+            self._lexical.close()
             self._lexical, lexical_seq = lexical
             log.info("loaded %d documents from %s (change %d)", len(self._lexical), self._lexical_path, lexical_seq)
         else:
-            if self._lexical_path is not None and self._lexical_path.exists():
-                log.warning("index %s is stale or unreadable: rebuilding it from the store", self._lexical_path)
-            self._lexical = BM25Index()
+            if lexical is not None:
+                lexical[0].close()
+            self._lexical.close()
+            self._lexical = LexicalIndex.create(self._lexical_path)
+            if self._lexical_path is not None:
+                log.info("building the lexical index in %s from the store", self._lexical_path)
             with self.store.begin() as conn:
-                self._lexical.add_many((doc.thread_id, doc.document) for doc in repo.iter_visible_documents(conn))
+                self._lexical.add_many(
+                    ((doc.thread_id, doc.document) for doc in repo.iter_visible_documents(conn)),
+                    fresh=True,
+                    progress_every=10_000,
+                )
             lexical_seq = head
             self._dirty = True
         self._applied = min(seq, lexical_seq, head)
@@ -392,8 +407,7 @@ class KnowledgeBase:
                 return
             seq = self._saved_seq
             self._vectors.save(self._index_path, IndexInfo(self.embedder.model_id, self.embedder.dimension, seq))
-            if self._lexical_path is not None:
-                self._lexical.save(self._lexical_path, seq)
+            self._lexical.save(seq)
             self._dirty = False
 
     # --- ingest ----------------------------------------------------------------------------------
@@ -551,6 +565,7 @@ class KnowledgeBase:
                     visible = [c for c in changes if c.visible]
                     stored = self._stored_vectors(conn, visible)
                 if not changes:
+                    self._lexical.commit_if_due()
                     return count
                 gone = [c.thread_id for c in changes if not c.visible]
                 self._vectors.remove(np.asarray(gone, dtype=np.int64))

@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.lexical import BM25Index
+from knowledge.lexical import LexicalIndex
 from knowledge.model import Answerer, Scope, Suggestion, SuggestionKind, Visibility
 from knowledge.store.repository import PersonRow, ThreadView
 from knowledge.text import excerpt_of
@@ -61,7 +61,7 @@ def retrieve(
     question: str,
     query_vector: npt.NDArray[np.float32],
     vectors: VectorIndex,
-    lexical: BM25Index,
+    lexical: LexicalIndex,
     *,
     k: int = CANDIDATES,
     lexical_weight: float | None = None,
