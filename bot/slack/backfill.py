@@ -37,12 +37,6 @@ class BackfillReport:
     people: int = 0
     skipped_channels: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
-        return (
-            f"{self.channels} channels, {self.messages} messages read ({self.changed} new or changed, "
-            f"{self.messages - self.changed} already known), {self.people} people, {self.skipped} skipped"
-        )
-
 
 async def _pages(api: SlackApi, method: str, key: str, **params: Any) -> AsyncIterator[list[dict[str, Any]]]:
     """Every page of a cursor-paginated method."""

@@ -81,22 +81,6 @@ class ImportReport:
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
-    def summary(self) -> str:
-        """A few lines for people: what was read and what was left out, and why."""
-        lines = [
-            f"read {self.days} day files: {self.channels} channels, {self.people} people, "
-            f"{self.messages} messages ({self.replies} replies), {self.reactions} reactions, "
-            f"{self.files_seen} attached files"
-        ]
-        if self.skipped:
-            reasons = ", ".join(
-                f"{reason} {count}" for reason, count in sorted(self.skipped.items(), key=lambda i: -i[1])
-            )
-            lines.append(f"skipped {sum(self.skipped.values())} messages: {reasons}")
-        if self.unlisted_folders:
-            lines.append(f"folders not listed in the export's channel files: {', '.join(self.unlisted_folders)}")
-        return "\n".join(lines)
-
 
 def read_slack_export(
     path: Path,

@@ -55,14 +55,6 @@ class GraphImportReport:
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
-    def summary(self) -> str:
-        skipped = ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items())) or "none"
-        return (
-            f"files: {self.files}, channels: {len(self.channels)}, messages: {self.messages} "
-            f"(replies {self.replies}), deleted: {self.deleted}, reactions: {self.reactions}, "
-            f"people: {self.people}, skipped: {skipped}"
-        )
-
 
 # --- HTML ----------------------------------------------------------------------------------------
 
