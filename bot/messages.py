@@ -725,9 +725,9 @@ TEXTS: dict[str, dict[Locale, str | Plural]] = {
         Locale.EN: "at most {limit} tags, not {count}",
     },
     "error_thread_key": {
-        Locale.JA: "source_thread は platform:channel:root（例 slack:C0123:1712345678.000100）にしてください"
-        "（{value!r} ではありません）",
-        Locale.EN: "source_thread must be platform:channel:root (e.g. slack:C0123:1712345678.000100), not {value!r}",
+        Locale.JA: "スレッドの指定は platform:channel:root の形です（例 slack:C0123:1712345678.000100。"
+        "{value!r} ではありません）",
+        Locale.EN: "not a thread reference (platform:channel:root): {value!r}",
     },
     "error_text_too_long": {
         Locale.JA: "{field_ja}が長すぎます（{limit}文字まで）",

@@ -195,3 +195,48 @@ def test_ids_from_another_instance_get_a_hint_and_nothing_is_imported(
     ja = error_text(info.value, Locale.JA)
     assert "2行目：FAQ 1 はありません" in ja and "id 列を空にする" in ja and "--portable" in ja
     assert other_kb.faq_list() == []
+
+
+# --- one wording: the catalogue's English is the knowledge base's own message ----------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "question,answre,tgs\r\n",
+        "id,answer,answer\r\n",
+        'question,answer\r\n"閉じ忘れ,答え\r\n',
+        'question,answer\r\n"質問"です,答え\r\n',
+        "question,answer\r\n質問だけ\r\n",
+        "id,question,answer,status,review_interval_days,verified_at,source_thread\r\n"
+        "x,q,a,,,,\r\n0,q,a,,,,\r\n,,a,,,,\r\n,q,,,,,\r\n,q,a,maybe,,,\r\n,q,a,,x,,\r\n,q,a,,0,,\r\n"
+        ",q,a,,,来週,\r\n,q,a,,,,nope\r\n3,q,a,,,,\r\n3,q,a,,,,\r\n",
+    ],
+)
+def test_english_from_the_catalogue_is_the_errors_own_message(text: str) -> None:
+    with pytest.raises(ImportFailed) as info:
+        parse_faq_csv(text, name="faq.csv")
+    assert error_text(info.value, Locale.EN) == str(info.value)
+    japanese = error_text(info.value, Locale.JA)
+    assert japanese != str(info.value) and "faq.csv" in japanese
+
+
+def test_english_and_japanese_for_files_and_foreign_ids(
+    kb: KnowledgeBase, other_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    path = tmp_path / "faq.csv"
+    for raw in (ROWS.encode("cp932"), b"question,answer\r\n\xff\xfe\xfa,x\r\n"):
+        path.write_bytes(raw)
+        with pytest.raises(ImportFailed) as info:
+            read_faq_csv(path)
+        assert error_text(info.value, Locale.EN) == str(info.value)
+    with pytest.raises(ImportFailed) as info:
+        read_faq_csv(tmp_path / "missing.csv")
+    assert error_text(info.value, Locale.EN) == str(info.value) and "を読めません" in error_text(info.value, Locale.JA)
+    kb.faq_import(OPERATOR, parse_faq_csv(ROWS))
+    out = io.StringIO()
+    write_faq_csv(kb.faq_list(), out)
+    with pytest.raises(ImportFailed) as info:
+        other_kb.faq_import(OPERATOR, parse_faq_csv(out.getvalue()))
+    assert error_text(info.value, Locale.EN) == str(info.value)
