@@ -317,3 +317,15 @@ def test_a_new_users_first_errors_in_both_languages(
         code, _, err = run(capsys, tmp_path / "data", {**language, **environ}, *args)
         assert code == 1 and expected in err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1 and err.startswith("yorozu: ")
+
+
+def test_ask_who_and_stats_speak_japanese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    code, out, _ = run(capsys, data, JA, "ask", "VPN がつながらないときは？")
+    assert code == 0 and out.strip() == "よく合う過去のスレッドは見つかりませんでした。"
+    code, out, _ = run(capsys, data, JA, "who", "VPN")
+    assert code == 0 and out.strip() == "「VPN」に答えた人はまだ見つかりません。"
+    code, out, _ = run(capsys, data, JA, "stats")
+    assert code == 0 and "スレッド: 0" in out and "索引待ち: 0" in out
+    code, out, _ = run(capsys, data, EN, "stats")
+    assert code == 0 and "threads: 0" in out and "pending: 0" in out
