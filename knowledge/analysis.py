@@ -2,8 +2,9 @@
 
 Japanese has no spaces, so the lexical index needs a word analyser. Sudachi (SudachiPy with the
 ``sudachidict-core`` dictionary, offline) splits text into words and gives each its normalised form, so
-「ユーザ」 and 「ユーザー」, 「フォルダ」 and 「フォルダー」, 「とき」 and 「時」 meet. Only content words are kept (nouns,
-verbs, adjectives, adverbs; not particles, auxiliaries, punctuation, nor light verbs such as する・ある・いる).
+「ユーザ」 and 「ユーザー」, 「フォルダ」 and 「フォルダー」, 「とき」 and 「時」 meet. Only content words are kept
+(nouns, verbs, adjectives, adverbs; not particles, auxiliaries, punctuation, nor light verbs such as
+する・ある・いる), and English function words are left out of ASCII runs.
 
 ASCII runs never reach Sudachi: it reads 「M365」 as 立方メートル + 65 and drops 「C#」's sign. They are kept
 whole and lower-cased (``m365``, ``c#``, ``lgwan``, ``excel2016``), and a run that mixes letters and digits
@@ -30,15 +31,19 @@ _MAX_PIECE_CHARS = 4000
 
 _KEPT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞"})
 # Words that carry no topic however often they appear (normalised forms).
-_STOP = frozenset(
-    """為る 居る 有る 成る 出来る 言う 思う 御座る 致す 頂く 下さる 呉れる 貰う 遣る 行く 来る 見る 置く 仕舞う
+_STOP_TEXT = """為る 居る 有る 成る 出来る 言う 思う 御座る 致す 頂く 下さる 呉れる 貰う 遣る 行く 来る 見る 置く 仕舞う
     こと 事 もの 物 よう 様 ため 為 時 ところ 所 方 など 等 これ それ あれ どれ この その あの ここ そこ 此処
     私 僕 皆さん 皆様 皆 方々 さん 様 氏 殿 達 等 的 化 性 感 中 内 上 下 前 後 際 度 件 点 場合 今回 今 現在
     御 お ご 何 なに 何か どう どの どんな 如何 いつ 誰 どこ どちら 此の 其の 彼の 大 小 超 非 未 不
     よろしい 宜しい 良い いい 無い ない 分かる 分る 判る 知る 教える 聞く 伺う 困る 願う 申す 存ずる
     有り難う 済む 失礼 お疲れ 疲れる 様子 感じ 辺り 以前 以上 以下 以外 関係 関する 付く 付ける
-    こう そう ああ こんな そんな あんな""".split()
-)
+    こう そう ああ こんな そんな あんな"""
+_STOP = frozenset(_STOP_TEXT.split())
+_ENGLISH_STOP_TEXT = """
+    a an the is are was were be been am do does did i me my we our you your it its this that these those
+    to of in on at for from with by and or but not no so if as can could should would will how what why
+    when where who which please thanks thank hi hello there any anyone someone have has had get got"""
+_ENGLISH_STOP = frozenset(_ENGLISH_STOP_TEXT.split())
 _ASCII_RUN = re.compile(r"[a-z0-9][a-z0-9#+._/\-]*[a-z0-9#+]|[a-z0-9]")
 _ASCII_PART = re.compile(r"[a-z]+|[0-9]+")
 _SPACE = re.compile(r"\s+")
@@ -82,6 +87,8 @@ def _prepare(text: str) -> str:
 
 
 def _ascii_terms(run: str) -> list[str]:
+    if run in _ENGLISH_STOP:
+        return []
     out = [run]
     parts = _ASCII_PART.findall(run)
     if len(parts) > 1:
