@@ -281,7 +281,7 @@ def _format_result(result: SearchResult, lang: Locale = Locale.EN) -> str:
         tag = "[FAQ] " if s.kind == "faq" else ""
         label = ""
         if s.confidence is not None:
-            label = "  [同じ内容のようです]" if s.close_match else "  [関連しそうなスレッド]"
+            label = "  " + text("cli_close_match" if s.close_match else "cli_related", lang)
         lines.append(f"{n}. {tag}{s.title}  ({s.score:.3f}){label}")
         if s.answer_excerpt:
             lines.append(f"   {s.answer_excerpt}")

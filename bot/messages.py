@@ -351,6 +351,9 @@ TEXTS: dict[str, dict[Locale, str | Plural]] = {
         Locale.JA: "よく合う過去のスレッドは見つかりませんでした。",
         Locale.EN: "No past thread answers this closely enough.",
     },
+    # How sure a suggestion is (its calibrated confidence against the channel's operating point).
+    "cli_close_match": {Locale.JA: "［同じ内容のようです］", Locale.EN: "[looks like the same question]"},
+    "cli_related": {Locale.JA: "［関連しそうなスレッド］", Locale.EN: "[related thread]"},
     "cli_answered_by": {Locale.JA: "回答：{people}", Locale.EN: "answered by: {people}"},
     "cli_who_none": {
         Locale.JA: "「{topic}」に答えた人はまだ見つかりません。",
