@@ -602,6 +602,28 @@ TEXTS: dict[str, dict[Locale, str | Plural]] = {
         Locale.EN: "no chat platform is configured: set MicrosoftAppId/MicrosoftAppPassword (Teams) or "
         "SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET (Slack), or run `yorozu serve --local` to try the web chat",
     },
+    "error_package_publisher": {
+        Locale.JA: "Teams のアプリパッケージには発行者の情報が必要です：{problems}",
+        Locale.EN: "the Teams app package needs its publisher: {problems}",
+    },
+    "error_package_missing": {Locale.JA: "{where} がありません", Locale.EN: "{where} is missing"},
+    "error_package_too_long": {
+        Locale.JA: "{where} は{limit}文字までです（{count}文字あります）",
+        Locale.EN: "{where} has at most {limit} characters, not {count}",
+    },
+    "error_package_not_https": {
+        Locale.JA: "{where} は https:// で始まる URL にしてください（{value!r} ではありません）",
+        Locale.EN: "{where} must be an https:// URL, not {value!r}",
+    },
+    "error_package_version": {
+        Locale.JA: "--version は 1.0.0 のような3つの数字 x.y.z にしてください（Teams はほかの形を受け付けません。"
+        "{value!r} ではありません）",
+        Locale.EN: "--version must be three numbers x.y.z such as 1.0.0 (Teams refuses others), not {value!r}",
+    },
+    "error_package_app_id": {
+        Locale.JA: "アプリ ID はボットの Microsoft App ID（GUID）にしてください（{value!r} ではありません）",
+        Locale.EN: "the app id must be the bot's Microsoft App ID (a GUID), not {value!r}",
+    },
     "error_sample_in_store": {
         Locale.JA: "このデータベースにはデモ用のサンプル（架空の青葉県のコミュニティ）が入っています。"
         "本番の提案に混ざらないよう、serve は起動しません。別の --data-dir を使うか、"
@@ -785,9 +807,8 @@ def error_text(exc: BaseException, locale: Locale) -> str:
         if params.get("unknown_ids"):
             lines.append(text("error_csv_unknown_ids", locale))
         return "\n".join(lines)
-    if key == "error_csv_header":
-        problems = params.get("problems") or ()
-        assert isinstance(problems, list | tuple)
+    problems = params.get("problems")
+    if isinstance(problems, list | tuple):  # an error made of several, each worded on its own
         params["problems"] = ("、" if locale == Locale.JA else "; ").join(error_text(p, locale) for p in problems)
     for word in ("what", "field"):
         if word in params:

@@ -73,7 +73,7 @@ def cmd_manifest(args: argparse.Namespace, settings: Settings) -> int:
         )
         out = build_package(args.app_id, args.out, version=args.app_version, developer=developer)
     except PackageError as exc:
-        raise ConfigError(str(exc)) from None
+        raise ConfigError(str(exc), key=exc.key, params=exc.params) from None
     print(text("cli_manifest_written", settings.language, out=out))
     return EXIT_OK
 

@@ -26,7 +26,15 @@ MAX_URL = 2048
 
 
 class PackageError(ValueError):
-    """The package cannot be built (a bad app id or a missing file); the message says which."""
+    """The package cannot be built (a bad app id or a missing file); the message says which.
+
+    ``key`` and ``params`` name the message in ``bot.messages`` for the user's language.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, params: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params: dict[str, object] = dict(params or {})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,19 +60,37 @@ class Developer:
     @classmethod
     def checked(cls, **values: str | None) -> Developer:
         """The developer from the given values; a :class:`PackageError` names every missing or bad one."""
-        problems = []
+        problems: list[PackageError] = []
         for name, option, variable in cls.SOURCES:
             value = (values.get(name) or "").strip()
             where = f"{option} (or {variable})"
             if not value:
-                problems.append(f"{where} is missing")
+                problems.append(
+                    PackageError(f"{where} is missing", key="error_package_missing", params={"where": where})
+                )
             elif name == "name":
                 if len(value) > MAX_DEVELOPER_NAME:
-                    problems.append(f"{where} has at most {MAX_DEVELOPER_NAME} characters, not {len(value)}")
+                    problems.append(
+                        PackageError(
+                            f"{where} has at most {MAX_DEVELOPER_NAME} characters, not {len(value)}",
+                            key="error_package_too_long",
+                            params={"where": where, "limit": MAX_DEVELOPER_NAME, "count": len(value)},
+                        )
+                    )
             elif not _is_https_url(value):
-                problems.append(f"{where} must be an https:// URL, not {value!r}")
+                problems.append(
+                    PackageError(
+                        f"{where} must be an https:// URL, not {value!r}",
+                        key="error_package_not_https",
+                        params={"where": where, "value": value},
+                    )
+                )
         if problems:
-            raise PackageError("the Teams app package needs its publisher: " + "; ".join(problems))
+            raise PackageError(
+                "the Teams app package needs its publisher: " + "; ".join(map(str, problems)),
+                key="error_package_publisher",
+                params={"problems": problems},
+            )
         return cls(**{name: (values.get(name) or "").strip() for name, _, _ in cls.SOURCES})
 
 
@@ -86,10 +112,16 @@ def render_manifest(
     ``version`` must be x.y.z; ``developer`` replaces the shipped placeholder publisher.
     """
     if not _GUID_RE.match(app_id):
-        raise PackageError(f"the app id must be the bot's Microsoft App ID (a GUID), not {app_id!r}")
+        raise PackageError(
+            f"the app id must be the bot's Microsoft App ID (a GUID), not {app_id!r}",
+            key="error_package_app_id",
+            params={"value": app_id},
+        )
     if version is not None and not _VERSION_RE.match(version):
         raise PackageError(
-            f"--version must be three numbers x.y.z such as 1.0.0 (Teams refuses others), not {version!r}"
+            f"--version must be three numbers x.y.z such as 1.0.0 (Teams refuses others), not {version!r}",
+            key="error_package_version",
+            params={"value": version},
         )
     try:
         text = (source / "manifest.json").read_text(encoding="utf-8")

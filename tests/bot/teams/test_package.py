@@ -218,3 +218,17 @@ def test_an_installed_wheel_builds_the_package(tmp_path: Path) -> None:
     with zipfile.ZipFile(out) as archive:
         assert sorted(archive.namelist()) == ["color.png", "ja-jp.json", "manifest.json", "outline.png"]
         assert json.loads(archive.read("manifest.json"))["id"] == APP_ID
+
+
+def test_package_errors_in_japanese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    japanese = {"LANG": "ja_JP.UTF-8"}
+    bad = {**PUBLISHER, **japanese, "YOROZU_TEAMS_PRIVACY_URL": "http://www.pref.aoba.example.jp/privacy"}
+    del bad["YOROZU_TEAMS_TERMS_URL"]
+    code, out = _manifest_cli(tmp_path, environ=bad)
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists() and len(err.strip().splitlines()) == 1
+    assert "Teams のアプリパッケージには発行者の情報が必要です" in err
+    assert "--terms-url (or YOROZU_TEAMS_TERMS_URL) がありません" in err
+    assert "https:// で始まる URL にしてください" in err and "'http://www.pref.aoba.example.jp/privacy'" in err
+    code, out = _manifest_cli(tmp_path, "--version", "1.0", environ={**PUBLISHER, **japanese})
+    assert code == 1 and "3つの数字 x.y.z" in capsys.readouterr().err
