@@ -49,6 +49,7 @@ from knowledge.errors import (
     ImportFailed,
     InvalidInput,
     InvalidQuestion,
+    KnowledgeError,
     NotAllowed,
     NotFound,
     NotShareable,
@@ -741,7 +742,7 @@ class KnowledgeBase:
         """
         question = s.clean_question(question)
         if not question:
-            raise InvalidQuestion("the question is empty")
+            raise InvalidQuestion("the question is empty", key="error_question_empty")
         scope = scope or Scope.public()
         now = now or datetime.now(UTC)
         self._catch_up_for_question()
@@ -1466,23 +1467,34 @@ class KnowledgeBase:
         now = now or datetime.now(UTC)
         return [e for e in self.faq_list(FaqStatus.PUBLISHED) if e.review_due(now)]
 
-    def faq_import(self, actor: Actor, rows: Sequence[faq.FaqInput]) -> tuple[int, int]:
-        """Create or update entries in one transaction (all or nothing); returns (created, updated)."""
+    def faq_import(self, actor: Actor, rows: Sequence[faq.FaqInput]) -> faq.FaqImportCounts:
+        """Create or update entries in one transaction (all or nothing); returns (created, updated, unchanged).
+
+        A row naming an id this knowledge base does not have fails the import with a hint: such a file usually
+        comes from another instance, and clearing its ``id`` column (``faq export --portable``) imports it.
+        """
         self._require(actor, "importing FAQ entries")
-        created = updated = 0
-        errors: list[str] = []
+        outcomes = {"created": 0, "updated": 0, "unchanged": 0}
+        errors: list[tuple[int, KnowledgeError]] = []
         with self.store.begin() as conn:
             for item in rows:
                 try:
-                    if faq.apply_input(conn, item, actor=actor):
-                        created += 1
-                    else:
-                        updated += 1
+                    outcomes[faq.apply_input(conn, item, actor=actor)] += 1
                 except (InvalidInput, NotFound) as exc:
-                    errors.append(f"line {item.line}: {exc}")
+                    errors.append((item.line, exc))
             if errors:  # raising inside the transaction rolls every row back
-                raise ImportFailed(f"nothing imported, {len(errors)} bad row(s):\n" + "\n".join(errors[:50]))
-        return created, updated
+                failed = ImportFailed.for_rows(errors)
+                if any(isinstance(exc, NotFound) for _, exc in errors):
+                    failed = ImportFailed(
+                        f"{failed}\nno FAQ entry here has these ids: if the file comes from another Yorozu, clear "
+                        "the id column (or export it with `yorozu faq export --portable`) to import the rows as new "
+                        "entries",
+                        key=failed.key,
+                        params={**failed.params, "unknown_ids": True},
+                        rows=failed.rows,
+                    )
+                raise failed
+        return faq.FaqImportCounts(outcomes["created"], outcomes["updated"], outcomes["unchanged"])
 
     # --- review queue, follow-ups, insights -----------------------------------------------------
 

@@ -148,7 +148,8 @@ class Expert:
     def explanation(self) -> str:
         accepted = f", {self.accepted} accepted" if self.accepted else ""
         helpful = f", {self.helpful} found helpful" if self.helpful else ""
-        return f"{self.answers} answers on this topic{accepted}{helpful}, latest {self.latest:%Y-%m}"
+        answers = f"{self.answers} answer{'' if self.answers == 1 else 's'}"
+        return f"{answers} on this topic{accepted}{helpful}, latest {self.latest:%Y-%m}"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
