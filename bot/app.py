@@ -13,6 +13,7 @@ from aiohttp.typedefs import Handler
 from bot.jobs import POLL_SECONDS, JobHandler, JobRunner
 from bot.service import KnowledgeService
 from bot.settings import Settings
+from knowledge.model import Stats
 from bot.web import console as web_console
 from bot.web import routes as web_routes
 
@@ -103,11 +104,16 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+# The numbers /healthz reports: the same counts as `yorozu stats` and the console, said what they count.
+HEALTH_COUNTS = ("threads", "indexed", "faq_published", "pending")
+
+
 async def _health(request: web.Request) -> web.Response:
-    stats = await request.app[SERVICE_KEY].stats()
-    return web.json_response(
-        {"status": "ok", "threads": stats.threads, "indexed": stats.indexed, "pending": stats.pending}
-    )
+    stats = (await request.app[SERVICE_KEY].stats()).to_json()
+    meanings = Stats.meanings("en")
+    body: dict[str, object] = {"status": "ok", **{key: stats[key] for key in HEALTH_COUNTS}}
+    body["meaning"] = {key: meanings[key] for key in HEALTH_COUNTS}
+    return web.json_response(body)
 
 
 @web.middleware

@@ -140,7 +140,7 @@ async def test_page_and_assets_are_local_and_hold_no_data(server: TestServer, ht
         assert resp.status == 200 and resp.content_type == "text/javascript"
         script = await resp.text()
     assert "/api/console/review" in script and CSRF_HEADER in script
-    assert 'startsWith("en")' in script  # English only where the browser asks for it
+    assert "yorozu.console.lang" in script  # Japanese unless English is chosen on the page
     for name in ("console.html", "console.js", "console.css"):
         text = (STATIC / name).read_text(encoding="utf-8")
         # No CDN, no web font, no other origin: the page works on a closed network.
@@ -242,6 +242,9 @@ async def test_review_queue_lists_and_resolves(
         "channel_id": "C1",
         "channel_name": "q-and-a",
         "root_message_id": "100.0",
+        # What the suggestion showed, beside the question: the thread's title and its answer's start.
+        "title": "Excelマクロを作った職員が異動して、誰もVBAを保守できません。",
+        "excerpt": MACRO_THREAD[1].text,
     }
     assert datetime.fromisoformat(item["created_at"]) > datetime.now(UTC) - timedelta(minutes=5)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -34,9 +35,18 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 async def test_page_is_served(server: TestServer, http: aiohttp.ClientSession) -> None:
     async with http.get(server.make_url("/")) as resp:
-        assert resp.status == 200
+        assert resp.status == 200 and resp.content_type == "text/html"
         body = await resp.text()
-    assert "Yorozu" in body and "/api/ask" in body
+    assert "Yorozu" in body and 'src="/static/chat.js"' in body
+    # No inline code: the page works under a Content-Security-Policy without 'unsafe-inline'.
+    assert "<style" not in body and not re.search(r"<script(?![^>]*\bsrc=)", body) and " on" not in body.lower()
+    async with http.get(server.make_url("/static/chat.js")) as resp:
+        assert resp.status == 200 and resp.content_type == "text/javascript"
+        script = await resp.text()
+    assert "/api/ask" in script and "/api/feedback" in script and "/api/thread" in script
+    assert "innerHTML" not in script  # user text is only ever inserted as text
+    async with http.get(server.make_url("/static/chat.css")) as resp:
+        assert resp.status == 200 and resp.content_type == "text/css"
 
 
 async def test_ask_returns_suggestions_with_answerers(server: TestServer, http: aiohttp.ClientSession) -> None:
@@ -55,7 +65,7 @@ async def test_ask_returns_suggestions_with_answerers(server: TestServer, http: 
 async def test_ask_abstains_on_unrelated_questions(server: TestServer, http: aiohttp.ClientSession) -> None:
     async with http.post(server.make_url("/api/ask"), json={"question": "給食の献立はいつ決まりますか"}) as resp:
         data = await resp.json()
-    assert data == {"question": "給食の献立はいつ決まりますか", "abstained": True, "suggestions": []}
+    assert data["abstained"] is True and data["suggestions"] == [] and data["kind"] == "answer"
 
 
 async def test_who_names_people(server: TestServer, http: aiohttp.ClientSession) -> None:
@@ -101,3 +111,4 @@ async def test_health_reports_the_index(server: TestServer, http: aiohttp.Client
     async with http.get(server.make_url("/healthz")) as resp:
         data = await resp.json()
     assert data["status"] == "ok" and data["threads"] == 2
+    assert set(data["meaning"]) == {"threads", "indexed", "faq_published", "pending"}
