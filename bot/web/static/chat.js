@@ -22,7 +22,7 @@ const fmtDate = (iso) => {
   return iso && !isNaN(d) ? `${d.getFullYear()}/${d.getMonth() + 1}/${d.getDate()}` : "";
 };
 const safeUrl = (url) => {
-  if (typeof url !== "string" || !/^https?:\/\//i.test(url)) return null;
+  if (typeof url !== "string" || !/^https?:\/{2}/i.test(url)) return null;
   try { const u = new URL(url); return u.protocol === "http:" || u.protocol === "https:" ? u.href : null; } catch { return null; }
 };
 const outLink = (url, label) => {
