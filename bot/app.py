@@ -13,9 +13,9 @@ from aiohttp.typedefs import Handler
 from bot.jobs import POLL_SECONDS, JobHandler, JobRunner
 from bot.service import KnowledgeService
 from bot.settings import Settings
-from knowledge.model import Stats
 from bot.web import console as web_console
 from bot.web import routes as web_routes
+from knowledge.model import Stats
 
 log = logging.getLogger(__name__)
 

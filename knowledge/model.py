@@ -234,7 +234,10 @@ class ThreadDetail:
 STAT_MEANINGS: dict[str, tuple[str, str]] = {
     "channels": ("チャンネル数（削除されたものを除く）", "channels (deleted ones left out)"),
     "people": ("人数（ボットを除く）", "people (bots left out)"),
-    "threads": ("スレッド数（削除・非表示を除く、FAQ を含まない）", "chat threads (deleted or hidden ones left out, FAQ entries not included)"),
+    "threads": (
+        "スレッド数（削除・非表示を除く、FAQ を含まない）",
+        "chat threads (deleted or hidden ones left out, FAQ entries not included)",
+    ),
     "questions": ("質問のスレッド数", "chat threads that are questions"),
     "answered": ("回答のある質問のスレッド数", "questions with at least one answer"),
     "accepted": ("解決済みの回答があるスレッド数", "threads with an accepted answer"),
@@ -243,7 +246,10 @@ STAT_MEANINGS: dict[str, tuple[str, str]] = {
         "検索できるスレッド数（threads のうち、今の埋め込みモデルのベクトルがあるもの）",
         "chat threads searchable now (of threads, those with a vector from the current embedder)",
     ),
-    "faq_published": ("公開中の FAQ 数（スレッド数とは別に検索されます）", "published FAQ entries (searched besides the threads)"),
+    "faq_published": (
+        "公開中の FAQ 数（スレッド数とは別に検索されます）",
+        "published FAQ entries (searched besides the threads)",
+    ),
     "pending": ("索引待ちの変更数", "changes waiting to be indexed"),
     "embedder": ("埋め込みモデル", "embedding model"),
 }

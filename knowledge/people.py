@@ -6,7 +6,6 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-
 from urllib.parse import quote
 
 from knowledge.model import EvidenceThread, Expert

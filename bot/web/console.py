@@ -30,9 +30,9 @@ from bot.settings import ConfigError, Settings
 from bot.web.console_auth import COOKIE, SESSION_SECONDS, ConsoleAuth, json_error
 from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput, KnowledgeError, NotAllowed, NotFound
-from knowledge.text import excerpt_of
 from knowledge.faq import DEFAULT_REVIEW_DAYS, parse_thread_key
 from knowledge.model import Actor, FaqEntry, FaqStatus, Scope, Stats
+from knowledge.text import excerpt_of
 
 log = logging.getLogger(__name__)
 
