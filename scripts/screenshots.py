@@ -43,6 +43,7 @@ ASKED = [
 ]
 CHAT_QUESTION = "異動のとき、共有フォルダのアクセス権はどう切り替えていますか？"
 UNHELPFUL_QUESTION = "Windows Update の配信を業務時間外にずらす方法はありますか"
+DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 
 
 def wait(driver: Any, find: Any, seconds: float = 60) -> Any:
