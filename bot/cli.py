@@ -279,8 +279,10 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(stats.to_json(), ensure_ascii=False))
     else:
+        # The same numbers as /healthz and the console, each said what it counts.
+        meanings = stats.meanings("en")
         for key, value in stats.to_json().items():
-            print(f"{key:>10}: {value}")
+            print(f"{key:>13}: {value}  ({meanings.get(key, key)})")
     return EXIT_OK
 
 

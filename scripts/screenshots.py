@@ -35,9 +35,9 @@ OUT = ROOT / "docs" / "images"
 # What members asked Yorozu in chat before the screenshots: one question asked three ways that no
 # thread answers (a knowledge gap, one row in the console), and chatter that stays out of the gaps.
 ASKED = [
-    "電子契約サービスを導入した自治体はありますか？",
-    "電子契約のシステムを入れている団体があれば教えてください",
-    "電子契約を導入した市町村の事例はありますか",
+    "AI-OCRを導入して効果はありましたか",
+    "AI-OCRの導入効果はどうでしたか？",
+    "AI-OCRって導入して効果ありましたか？",
     "ありがとうございます",
     "今日のお昼ごはんは何にしようかな",
 ]
