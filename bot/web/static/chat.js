@@ -135,6 +135,10 @@ function suggestionCard(s, data) {
   const h = el("h3", {});
   if (isFaq) h.append(el("span", { class: "badge faq" }, "FAQ"));
   else if (s.accepted) h.append(el("span", { class: "badge" }, "解決済み"));
+  // How sure Yorozu is (when its confidence is calibrated): the same question, or a related thread.
+  if (s.confidence !== null && s.confidence !== undefined) {
+    h.append(el("span", { class: "badge " + (s.close_match ? "same" : "related") }, s.close_match ? "同じ内容のようです" : "関連しそうなスレッド"));
+  }
   h.append(title);
   card.append(h, el("p", { class: "excerpt" }, s.answer_excerpt));
   if (isFaq) {
