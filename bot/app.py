@@ -49,7 +49,8 @@ def create_app(
 ) -> web.Application:
     """The application: health check, each platform's endpoint, and the local web chat if asked.
 
-    ``console`` mounts the specialist console (``/console``, ``/api/console/...``); it is refused
+    ``web_chat`` mounts the web chat: open on loopback in local mode, elsewhere behind the console's token
+    (``YOROZU_WEB_CHAT``). ``console`` mounts the specialist console (``/console``, ``/api/console/...``); it is refused
     (:class:`ConfigError`) outside local mode unless ``YOROZU_CONSOLE_TOKEN`` is set
     (``bot.web.console.console_enabled``).
 
@@ -64,7 +65,7 @@ def create_app(
     for mount in platforms:
         handlers.update(mount(app, settings, service))
     if web_chat:
-        web_routes.mount(app, service)
+        web_routes.mount(app, service, settings)
     if console:
         web_console.mount(app, service, settings)
     # In the web role the worker runs the jobs; it polls more often, since an enqueue in another process

@@ -77,7 +77,7 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
         app = create_app(
             settings,
             service=KnowledgeService(kb),
-            web_chat=settings.local and serving,
+            web_chat=(settings.local or settings.web_chat) and serving,
             console=console_enabled(settings) and serving,
             platforms=configured_platforms(settings),
         )

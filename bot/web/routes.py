@@ -1,8 +1,11 @@
 """The web chat: a page where a person asks as in chat and reads the answers in full.
 
-Served in local mode (``yorozu demo``, ``yorozu serve --local``): it has no login, so it shows public
-threads only. Typed text is understood as in chat (``bot.replies.parse_command``): a question, ``who
-<テーマ>``, ``help``; only questions are searched and logged (so ``help`` is never a knowledge gap). The
+Served in local mode (``yorozu demo``, ``yorozu serve --local``) on loopback without a login, and on a
+deployment that sets ``YOROZU_WEB_CHAT`` for members behind the console's guard (the console's token or
+the session its login form sets; :mod:`bot.web.console_auth`). Either way it shows public threads only.
+
+Typed text is understood as in chat (``bot.replies.parse_command``): a question, ``who <テーマ>``,
+``help``; only questions are searched and logged (so ``help`` is never a knowledge gap). The
 buttons feed the same records as the chat platforms' buttons: 解決した and 役に立たなかった are feedback
 on a suggestion (platform ``web``; 役に立たなかった puts it in the specialists' review queue), and the
 question they judge is the one logged when it was asked (the page carries its id).
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,8 @@ from aiohttp import web
 from bot.messages import Locale, text
 from bot.replies import CommandKind, parse_command
 from bot.service import KnowledgeService, run_blocking
+from bot.settings import ConfigError, Settings
+from bot.web.console_auth import ConsoleAuth
 from knowledge.errors import InvalidInput, InvalidQuestion, NotFound
 from knowledge.faq import parse_thread_key
 from knowledge.model import FaqStatus, Scope, Verdict
@@ -45,16 +51,37 @@ ASSETS = {
 ASSET_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
-def mount(app: web.Application, service: KnowledgeService) -> None:
+def mount(app: web.Application, service: KnowledgeService, settings: Settings | None = None) -> None:
+    """Add the page and its API; outside local mode every API request must pass the console's gate."""
+    guard: ConsoleAuth | None = None
+    if settings is not None and not settings.local:
+        if not settings.console_token:
+            raise ConfigError("the web chat outside local mode needs YOROZU_CONSOLE_TOKEN")
+        guard = ConsoleAuth(settings.console_token)
     app[SERVICE] = service
     app.router.add_get("/", _index)
     for name in ASSETS:
         app.router.add_get(f"/static/{name}", _asset)
-    app.router.add_post("/api/ask", _ask)
-    app.router.add_post("/api/who", _who)
-    app.router.add_get("/api/thread", _thread)
-    app.router.add_get(r"/api/faq/{id:\d{1,18}}", _faq)
-    app.router.add_post("/api/feedback", _feedback)
+    app.router.add_post("/api/ask", _guarded(_ask, guard))
+    app.router.add_post("/api/who", _guarded(_who, guard))
+    app.router.add_get("/api/thread", _guarded(_thread, guard))
+    app.router.add_get(r"/api/faq/{id:\d{1,18}}", _guarded(_faq, guard))
+    app.router.add_post("/api/feedback", _guarded(_feedback, guard))
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _guarded(handler: Handler, guard: ConsoleAuth | None) -> Handler:
+    """The handler behind the console's gate (401 without its token or session), when there is one."""
+    if guard is None:
+        return handler
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        guard.authorize(request)
+        return await handler(request)
+
+    return wrapped
 
 
 async def _index(_: web.Request) -> web.FileResponse:

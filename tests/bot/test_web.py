@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import MAX_BODY_BYTES, create_app
 from bot.service import KnowledgeService
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from knowledge.base import KnowledgeBase
 from knowledge.model import Actor
 from tests.conftest import BACKUP_THREAD, MACRO_THREAD, community
@@ -234,3 +234,27 @@ async def test_faq_entries_show_their_verifier_and_threads_the_answers_date(
     assert full["answer"] == "棚卸しして手順書を作ります。" and full["verified_by"] == "佐藤 健一"
     async with http.get(server.make_url(f"/api/faq/{draft.id}")) as resp:
         assert resp.status == 404  # drafts are not shown in the web chat
+
+
+async def test_members_web_chat_is_behind_the_consoles_guard(
+    kb: KnowledgeBase, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    token = "members-token-for-tests-0123456789"
+    with pytest.raises(ConfigError, match="YOROZU_CONSOLE_TOKEN"):
+        Settings.from_env({"YOROZU_DATA_DIR": str(tmp_path), "YOROZU_WEB_CHAT": "1"})
+    kb.ingest_many(community() + MACRO_THREAD)
+    settings = Settings.from_env(
+        {"YOROZU_DATA_DIR": str(tmp_path), "YOROZU_WEB_CHAT": "1", "YOROZU_CONSOLE_TOKEN": token}
+    )
+    assert settings.web_chat and not settings.local
+    app = create_app(settings, service=KnowledgeService(kb), web_chat=settings.web_chat, console=True)
+    async with TestServer(app, host="127.0.0.1", port=0) as srv:
+        async with http.get(srv.make_url("/")) as resp:
+            assert resp.status == 200  # the page holds no data
+        async with http.post(srv.make_url("/api/ask"), json={"question": MACRO_THREAD[0].text}) as resp:
+            assert resp.status == 401
+        async with http.get(srv.make_url("/api/thread"), params={"key": "slack:C1:100.0"}) as resp:
+            assert resp.status == 401
+        bearer = {"Authorization": f"Bearer {token}"}
+        async with http.post(srv.make_url("/api/ask"), json={"question": MACRO_THREAD[0].text}, headers=bearer) as resp:
+            assert resp.status == 200 and (await resp.json())["suggestions"]

@@ -50,8 +50,10 @@ function visitor() {
 async function call(method, path, body) {
   const options = { method, headers: { Accept: "application/json" } };
   if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
-  const r = await fetch(path, options);
+  const r = await fetch(path, { ...options, credentials: "same-origin" });
   const data = await r.json().catch(() => ({ error: r.statusText }));
+  // Outside local mode the web chat is for members: they log in on the console's page.
+  if (r.status === 401) throw new Error("ログインが必要です。専門家コンソール（/console）で、管理者から受け取ったトークンでログインしてから、もう一度お試しください。");
   if (!r.ok) throw new Error(data.error || r.statusText);
   return data;
 }
