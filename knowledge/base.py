@@ -1197,6 +1197,14 @@ class KnowledgeBase:
             person = repo.find_people(conn, platform, [person_id]).get(person_id)
         return person is not None and person.opted_out
 
+    def person_name(self, platform: str, person_id: str) -> str | None:
+        """How a person is named (with their organisation); ``None`` when unknown or opted out."""
+        with self.store.begin() as conn:
+            person = repo.find_people(conn, platform, [person_id]).get(person_id)
+        if person is None or person.opted_out:
+            return None
+        return f"{person.display_name}（{person.organization}）" if person.organization else person.display_name
+
     def subscribe(self, platform: str, person_id: str, topic: str, *, name: str | None = None) -> bool:
         """Ask to be pinged about questions on ``topic``; ``False`` when already subscribed.
 

@@ -340,12 +340,24 @@ def _editor(kb: KnowledgeBase, editor: str | None) -> str | None:
     return editor
 
 
+def _editor_name(kb: KnowledgeBase, editor: str | None) -> str | None:
+    """Who made a change, as a reader names them: the person (and organisation) for a chat platform's
+    member, the console or the command line for the operators; ``None`` when hidden or unknown."""
+    if editor is None:
+        return None
+    platform, _, person_id = editor.partition(":")
+    if platform in {"slack", "teams"}:
+        return kb.person_name(platform, person_id)
+    return {"cli:console": "console", "cli:operator": "command line"}.get(editor, editor)
+
+
 def _faq_detail(kb: KnowledgeBase, faq_id: int, now: datetime) -> dict[str, Any]:
     data = _entry_json(kb.faq_get(faq_id), now)
     history = []
     for version in kb.faq_history(faq_id):
         line = version.to_json()
         line["editor"] = _editor(kb, version.editor)
+        line["editor_name"] = _editor_name(kb, line["editor"])
         history.append(line)
     data["history"] = history
     return data

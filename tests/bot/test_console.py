@@ -350,6 +350,12 @@ async def test_write_and_edit_an_entry_in_the_console(
     last, before = detail["history"][-1], detail["history"][-2]
     # What changed is there to show: the old and new answer and tags, who, when.
     assert last["change"] == "edited" and last["editor"] == "cli:console" and last["created_at"]
+    assert last["editor_name"] == "console"
+    kb.grant_role(Actor.operator(), "slack", "U3", Role.SPECIALIST)
+    kb.faq_edit(TAKAHASHI, faq_id, question=FAQ_QUESTION + "（2026年度）")
+    _, detail = await call(http, server, "GET", f"/api/console/faq/{faq_id}")
+    assert detail["history"][-1]["editor_name"] == "高橋 誠（青葉県庁 情報政策課）"
+    last, before = detail["history"][-2], detail["history"][-3]
     assert before["answer"] == FAQ_ANSWER and last["answer"].endswith("RPA も検討します。")
     assert before["tags"] == ["Excel", "異動"] and last["tags"] == ["Excel"]
     # A draft is written the same way, not suggested until published.

@@ -40,7 +40,7 @@ const TEXT = {
     replies: (n) => `返信 ${n} 件`, acceptedMark: "解決した回答", questionMark: "質問", edited: "（編集済み）",
     unnamed: "（名前の表示を控えている方）", reactions: "リアクション", threadGone: "このスレッドは開けません（削除されたか、非公開チャンネルのものです）。",
     field: { question: "質問", answer: "回答", tags: "タグ", status: "状態", review_interval_days: "見直しの間隔（日）" },
-    counts: "数（yorozu stats・/healthz と同じ数え方）",
+    counts: "数（yorozu stats・/healthz と同じ数え方）", viaConsole: "コンソール", viaCli: "コマンドライン",
     changes: { created: "作成", edited: "編集", published: "公開", verified: "確認", retired: "取り下げ", unpublished: "下書きに戻す", imported: "インポート" },
     cardVerified: (n, d) => `確認：${n}（${d}）`, cardVerifiedUnnamed: (d) => `確認済み（${d}）`, cardUnverified: "未確認",
     cardDue: "⚠ 見直しの時期を過ぎています", solvedButton: "解決した", unhelpfulButton: "役に立たなかった", faqBadge: "FAQ",
@@ -82,7 +82,7 @@ const TEXT = {
     replies: (n) => `${n} repl${n === 1 ? "y" : "ies"}`, acceptedMark: "Accepted answer", questionMark: "Question", edited: " (edited)",
     unnamed: "(name withheld)", reactions: "Reactions", threadGone: "This thread cannot be opened (deleted, or from a private channel).",
     field: { question: "Question", answer: "Answer", tags: "Tags", status: "Status", review_interval_days: "Review interval (days)" },
-    counts: "Counts (as yorozu stats and /healthz count them)",
+    counts: "Counts (as yorozu stats and /healthz count them)", viaConsole: "the console", viaCli: "the command line",
     changes: { created: "created", edited: "edited", published: "published", verified: "verified", retired: "retired", unpublished: "back to draft", imported: "imported" },
     cardVerified: (n, d) => `Verified by ${n} on ${d}`, cardVerifiedUnnamed: (d) => `Verified on ${d}`, cardUnverified: "Not verified yet",
     cardDue: "⚠ Due for review", solvedButton: "Solved it", unhelpfulButton: "Not helpful", faqBadge: "FAQ",
@@ -450,13 +450,20 @@ function changes(prev, v) {
   return out;
 }
 
+// Who made a change: a member by name, else the console or the command line.
+function editorName(v) {
+  if (v.editor_name === "console") return t("viaConsole");
+  if (v.editor_name === "command line") return t("viaCli");
+  return v.editor_name || v.editor;
+}
+
 async function showHistory(id) {
   const box = $("faq-detail");
   const data = await api("GET", `/api/console/faq/${id}`);
   box.textContent = "";
   box.append(el("h3", {}, t("historyTitle", id)), el("p", { class: "question" }, data.question));
   const items = data.history.map((v, i) => el("li", {},
-    el("div", { class: "meta" }, `${t("version", v.version)}・${fmtTime(v.created_at)}・${change(v.change)}${v.editor ? t("by", v.editor) : t("hidden")}`),
+    el("div", { class: "meta" }, `${t("version", v.version)}・${fmtTime(v.created_at)}・${change(v.change)}${v.editor ? t("by", editorName(v)) : t("hidden")}`),
     ...changes(i ? data.history[i - 1] : null, v)));
   box.append(el("ol", { class: "history" }, ...items.reverse()),
     el("button", { type: "button", class: "secondary", onclick: () => { box.hidden = true; } }, t("close")));
