@@ -9,7 +9,8 @@ at 390 px (a phone):
     python scripts/screenshots.py            # writes docs/images/*.png (about 3 minutes)
     python scripts/screenshots.py --data-dir /tmp/yorozu-shots   # keeps (and reuses) the imported data
 
-Needs chromium, chromium-driver and fonts-noto-cjk (Debian packages) and the ``selenium`` package.
+Needs chromium, chromium-driver and fonts-noto-cjk (Debian packages; fonts-noto-color-emoji for the reactions)
+and the ``selenium`` package.
 """
 
 from __future__ import annotations

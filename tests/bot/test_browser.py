@@ -17,9 +17,10 @@ import pytest
 from bot.app import create_app
 from bot.service import KnowledgeService
 from bot.settings import Settings
+from knowledge import events as ev
 from knowledge.base import KnowledgeBase
 from tests import browser
-from tests.conftest import FAKE_ABSTAIN_BELOW, MACRO_THREAD, PRINTER_THREAD, community
+from tests.conftest import FAKE_ABSTAIN_BELOW, MACRO_THREAD, PRINTER_THREAD, at, community
 from tests.fakes import FakeEmbedder
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))]
@@ -178,3 +179,40 @@ def test_who_and_help_answer_in_the_page_and_are_not_gaps(site: str) -> None:
         wait_for(driver, lambda: driver.find_element("id", "insights-body").text, "the insights")
         gaps = driver.find_element("id", "insights-body").text
         assert "help" not in gaps and "who Excel" not in gaps
+
+
+def test_chat_text_is_shown_as_text_and_only_web_links_are_links(tmp_path: Path) -> None:
+    """Markup in a message is shown literally, and a thread link that is not http(s) is never made a link."""
+    hostile = "<img src=x onerror=\"document.title='owned'\"> プリンタのドライバ配布はどうしていますか？"
+    kb = KnowledgeBase.open(
+        database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}",
+        embedder=FakeEmbedder(),
+        index_dir=tmp_path / "index",
+        abstain_below=FAKE_ABSTAIN_BELOW,
+    )
+    events = [
+        *community(),
+        ev.MessagePosted("slack", "C1", "700.0", "U4", hostile, at(1), url="javascript:alert(1)"),
+        ev.MessagePosted(
+            "slack", "C1", "700.1", "U2", "<b>グループポリシー</b>で配っています。", at(2), thread_id="700.0"
+        ),
+    ]
+    kb.ingest_many(events)
+    kb.sync()
+    settings = Settings.from_env({"YOROZU_DATA_DIR": str(tmp_path), "YOROZU_LOCAL": "1"})
+    app = create_app(settings, service=KnowledgeService(kb), web_chat=True, console=True)
+    try:
+        with browser.ServedApp(app) as served, browser.chromium() as driver:
+            driver.get(f"{served.url}/")
+            driver.find_element("id", "q").send_keys("プリンタのドライバ配布はどうしていますか？")
+            driver.find_element("id", "send").click()
+            card = wait_for(driver, lambda: driver.find_elements("css selector", "#log .card"), "the answer")[0]
+            card.find_element("css selector", "h3 button.title").click()
+            wait_for(driver, lambda: card.find_elements("css selector", ".full .post"), "the whole thread")
+            assert "<img src=x" in card.text and "<b>グループポリシー</b>" in card.text
+            assert driver.find_elements("css selector", "#log img, #log b") == []
+            assert driver.title != "owned"
+            hrefs = [a.get_attribute("href") for a in driver.find_elements("css selector", "a")]
+            assert not any(h and h.lower().startswith("javascript:") for h in hrefs)
+    finally:
+        kb.close()
