@@ -33,18 +33,19 @@ def missing() -> str | None:
 
 
 @contextlib.contextmanager
-def chromium(width: int = 1280, height: int = 900, *, mobile: bool = False) -> Iterator[Any]:
-    """A headless Chromium whose page is ``width`` CSS pixels wide (``mobile``: a phone's viewport)."""
+def chromium(width: int = 1280, height: int = 900, *, mobile: bool = False, language: str = "ja-JP") -> Iterator[Any]:
+    """A headless Chromium whose page is ``width`` CSS pixels wide (``mobile``: a phone's viewport), whose
+    user prefers ``language``."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     binary = next(path for name in CHROMIUM_NAMES if (path := shutil.which(name)))
     options.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=ja-JP"):
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--lang={language}"):
         options.add_argument(arg)
     options.add_argument(f"--window-size={width},{height}")
-    options.add_experimental_option("prefs", {"intl.accept_languages": "ja-JP,ja"})
+    options.add_experimental_option("prefs", {"intl.accept_languages": f"{language},{language.split('-')[0]}"})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=shutil.which("chromedriver")))
     try:
         # The window's size includes no browser chrome in headless mode, but pin the viewport exactly.

@@ -7,6 +7,7 @@ Skipped with the reason where chromium, chromedriver or selenium is missing (``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -216,3 +217,23 @@ def test_chat_text_is_shown_as_text_and_only_web_links_are_links(tmp_path: Path)
             assert not any(h and h.lower().startswith("javascript:") for h in hrefs)
     finally:
         kb.close()
+
+
+def test_the_console_is_japanese_in_an_english_browser_until_english_is_chosen(site: str) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    with browser.chromium(language="en-US") as driver:
+        assert driver.execute_script("return navigator.language").startswith("en")
+        driver.get(f"{site}/console")
+        wait_for(driver, lambda: driver.find_element("id", "app").is_displayed(), "the console")
+        assert driver.find_element("tag name", "h1").text == "Yorozu 専門家コンソール"
+        wait_for(driver, lambda: driver.find_elements("css selector", "#insights-body .meta"), "the insights")
+        since = driver.find_element("css selector", "#insights-body .meta").text
+        assert re.fullmatch(r"\d{4}/\d{1,2}/\d{1,2} から", since), since  # 2026/9/4 から, not 04/09/2026
+        Select(driver.find_element("id", "lang")).select_by_value("en")
+        wait_for(driver, lambda: driver.find_element("tag name", "h1").text == "Yorozu specialist console", "English")
+        wait_for(driver, lambda: driver.find_elements("css selector", "#insights-body .meta"), "the insights")
+        assert driver.find_element("css selector", "#insights-body .meta").text.startswith("since ")
+        assert driver.find_element("tag name", "html").get_attribute("lang") == "en"
+        Select(driver.find_element("id", "lang")).select_by_value("ja")
+        wait_for(driver, lambda: driver.find_element("tag name", "h1").text == "Yorozu 専門家コンソール", "Japanese")
