@@ -368,9 +368,11 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(stats.to_json(), ensure_ascii=False))
     else:
+        # The same numbers as /healthz and the console, each said what it counts.
+        meanings = stats.meanings(str(settings.language))
         for key, value in stats.to_json().items():
             label = text(f"cli_stats_{key}", settings.language) if f"cli_stats_{key}" in TEXTS else key
-            print(f"{label}: {value}")
+            print(f"{label}: {value}  ({meanings.get(key, key)})")
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import sys
+from importlib import resources
 from pathlib import Path
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from bot.service import WORKER_NICENESS, KnowledgeService, lower_thread_priority
 from bot.settings import ConfigError, Settings
 from bot.web.console import console_enabled
 from knowledge.base import KnowledgeBase
+from knowledge.model import Actor
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +63,24 @@ def holds_sample(kb: KnowledgeBase) -> bool:
     return any(kb.channel("slack", channel_id) is not None for channel_id in sample_channel_ids())
 
 
+def sample_faq_path() -> Path:
+    """The sample community's curated FAQ entries (published; some due for review)."""
+    return Path(str(resources.files("knowledge") / "data" / "sample_faq.json"))
+
+
 def load_sample_if_empty(kb: KnowledgeBase) -> bool:
-    """Import the bundled sample community into an empty knowledge base; ``True`` when it did."""
+    """Import the bundled sample community and its FAQ entries into an empty knowledge base; ``True``
+    when it did."""
     if kb.stats().threads:
         return False
     from bot.cli import sample_community_path
+    from knowledge.importers.faq_json import read_faq_json
     from knowledge.importers.slack_export import read_slack_export
 
     log.info("empty knowledge base: importing the sample community (about a minute the first time)")
     kb.ingest_many(read_slack_export(sample_community_path()))
+    if not kb.faq_list():
+        kb.faq_import(Actor.operator(), read_faq_json(sample_faq_path()))
     kb.sync()
     kb.save_index()
     return True
@@ -108,7 +119,7 @@ async def serve(settings: Settings, *, load_sample: bool, allow_sample: bool = F
         app = create_app(
             settings,
             service=KnowledgeService(kb),
-            web_chat=settings.local and serving,
+            web_chat=(settings.local or settings.web_chat) and serving,
             console=console_enabled(settings) and serving,
             platforms=configured_platforms(settings),
         )

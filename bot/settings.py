@@ -201,6 +201,9 @@ class Settings:
     teams_website_url: str | None = None
     teams_privacy_url: str | None = None
     teams_terms_url: str | None = None
+    # The web chat outside local mode, for members, behind the console's guard (YOROZU_CONSOLE_TOKEN:
+    # the same login). Local mode always has it, on loopback.
+    web_chat: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -245,6 +248,7 @@ class Settings:
             teams_website_url=(env.get("YOROZU_TEAMS_WEBSITE_URL") or "").strip() or None,
             teams_privacy_url=(env.get("YOROZU_TEAMS_PRIVACY_URL") or "").strip() or None,
             teams_terms_url=(env.get("YOROZU_TEAMS_TERMS_URL") or "").strip() or None,
+            web_chat=_flag(env, "YOROZU_WEB_CHAT"),
         )
         changes = {k: v for k, v in overrides.items() if v is not None and k != "data_dir"}
         settings = replace(settings, data_dir=data_dir, **changes)  # type: ignore[arg-type]
@@ -261,6 +265,10 @@ class Settings:
             raise ConfigError(f"YOROZU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {settings.log_level!r}")
         if settings.role not in ROLES:
             raise ConfigError(f"YOROZU_ROLE (--role) must be one of {', '.join(ROLES)}, not {settings.role!r}")
+        if settings.web_chat and not settings.local and not settings.console_token:
+            raise ConfigError(
+                "YOROZU_WEB_CHAT outside local mode needs YOROZU_CONSOLE_TOKEN: members log in as at /console"
+            )
         if settings.vector_index not in {"exact", "ivf", "auto"}:
             raise ConfigError(f"YOROZU_VECTOR_INDEX must be exact, ivf or auto, not {settings.vector_index!r}")
         slack_channel = settings.slack_specialists_channel

@@ -345,6 +345,7 @@ def build_suggestion(entry: FaqEntry, score: float, now: datetime, source_url: s
         verified_by=entry.verified_by,
         verified_at=entry.verified_at,
         review_due=entry.review_due(now),
+        answered_at=entry.verified_at or entry.updated_at,
     )
 
 
