@@ -68,7 +68,9 @@ cp -a "$SEED" "$RUN/data"
 
 YOROZU_PORT="$(free_port)"
 PLAYGROUND_PORT="$(free_port)"
-"$YOROZU" --data-dir "$RUN/data" demo --port "$YOROZU_PORT" >"$RUN/yorozu.log" 2>&1 &
+# The Playground's default user (Alex Wilber) is a specialist, so FAQにする can be tried too.
+YOROZU_SPECIALISTS="teams:00000000-0000-0000-0000-0000000000020" \
+    "$YOROZU" --data-dir "$RUN/data" demo --port "$YOROZU_PORT" >"$RUN/yorozu.log" 2>&1 &
 yorozu_pid=$!
 PIDS+=("$yorozu_pid")
 wait_http "http://127.0.0.1:$YOROZU_PORT/" 300 "$yorozu_pid" || { cat "$RUN/yorozu.log" >&2; exit 1; }

@@ -221,6 +221,33 @@ def run(pg: Playground) -> None:
     check(texts[:1] == ["These past threads may answer this question."], f"personal answer reads {texts[:1]}")
     ok(f"personal question (en-US): {len([t for t in texts if t[:2] in {'1.', '2.', '3.'}])} threads, in English")
 
+    # 3b. The Playground's user is a specialist (the script sets YOROZU_SPECIALISTS): each suggested thread
+    # offers FAQにする, and the dialog opens prefilled from it, though the sample threads come from Slack.
+    (personal_card,) = cards(reply)
+    make_faq = [a for a in card_actions(personal_card) if (a.get("data") or {}).get("kind") == "yorozu.make_faq"]
+    check(bool(make_faq), "a specialist's answer offers no FAQにする")
+    data = make_faq[0]["data"]
+    start = len(pg.records())
+    fetch_id = f"fetch-{message_id}"
+    fetch = {**personal_template, "type": "invoke", "name": "task/fetch", "id": fetch_id, "from": sender}
+    fetch["value"] = {"data": data, "context": {"theme": "default"}}
+    pg.send(fetch)
+    opened = pg.wait_for("the FAQ dialog", forwarded(fetch_id), start)
+    task = (opened["response"]["body"] or {}).get("task") or {}
+    check(task.get("type") == "continue", f"FAQにする did not open the dialog: {opened['response']}")
+    inputs = {i["id"]: i for i in task["value"]["card"]["content"]["body"] if i["type"].startswith("Input.")}
+    check(bool(inputs["question"]["value"]) and bool(inputs["answer"]["value"]), "the dialog is not prefilled")
+    (submit,) = task["value"]["card"]["content"]["actions"]
+    form = {**submit["data"], "question": inputs["question"]["value"], "answer": inputs["answer"]["value"]}
+    save_id = f"save-{message_id}"
+    save = {**fetch, "name": "task/submit", "id": save_id, "value": {"data": form, "context": {"theme": "default"}}}
+    pg.send(save)
+    saved = pg.wait_for("the saved FAQ entry", forwarded(save_id), start)
+    said = ((saved["response"]["body"] or {}).get("task") or {}).get("value")
+    check(isinstance(said, str) and "draft" in said, f"the dialog did not save: {saved['response']}")
+    platform, root = data["thread"].split(":")[0], data["thread"].rsplit(":", 1)[-1]
+    ok(f"FAQにする on {platform} thread {root}: dialog prefilled; {said}")
+
     # 4. who, in Japanese.
     start = len(pg.records())
     pg.send({**pg.template(personal), "type": "message", "from": sender, "text": "who VBA", "locale": "ja-JP"})
