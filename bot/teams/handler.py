@@ -78,8 +78,10 @@ def reply_activity(reply: Reply) -> Activity:
             # Several lines: a chat message would run them together into one paragraph.
             return card_message(cards.render_lines(text(reply.key, reply.locale)))
         case TextReply():
-            # Teams reads a message's text as Markdown: a topic like "*.xlsm" must stay as typed.
-            return MessageFactory.text(cards.escape_markdown(text(reply.key, reply.locale, **reply.params)))
+            # Teams reads a message's text as Markdown (its default, said here): "*.xlsm" must stay as typed.
+            message = MessageFactory.text(cards.escape_markdown(text(reply.key, reply.locale, **reply.params)))
+            message.text_format = "markdown"
+            return message
     raise AssertionError(reply)  # pragma: no cover
 
 

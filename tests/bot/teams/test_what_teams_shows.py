@@ -74,6 +74,7 @@ async def test_a_topic_reads_as_typed_in_who_and_in_text_replies(teams: TeamsHar
     first, second = await teams.connector.wait_for(2)
     assert shown(texts(card_of(first.body))[0]) == ("「*.xlsm」に答えた人はまだ見つかりません。", [])
     said = second.body["text"]
+    assert second.body["textFormat"] == "markdown"
     assert shown(said)[1] == [] and "「*.xlsm と _VBA_」の質問が" in shown(said)[0]
 
 
