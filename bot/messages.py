@@ -758,6 +758,20 @@ TEXTS: dict[str, dict[Locale, str | Plural]] = {
         Locale.JA: "{field_ja}が長すぎます（{limit}文字まで）",
         Locale.EN: "the FAQ {field} is longer than {limit} characters",
     },
+    # --- the welcome when the Teams app is installed in a team, a group chat or a personal chat ---
+    "welcome": {
+        Locale.JA: (
+            "Yorozu（よろず）です。質問に似た過去のスレッドと、答えてくれた人をお知らせします。\n"
+            "チームでは、リソース固有の同意（RSC）で許可されたチャンネルの投稿を読んで、質問と回答を蓄積します。\n"
+            "使い方は help と送ってください（チャンネルでは @Yorozu help）。"
+        ),
+        Locale.EN: (
+            "I am Yorozu: I point questions to similar past threads and to the people who answered them.\n"
+            "In a team I read the channels' posts under resource-specific consent (RSC) and keep questions "
+            "with their answers.\n"
+            "Send help to see what I can do (in a channel: @Yorozu help)."
+        ),
+    },
 }
 
 
