@@ -150,7 +150,7 @@ class SlackClient:
             event["thread_ts"] = thread_ts
         return await self.event(event)
 
-    async def drain(self, timeout: float = 10.0, *, strict: bool = True) -> None:
+    async def drain(self, timeout: float = 30.0, *, strict: bool = True) -> None:
         """Wait until every job has run; fails on a job that failed (``strict``) or skips it."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:

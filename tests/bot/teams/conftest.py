@@ -131,7 +131,7 @@ class TeamsHarness:
             body = await resp.json(content_type=None) if resp.content_length != 0 else None
             return resp.status, body
 
-    async def idle(self, timeout: float = 10.0) -> None:
+    async def idle(self, timeout: float = 30.0) -> None:
         """Wait until the app's job runner has finished every queued job, and everything is indexed."""
         self.server.app[RUNNER_KEY].wake()
         deadline = asyncio.get_running_loop().time() + timeout
