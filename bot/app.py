@@ -125,5 +125,5 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def _allowed(exc: web.HTTPException) -> dict[str, str]:
-    allow = exc.headers.get("Allow")
-    return {"Allow": allow} if allow else {}
+    """The headers of an HTTP error that tell the client what to do next."""
+    return {name: exc.headers[name] for name in ("Allow", "Retry-After", "WWW-Authenticate") if name in exc.headers}

@@ -30,6 +30,7 @@ from bot.settings import Secret, Settings
 from bot.teams import cards, convert, msrest_retry
 from bot.teams.auth import (
     LOGIN_HOST,
+    AuthenticationUnavailable,
     Unauthorized,
     authenticate,
     build_authentication_with,
@@ -103,9 +104,19 @@ class TeamsEndpoint:
         except (DeserializationError, ValueError, TypeError, AttributeError):
             raise web.HTTPBadRequest(reason="the body is not a Bot Framework activity") from None
         try:
-            auth = await authenticate(self.auth, activity, header, required=bool(self.app_id))
+            auth = await authenticate(
+                self.auth,
+                activity,
+                header,
+                required=bool(self.app_id),
+                timeout=self.settings.teams_auth_timeout.total_seconds(),
+            )
         except Unauthorized:
             raise web.HTTPUnauthorized(reason="not authenticated") from None
+        except AuthenticationUnavailable:
+            raise web.HTTPServiceUnavailable(
+                reason="the request could not be authenticated now, retry", headers={"Retry-After": "30"}
+            ) from None
         problem = _shape_problem(activity)
         if problem:
             raise web.HTTPBadRequest(reason=problem)
