@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import aiohttp
-
 from botbuilder.schema import Activity
 from botframework.connector.auth import (
     AppCredentials,
@@ -76,7 +75,7 @@ class AuthenticationUnavailable(Exception):
     503, so that the platform sends it again later; it is never let in unchecked."""
 
 
-class SigningKeys(_OpenIdMetadata):  # type: ignore[misc]
+class SigningKeys(_OpenIdMetadata):
     """botbuilder's cache of one OpenID metadata URL's signing keys, fetched without blocking.
 
     botbuilder looks its caches up by URL (``JwtTokenExtractor.metadataCache``); :func:`use_signing_keys`
@@ -317,9 +316,11 @@ async def authenticate(
     if required and not (header and header.startswith("Bearer ")):
         raise Unauthorized("missing or non-Bearer Authorization header")
     try:
-        result = await AuthenticationThread.run(auth.authenticate_request(activity, header if header else None), timeout)
+        result = await AuthenticationThread.run(
+            auth.authenticate_request(activity, header if header else None), timeout
+        )
     except (AuthenticationUnavailable, TimeoutError) as exc:
-        log.warning("Teams request not checked in time (503): %s", exc or "deadline of %.0f s passed" % timeout)
+        log.warning("Teams request not checked in time (503): %s", exc or f"deadline of {timeout:.0f} s passed")
         raise AuthenticationUnavailable(str(exc)) from exc
     except Exception as exc:  # PermissionError, PyJWT errors, an unknown key, a malformed header
         log.info("Teams request refused: %s: %s", type(exc).__name__, exc)

@@ -29,6 +29,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput, KnowledgeError, NotAllowed, NotFound
 from knowledge.faq import parse_thread_key
 from knowledge.model import Actor, FaqEntry, FaqStatus
+from knowledge.text import storable_json
 
 log = logging.getLogger(__name__)
 
@@ -175,11 +176,11 @@ async def _body(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
         raise json_error(web.HTTPBadRequest, "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise json_error(web.HTTPBadRequest, "the body must be a JSON object")
-    return body
+    return storable_json(body)  # type: ignore[return-value]  # NUL and lone surrogates cannot be stored
 
 
 def _too_large(size: int) -> web.HTTPRequestEntityTooLarge:
@@ -215,8 +216,7 @@ async def _login(console: Console, request: web.Request) -> web.Response:
     token = (await _body(request)).get("token")
     if not isinstance(token, str) or not token:
         raise json_error(web.HTTPBadRequest, "'token' must be a non-empty string")
-    if not console.auth.token_matches(token):
-        log.warning("console login refused (wrong token) from %s", request.remote)
+    if not console.auth.check_token(request, token):  # throttled per client, logged once per burst
         raise json_error(web.HTTPUnauthorized, "wrong console token")
     response = _json({"authenticated": True, "token_required": True})
     # Behind a TLS proxy the app sees plain HTTP; the proxy's header says what the browser used.

@@ -31,6 +31,7 @@ from typing import Any
 from knowledge import events as ev
 from knowledge.errors import ImportFailed
 from knowledge.model import Visibility
+from knowledge.text import safe_link
 
 JsonObject = dict[str, Any]
 PLATFORM = "teams"
@@ -297,7 +298,8 @@ class GraphConverter:
             text=text,
             posted_at=posted_at,
             thread_id=thread_id,
-            url=_string(message.get("webUrl")) or None,
+            # Only an http(s) link is kept: a page shows it as href, where javascript: would run.
+            url=safe_link(_string(message.get("webUrl"))),
             is_bot=is_bot,
             edited_at=edited_at,
         )

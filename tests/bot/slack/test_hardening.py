@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.slack import modals
 from bot.logs import NoTextAboveDebug
+from bot.slack import modals
 from tests.bot.slack.conftest import SlackClient, sign
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.test_direct import command
@@ -33,7 +33,15 @@ def envelope(event: dict[str, Any], event_id: str) -> dict[str, Any]:
 
 
 def question(ts: str, text: str = MACRO_Q, **extra: Any) -> dict[str, Any]:
-    return {"type": "message", "channel": "C1", "user": "U1", "text": text, "ts": ts, "channel_type": "channel", **extra}
+    return {
+        "type": "message",
+        "channel": "C1",
+        "user": "U1",
+        "text": text,
+        "ts": ts,
+        "channel_type": "channel",
+        **extra,
+    }
 
 
 def receipts(slack: SlackClient) -> list[str]:
@@ -77,7 +85,9 @@ DEEP = b"[" * 1000 + b"]" * 1000
     [
         pytest.param(DEEP, "application/json", id="json"),
         pytest.param(b'{"a": ' * 1000 + b"1" + b"}" * 1000, "application/json", id="object"),
-        pytest.param(b"payload=" + DEEP.replace(b"[", b"%5B").replace(b"]", b"%5D"), "application/x-www-form-urlencoded"),
+        pytest.param(
+            b"payload=" + DEEP.replace(b"[", b"%5B").replace(b"]", b"%5D"), "application/x-www-form-urlencoded"
+        ),
     ],
 )
 async def test_deeply_nested_json_is_400_signed_and_401_unsigned(

@@ -104,7 +104,14 @@ def both_platforms(tmp_path: Path, metadata_url: str, slack_api_url: str) -> dic
 
 
 def slack_message(ts: str) -> bytes:
-    event = {"type": "message", "channel": "C1", "user": "U1", "text": "お知らせです", "ts": ts, "channel_type": "channel"}
+    event = {
+        "type": "message",
+        "channel": "C1",
+        "user": "U1",
+        "text": "お知らせです",
+        "ts": ts,
+        "channel_type": "channel",
+    }
     envelope = {"type": "event_callback", "team_id": "T111", "event": event, "event_id": f"Ev{ts}", "event_time": 1}
     return json.dumps(envelope, ensure_ascii=False).encode()
 
