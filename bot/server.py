@@ -4,18 +4,76 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 import sys
 
 from aiohttp import web
 
 from bot.app import LOOPBACK_HOSTS, configured_platforms, create_app
+from bot.logs import keep_text_out_of
 from bot.service import WORKER_NICENESS, KnowledgeService, lower_thread_priority, open_knowledge_base, run_blocking
 from bot.settings import ConfigError, Settings
 from bot.web.console import console_enabled
 from knowledge.base import KnowledgeBase
 
 log = logging.getLogger(__name__)
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def check_platforms(settings: Settings) -> list[str]:
+    """Refuse (:class:`ConfigError`) platform settings that would start a server nobody can reach or
+    that fails at the first message; return warnings for settings that are ignored."""
+    warnings: list[str] = []
+    app_id = settings.microsoft_app_id
+    if app_id:
+        if not _GUID.match(app_id):
+            raise ConfigError(
+                f"MicrosoftAppId must be the bot's Microsoft App ID, a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), "
+                f"not {app_id!r}"
+            )
+        if settings.microsoft_app_type != "UserAssignedMSI" and not settings.microsoft_app_password:
+            raise ConfigError(
+                "MicrosoftAppId is set but MicrosoftAppPassword is not: Yorozu could not answer Teams "
+                "(set the client secret of the app registration, or MicrosoftAppType=UserAssignedMSI)"
+            )
+        if settings.microsoft_app_type == "SingleTenant" and not settings.microsoft_app_tenant_id:
+            raise ConfigError(
+                "MicrosoftAppType is SingleTenant but MicrosoftAppTenantId is not set "
+                "(the Directory (tenant) ID of the app registration)"
+            )
+    elif settings.microsoft_app_password or settings.microsoft_app_tenant_id:
+        warnings.append("MicrosoftAppPassword/MicrosoftAppTenantId are set without MicrosoftAppId: Teams stays off")
+    if settings.slack_bot_token and not (settings.slack_signing_secret or settings.slack_socket_mode):
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: Yorozu cannot verify that requests come "
+            "from Slack. Set SLACK_SIGNING_SECRET (the app's Basic Information page), or use "
+            "--slack-socket-mode with SLACK_APP_TOKEN"
+        )
+    token = settings.slack_bot_token.reveal() if settings.slack_bot_token else ""
+    if token and not token.startswith("xoxb-"):
+        warnings.append("SLACK_BOT_TOKEN does not start with xoxb-: Yorozu needs the bot token, not a user token")
+    return warnings
+
+
+def endpoints(settings: Settings) -> list[str]:
+    """What the server answers, for the ready line."""
+    on = ["GET /healthz"]
+    if settings.microsoft_app_id:
+        on.append("Teams POST /api/messages")
+    elif settings.local:
+        on.append("Teams POST /api/messages (Bot Framework Emulator, no authentication)")
+    if settings.slack_signing_secret:
+        on.append("Slack POST /slack/events")
+    if settings.slack_socket_mode:
+        on.append("Slack Socket Mode")
+    if settings.local:
+        on.append("web chat /")
+    if console_enabled(settings):
+        on.append("console /console")
+    return on
 
 
 def check_bind(settings: Settings) -> None:
@@ -41,6 +99,10 @@ def load_sample_if_empty(kb: KnowledgeBase) -> bool:
 async def serve(settings: Settings, *, load_sample: bool) -> int:
     """Run until Ctrl-C or SIGTERM. ``load_sample`` is the demo: sample data and the web chat."""
     check_bind(settings)
+    for warning in check_platforms(settings):
+        log.warning("%s", warning)
+    for handler in logging.getLogger().handlers:
+        keep_text_out_of(handler)  # no library logs message text above DEBUG (bot.logs)
     platforms = [
         name
         for name, on in (
@@ -83,13 +145,17 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
                 raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
         if not settings.does_background_work:
             log.info("web role: a `yorozu serve --role worker` on the same database embeds threads and replies")
+        if serving:
+            port = runner.addresses[0][1] if runner.addresses else settings.port  # the real one for --port 0
+            ready = f"Yorozu is ready on http://{settings.host}:{port}: {', '.join(endpoints(settings))}"
+            print(ready + " (Ctrl-C to stop)", file=sys.stderr, flush=True)
         if settings.local and serving:
             log.warning(
                 "local mode: loopback only, no platform credentials; web chat at http://%s:%d/",
                 settings.host,
                 settings.port,
             )
-            print(f"Yorozu is ready: open http://{settings.host}:{settings.port}/ (Ctrl-C to stop)", file=sys.stderr)
+            print(f"Open http://{settings.host}:{settings.port}/ in a browser to try the web chat", file=sys.stderr)
         if console_enabled(settings) and serving:
             log.info("specialist console at /console (%s)", "token required" if settings.console_token else "local")
         stop = asyncio.Event()
