@@ -145,14 +145,23 @@ def storable(text: str) -> str:
     return _UNSTORABLE_RE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
 
 
-def storable_json(value: object) -> object:
-    """A parsed JSON value with :func:`storable` applied to every string in it, keys included."""
+# No payload a platform sends nests deeper than this; deeper JSON is refused as malformed.
+MAX_JSON_DEPTH = 64
+
+
+def storable_json(value: object, *, _depth: int = 0) -> object:
+    """A parsed JSON value with :func:`storable` applied to every string in it, keys included.
+
+    Raises ``ValueError`` for a value nested deeper than ``MAX_JSON_DEPTH``.
+    """
     if isinstance(value, str):
         return storable(value)
+    if isinstance(value, dict | list) and _depth >= MAX_JSON_DEPTH:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, dict):
-        return {storable(k) if isinstance(k, str) else k: storable_json(v) for k, v in value.items()}
+        return {storable(k) if isinstance(k, str) else k: storable_json(v, _depth=_depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [storable_json(v) for v in value]
+        return [storable_json(v, _depth=_depth + 1) for v in value]
     return value
 
 

@@ -95,13 +95,12 @@ class TeamsEndpoint:
             raise web.HTTPUnauthorized(reason="missing Authorization header")
         raw = await request.read()
         try:
-            body = json.loads(raw)
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than any activity is
+            # Text no database stores (NUL, lone surrogates) is cleaned here, before anything reads it.
+            body = storable_json(json.loads(raw))
+        except (ValueError, RecursionError):  # RecursionError, ValueError: nested deeper than any activity
             raise web.HTTPBadRequest(reason="the body is not JSON") from None
         if not isinstance(body, dict):
             raise web.HTTPBadRequest(reason="the body is not an activity object")
-        # Text no database stores (NUL, lone surrogates) is cleaned here, before anything reads it.
-        body = storable_json(body)
         try:
             activity = Activity().deserialize(body)
         except (DeserializationError, ValueError, TypeError, AttributeError, RecursionError):

@@ -175,12 +175,13 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
+        # NUL and lone surrogates cannot be stored: cleaned here. Too deep a body is refused.
+        body = storable_json(json.loads(raw.decode("utf-8")))
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deep
         raise json_error(web.HTTPBadRequest, "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise json_error(web.HTTPBadRequest, "the body must be a JSON object")
-    return storable_json(body)  # type: ignore[return-value]  # NUL and lone surrogates cannot be stored
+    return body
 
 
 def _too_large(size: int) -> web.HTTPRequestEntityTooLarge:
