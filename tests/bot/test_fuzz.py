@@ -217,6 +217,7 @@ slack_envelope = st.fixed_dictionaries(
     },
     optional={"challenge": json_value, "authorizations": json_value, "event_time": json_value},
 )
+ACTION_IDS = [*blocks.FEEDBACK_ACTIONS, blocks.ACTION_SHARE, blocks.ACTION_ASK_EXPERT, blocks.ACTION_MAKE_FAQ]
 slack_interactive = st.fixed_dictionaries(
     {
         "type": st.sampled_from(["block_actions", "view_submission", "message_action", "shortcut", "view_closed"])
@@ -228,10 +229,7 @@ slack_interactive = st.fixed_dictionaries(
         "actions": st.lists(
             st.fixed_dictionaries(
                 {
-                    "action_id": st.sampled_from(
-                        [*blocks.FEEDBACK_ACTIONS, blocks.ACTION_SHARE, blocks.ACTION_ASK_EXPERT, blocks.ACTION_MAKE_FAQ]
-                    )
-                    | json_value,
+                    "action_id": st.sampled_from(ACTION_IDS) | json_value,
                     "value": json_value,
                     "block_id": json_value,
                 }

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.logs import NoTextAboveDebug
 from bot.slack import modals
-from tests.bot.slack.conftest import SlackClient, sign
+from tests.bot.slack.conftest import SECRET, TOKEN, SlackClient, sign
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.test_direct import command
 from tests.bot.slack.test_flow import MACRO_Q
+from tests.bot.slack.test_roles import free_port, get_json, process, until
 
 CONFIDENTIAL = "内部監査で見つかった未公開の脆弱性について相談です"
 
@@ -183,3 +188,49 @@ def test_library_records_above_debug_lose_their_details() -> None:
     debug = logging.LogRecord("slack_bolt.X", logging.DEBUG, __file__, 1, "body: %s", (CONFIDENTIAL,), None)
     assert redact.filter(debug)
     assert CONFIDENTIAL in debug.getMessage()
+
+
+async def test_end_to_end_a_served_process_keeps_the_receipt_of_a_signed_event(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """Item 1 against ``yorozu serve`` as the operator starts it (the web role: it stores and acknowledges)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "YOROZU_"))}
+    env |= {
+        "YOROZU_DATA_DIR": str(tmp_path),
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "YOROZU_SLACK_API_URL": fake_slack.api_url,
+    }
+    base = f"http://127.0.0.1:{port}"
+    args = ["serve", "--role", "web", "--host", "127.0.0.1", "--port", str(port)]
+    signed = json.dumps(envelope(question("1700000000.000100"), "EvE2E")).encode()
+
+    async def post(http: aiohttp.ClientSession, body: bytes, headers: dict[str, str]) -> int:
+        async with http.post(
+            base + "/slack/events", data=body, headers={"Content-Type": "application/json", **headers}
+        ) as r:
+            return r.status
+
+    def stored() -> tuple[list[str], int]:
+        db = sqlite3.connect(tmp_path / "yorozu.sqlite3")
+        try:
+            keys = [row[0] for row in db.execute("SELECT key FROM event_receipts")]
+            (messages,) = db.execute("SELECT count(*) FROM messages").fetchone()
+        finally:
+            db.close()
+        return keys, messages
+
+    async with aiohttp.ClientSession() as http, process(args, env, tmp_path / "serve.log") as served:
+        await until(lambda: get_json(http, base + "/healthz"), "the server")
+        assert await post(http, signed, sign(signed)) == 200
+        assert stored() == (["slack:EvE2E"], 1)
+        for timestamp in ("abc", "", "1.5"):
+            forged = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": "v0=00"}
+            assert await post(http, signed, forged) == 401
+        assert stored() == (["slack:EvE2E"], 1)
+        assert await post(http, signed, {**sign(signed), "X-Slack-Retry-Num": "1"}) == 200  # Slack's retry
+        assert stored() == (["slack:EvE2E"], 1)
+        assert served.poll() is None
+    log = (tmp_path / "serve.log").read_text()
+    assert "Traceback" not in log and MACRO_Q not in log
