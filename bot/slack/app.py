@@ -132,6 +132,7 @@ class SlackBot:
             raise AssertionError(
                 f"listeners and bot.slack.scopes.EVENTS differ: {set(handlers) ^ listener_event_types()}"
             )
+        self.bolt.middleware(self._storable_socket_text)
         for event_type, handler in handlers.items():
             self.bolt.event(event_type)(handler)
         self.bolt.command(COMMAND)(self.on_command)
@@ -142,6 +143,17 @@ class SlackBot:
         # The manifest lists the shortcuts of bot.slack.scopes.SHORTCUTS: the curation listens to exactly them.
         if set(SHORTCUTS) != {modals.CALLBACK_SHORTCUT}:
             raise AssertionError(f"bot.slack.scopes.SHORTCUTS {set(SHORTCUTS)} differ from the listeners")
+
+    async def _storable_socket_text(
+        self, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        """Socket Mode envelopes do not pass :meth:`handle_http`: their unstorable text is cleaned here."""
+        if req.mode == "socket_mode":
+            try:
+                req.body = storable_json(req.body)  # type: ignore[assignment]
+            except ValueError:
+                return BoltResponse(status=400, body="")
+        return await next()
 
     def job_handlers(self) -> dict[str, JobHandler]:
         return {

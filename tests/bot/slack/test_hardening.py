@@ -234,3 +234,18 @@ async def test_end_to_end_a_served_process_keeps_the_receipt_of_a_signed_event(
         assert served.poll() is None
     log = (tmp_path / "serve.log").read_text()
     assert "Traceback" not in log and MACRO_Q not in log
+
+
+async def test_socket_mode_envelopes_are_cleaned_too(slack: SlackClient) -> None:
+    """Socket Mode hands Bolt parsed envelopes, bypassing the HTTP endpoint: the same cleaning applies."""
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    from bot.slack import SLACK_BOT_KEY
+
+    bot = slack.app[SLACK_BOT_KEY]
+    body = envelope(question("1700000000.000300", "ソケット\u0000経由\udc00の質問ですか？"), "EvSOCKET")
+    response = await bot.bolt.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode"))
+    assert response.status == 200
+    with slack.kb.store.begin() as conn:
+        (stored,) = conn.exec_driver_sql("SELECT text FROM messages").scalars().all()
+    assert stored == "ソケット経由\ufffdの質問ですか？"
