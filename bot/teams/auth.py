@@ -116,13 +116,21 @@ class SigningKeys(_OpenIdMetadata):
             raise AuthenticationUnavailable("the Bot Framework signing keys could not be fetched a moment ago")
         if self._fetching is None or self._fetching.done():
             self._fetching = asyncio.get_running_loop().create_task(self._fetch())
+            self._fetching.add_done_callback(self._fetched)
         try:
             # Shielded: a request that gives up (its deadline) leaves the fetch to the others.
             await asyncio.shield(self._fetching)
-        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
-            self._failed_at = time.monotonic()
-            log.warning("cannot fetch the Bot Framework signing keys from %s: %s", self.url, type(exc).__name__)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # whatever the fetch met: no connection, a timeout, no key set
             raise AuthenticationUnavailable("the Bot Framework signing keys could not be fetched") from exc
+
+    def _fetched(self, task: asyncio.Task[None]) -> None:
+        """Remember a failed fetch (even when every request waiting for it has given up)."""
+        problem = "cancelled" if task.cancelled() else type(task.exception()).__name__ if task.exception() else None
+        if problem is not None:
+            self._failed_at = time.monotonic()
+            log.warning("cannot fetch the Bot Framework signing keys from %s: %s", self.url, problem)
 
     async def _fetch(self) -> None:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as session:
@@ -145,8 +153,14 @@ class SigningKeys(_OpenIdMetadata):
         return None
 
 
-def use_signing_keys(url: str, timeout: float) -> None:
+# A fetch of the signing keys gets this share of a request's deadline, so that it fails (and is
+# remembered as failed, answering the next requests at once) before the request's deadline passes.
+FETCH_SHARE = 0.8
+
+
+def use_signing_keys(url: str, deadline: float) -> None:
     """Make botbuilder's token validation use :class:`SigningKeys` for ``url``."""
+    timeout = deadline * FETCH_SHARE
     cache = JwtTokenExtractor.metadataCache
     existing = cache.get(url)
     if isinstance(existing, SigningKeys):
@@ -320,7 +334,7 @@ async def authenticate(
             auth.authenticate_request(activity, header if header else None), timeout
         )
     except (AuthenticationUnavailable, TimeoutError) as exc:
-        log.warning("Teams request not checked in time (503): %s", exc or f"deadline of {timeout:.0f} s passed")
+        log.warning("Teams request not checked in time (503): %s", str(exc) or f"deadline of {timeout:g} s passed")
         raise AuthenticationUnavailable(str(exc)) from exc
     except Exception as exc:  # PermissionError, PyJWT errors, an unknown key, a malformed header
         log.info("Teams request refused: %s: %s", type(exc).__name__, exc)
