@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
-from bot import curation_commands
+from bot import curation_commands, forget_command
 from bot.settings import ROLES, ConfigError, Settings
 from knowledge.base import KnowledgeBase
 from knowledge.errors import KnowledgeError
@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--dry-run", action="store_true", help="print the fit without storing it")
     calibrate.add_argument("--json", action="store_true")
     curation_commands.add_parsers(sub)
+    forget_command.add_parser(sub)
     return parser
 
 
@@ -384,6 +385,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "manifest": lambda args, settings: _teams_command("cmd_manifest", args, settings),
     "backfill": lambda args, settings: _backfill(args, settings),
     **curation_commands.COMMANDS,
+    **forget_command.COMMANDS,
 }
 
 

@@ -51,6 +51,11 @@ def add_parsers(sub: Any) -> None:
     insights = sub.add_parser("insights", help="unanswered and repeated questions, knowledge gaps, helpfulness")
     insights.add_argument("--days", type=int, default=90, help="look back this many days (default 90)")
     insights.add_argument("--json", action="store_true")
+    insights.add_argument(
+        "--include-private",
+        action="store_true",
+        help="also show questions from private channels (counted only by default; DMs are never shown)",
+    )
 
     for name, text in (("optout", "never name this person anywhere"), ("optin", "name this person again")):
         cmd = sub.add_parser(name, help=text)
@@ -151,7 +156,7 @@ def cmd_faq(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_insights(args: argparse.Namespace, settings: Settings) -> int:
     with _open(settings) as kb:
-        report = kb.insights(days=args.days)
+        report = kb.insights(days=args.days, include_private=args.include_private)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
         return EXIT_OK

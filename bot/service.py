@@ -309,6 +309,10 @@ class KnowledgeService:
         """Whether to offer FAQにする to this person."""
         return await run_blocking(self.kb.is_curator, platform, person_id)
 
+    async def render_mentions(self, platform: str, text: str) -> str:
+        """Name the people a text mentions, as the opt-out rule allows (``knowledge.mentions``)."""
+        return await run_blocking(self.kb.render_mentions, platform, text)
+
     async def faq_draft(
         self, actor: Actor, platform: str, channel_id: str, root_id: str, *, answer_id: str | None = None
     ) -> FaqDraft:

@@ -22,7 +22,7 @@ import re
 import threading
 import unicodedata
 
-from sudachipy import Dictionary, SplitMode
+from sudachipy import Dictionary, SplitMode, Tokenizer
 
 # Bump when the analysis below changes what terms a text yields.
 ANALYSIS_VERSION = 1
@@ -66,7 +66,7 @@ _dictionary_lock = threading.Lock()
 _local = threading.local()
 
 
-def _tokenizer():  # type: ignore[no-untyped-def]
+def _tokenizer() -> Tokenizer:
     """This thread's Sudachi tokenizer (a tokenizer is not shared between threads; the dictionary is)."""
     tok = getattr(_local, "tokenizer", None)
     if tok is None:

@@ -39,7 +39,7 @@ import numpy as np
 from sqlalchemy.exc import IntegrityError
 
 from knowledge import events as ev
-from knowledge import faq, followup, ingest
+from knowledge import faq, followup, ingest, mentions
 from knowledge import insights as ins
 from knowledge import search as s
 from knowledge.confidence import Calibration, Signals, default_for
@@ -101,6 +101,13 @@ QUESTION_EMBED_SECONDS = 0.1
 QUESTION_WAIT_SECONDS = 2.0
 # Tries per event when a concurrent transaction inserted the same new row first.
 INGEST_ATTEMPTS = 3
+# How long delivery receipts and finished jobs are kept (pruned by the worker, :meth:`KnowledgeBase.prune`).
+# Slack retries an event three times within about five minutes and Teams redelivers within minutes as
+# well: a day is far past both, so a receipt older than that can only stop nothing.
+RECEIPT_RETENTION = timedelta(days=1)
+# Finished jobs (sent replies, follow-ups, failures given up on) hold the question's text in their
+# payload; thirty days leave time to look into a failure and no longer.
+JOB_RETENTION = timedelta(days=30)
 INDEX_FILE = "threads.faiss"
 LEXICAL_DIR = "lexical"  # a tantivy folder (knowledge.lexical)
 # What earlier versions kept instead of that folder; removed when found.
@@ -572,7 +579,8 @@ class KnowledgeBase:
                 with self.store.begin() as conn:
                     changes = repo.changes_since(conn, self._applied, APPLY_BATCH)
                     visible = [c for c in changes if c.visible]
-                    stored = self._stored_vectors(conn, visible)
+                    rows = repo.get_embeddings(conn, self.embedder.model_id, [c.thread_id for c in visible])
+                stored = self._matching_vectors(visible, rows)
                 if not changes:
                     self._lexical.commit_if_due()
                     return count
@@ -591,6 +599,12 @@ class KnowledgeBase:
                         self._new.pop(thread_id, None)
                         self._stale.pop(thread_id, None)
                     elif thread_id in self._new or thread_id not in self._vectors:
+                        self._new[thread_id] = change
+                    elif thread_id not in rows:
+                        # Its stored vector was dropped (a person forgotten): the old one, made from text
+                        # that is gone, must not find the thread meanwhile.
+                        self._vectors.remove(np.asarray([thread_id], dtype=np.int64))
+                        self._stale.pop(thread_id, None)
                         self._new[thread_id] = change
                     else:
                         self._stale[thread_id] = change
@@ -652,7 +666,15 @@ class KnowledgeBase:
         thread is not its vector)."""
         if not changes:
             return {}
-        stored = repo.get_embeddings(conn, self.embedder.model_id, [c.thread_id for c in changes])
+        return self._matching_vectors(
+            changes, repo.get_embeddings(conn, self.embedder.model_id, [c.thread_id for c in changes])
+        )
+
+    @staticmethod
+    def _matching_vectors(
+        changes: Sequence[repo.ThreadChange], stored: Mapping[int, tuple[str, bytes]]
+    ) -> dict[int, np.ndarray]:
+        """The stored vectors made for these changes' documents, by thread id."""
         return {
             c.thread_id: vector_from_bytes(hit[1])
             for c in changes
@@ -767,9 +789,10 @@ class KnowledgeBase:
                     coverage = s.coverage_of(self._lexical, retrieved.terms, retrieved.idf, [c.thread_id for c in top])
                 signals = s.signals_of(pool, coverage, len(retrieved.terms))
                 confidence = {i: self.calibration.confidence(sig) for i, sig in signals.items()}
-                if abstain:
-                    floor = self.calibration.auto_at if automatic else self.calibration.related_at
-                    pool = [c for c in top if confidence[c.thread_id] >= floor]
+                if abstain and automatic:
+                    pool = [c for c in top if confidence[c.thread_id] >= self.calibration.auto_at]
+                elif abstain:
+                    pool = [c for c in top if self.calibration.related(signals[c.thread_id])]
             faq_hits = [(c.relevance, faq_rows[c.thread_id]) for c in pool if c.thread_id in faq_rows]
             order: list[tuple[float, float, int]] = []
             for c in pool:
@@ -855,6 +878,8 @@ class KnowledgeBase:
         if result.abstained:
             log.debug("abstained on %r", result.question)  # user text: DEBUG only
         with self.store.begin() as conn:
+            if not ins.recorded(self._place(conn, scope.platform, scope.channel_id)):
+                return  # a DM, a personal chat or a place Yorozu does not store: answered, not recorded
             repo.record_query(
                 conn,
                 platform=scope.platform,
@@ -934,7 +959,7 @@ class KnowledgeBase:
             relevant = [
                 c
                 for c in candidates[: s.EXPERT_CANDIDATES]
-                if retrieved.terms and self.calibration.confidence(signals[c.thread_id]) >= self.calibration.related_at
+                if retrieved.terms and self.calibration.related(signals[c.thread_id])
             ]
         else:
             relevant = [c for c in candidates if c.relevance >= self.abstain_below - s.EXPERT_MARGIN]
@@ -1022,6 +1047,15 @@ class KnowledgeBase:
         with self.store.begin() as conn:
             repo.retry_job(conn, job_id, error=error, run_after=run_after)
 
+    def prune(self, *, now: datetime | None = None) -> tuple[int, int]:
+        """Delete delivery receipts older than ``RECEIPT_RETENTION`` and jobs finished more than
+        ``JOB_RETENTION`` ago; returns (receipts, jobs) deleted. Pending jobs are never pruned."""
+        now = now or datetime.now(UTC)
+        with self.store.begin() as conn:
+            receipts = repo.prune_receipts(conn, before=now - RECEIPT_RETENTION)
+            jobs = repo.prune_jobs(conn, before=now - JOB_RETENTION)
+        return receipts, jobs
+
     def record_feedback(
         self,
         *,
@@ -1041,6 +1075,8 @@ class KnowledgeBase:
         """
         verdict = Verdict(verdict)
         with self.store.begin() as conn:
+            if not ins.recorded(self._place(conn, platform, channel_id)):
+                question = ""  # pressed in a DM or a place Yorozu does not store: the verdict only
             answer_id = None
             if verdict == Verdict.SOLVED:
                 answer_id = self._shown_answer(conn, suggested_thread)
@@ -1120,11 +1156,42 @@ class KnowledgeBase:
             out.extend((p, i, Role(r), by or "command") for p, i, r, by in repo.stored_roles(conn))
         return sorted(out)
 
+    def forget_person(self, actor: Actor, platform: str, person_id: str, *, dry_run: bool = False) -> repo.Erasure:
+        """Erase a person (a staff member who left and asked): their messages' texts, their name, e-mail
+        and organisation, their feedback, FAQ authorship and verification shown, roles, subscriptions,
+        and the jobs that carry their id, in one transaction. Admins only.
+
+        Other people's messages stay; a thread whose question was theirs is hidden, as a deleted one is.
+        Every touched thread gets a new change number and loses its stored vector, so every index
+        (here at once, in other processes at their next catch-up) drops or re-derives it: the erased
+        text is never found or shown again. A mention of them elsewhere shows no name any more.
+        ``dry_run`` counts what would be erased and changes nothing.
+        """
+        self._require(actor, "forgetting people", admin=True)
+        person_id = person_id.strip()
+        if not person_id:
+            raise InvalidInput("whom to forget: a person id such as U123")
+        with self.store.begin() as conn:
+            erased = repo.erase_person(conn, platform, person_id)
+            if dry_run:
+                conn.rollback()
+                return erased
+            unchanged = [t for t in erased.threads if not ingest.refresh_thread(conn, t)]
+            repo.touch_threads(conn, unchanged)  # their vectors went: make every index look again
+        self._apply_changes()
+        log.info("forgot %s:%s (%d messages, %d threads)", platform, person_id, erased.messages, len(erased.threads))
+        return erased
+
     def set_opt_out(self, platform: str, person_id: str, opted_out: bool) -> None:
         """``optout`` / ``optin``: an opted-out person is never named (suggestions, who, FAQ, follow-ups)
         and never pinged. Applies at once: names are read when shown, not stored in any index."""
         with self.store.begin() as conn:
             repo.set_opt_out(conn, platform, person_id, opted_out)
+
+    def render_mentions(self, platform: str, text: str) -> str:
+        """``text`` as shown: each mention reference named if that person may be named, else unnamed."""
+        with self.store.begin() as conn:
+            return repo.render_mentions(conn, platform, text)
 
     def is_opted_out(self, platform: str, person_id: str) -> bool:
         with self.store.begin() as conn:
@@ -1234,6 +1301,7 @@ class KnowledgeBase:
                         "a question from a private channel is sent to the specialists only by the person who asked it"
                     )
             person = repo.find_people(conn, platform, [asker_id]).get(asker_id) if asker_id else None
+            question = repo.render_mentions(conn, platform, question)  # never a reference that would ping
         if person is not None:
             asker = None if person.opted_out else person.display_name
         else:
@@ -1418,13 +1486,39 @@ class KnowledgeBase:
 
     # --- review queue, follow-ups, insights -----------------------------------------------------
 
-    def review_queue(self, limit: int = 100) -> list[ReviewItem]:
-        """Questions whose suggestion someone found unhelpful, for specialists to look at."""
+    def review_queue(self, limit: int = 100, *, include_private: bool = False) -> list[ReviewItem]:
+        """Questions whose suggestion someone found unhelpful, for specialists to look at.
+
+        Items asked outside a public channel show no question, channel or suggestion (``private``);
+        ``include_private`` shows those of private channels (:func:`knowledge.insights.disclosed`).
+        """
         with self.store.begin() as conn:
-            return [
-                ReviewItem(f.id, f.platform, f.channel_external_id, f.question, f.suggested_thread, f.created_at)
-                for f in repo.review_queue(conn, limit)
-            ]
+            return self._review_items(conn, repo.review_queue(conn, limit), include_private=include_private)
+
+    @staticmethod
+    def _place(conn: Any, platform: str | None, channel_id: str | None) -> repo.ChannelRow | None:
+        """The stored channel a question was asked in (``None``: a DM, a personal chat, an unknown place)."""
+        if platform is None or channel_id is None:
+            return None
+        return repo.find_channel(conn, platform, channel_id)
+
+    def _places(
+        self, conn: Any, places: Iterable[tuple[str | None, str | None]]
+    ) -> dict[tuple[str | None, str | None], repo.ChannelRow | None]:
+        return {place: self._place(conn, *place) for place in set(places)}
+
+    def _review_items(self, conn: Any, rows: Sequence[repo.FeedbackRow], *, include_private: bool) -> list[ReviewItem]:
+        places = self._places(conn, [(f.platform, f.channel_external_id) for f in rows])
+        out = []
+        for f in rows:
+            if ins.disclosed(places[f.platform, f.channel_external_id], include_private=include_private):
+                question = mentions.render(f.question, {})  # insights and the console name nobody
+                out.append(
+                    ReviewItem(f.id, f.platform, f.channel_external_id, question, f.suggested_thread, f.created_at)
+                )
+            else:
+                out.append(ReviewItem(f.id, f.platform, None, "", "", f.created_at, private=True))
+        return out
 
     def resolve_review(self, actor: Actor, item_id: int) -> None:
         self._require(actor, "resolving review items")
@@ -1461,8 +1555,13 @@ class KnowledgeBase:
         ]
         return Followup(platform, channel_id, root_id, view.title, tuple(experts), tuple(subscribers))
 
-    def insights(self, *, days: int = 90, now: datetime | None = None) -> ins.Insights:
-        """Unanswered questions, repeated questions, knowledge gaps, helpfulness, FAQ due for review."""
+    def insights(self, *, days: int = 90, now: datetime | None = None, include_private: bool = False) -> ins.Insights:
+        """Unanswered questions, repeated questions, knowledge gaps, helpfulness, FAQ due for review.
+
+        Questions from private channels are counted but not shown unless ``include_private`` (an admin's
+        explicit choice at the command line); from anywhere else but public channels, never
+        (:func:`knowledge.insights.disclosed`).
+        """
         if days < 1:
             raise InvalidInput("insights need a window of at least one day")
         now = now or datetime.now(UTC)
@@ -1471,15 +1570,26 @@ class KnowledgeBase:
             questions = repo.question_threads(conn, since=since)
             asked = repo.recent_queries(conn, since=since)
             feedback = repo.all_feedback(conn)
-            queue = repo.review_queue(conn)
+            review = self._review_items(conn, repo.review_queue(conn), include_private=include_private)
+            places = self._places(
+                conn,
+                [(q.platform, q.channel_external_id) for q in questions]
+                + [(a.platform, a.channel_external_id) for a in asked],
+            )
+
+        def shown(platform: str | None, channel_id: str | None) -> bool:
+            return ins.disclosed(places[platform, channel_id], include_private=include_private)
+
         unanswered = [q for q in questions if q.answer_count == 0]
+        unanswered_shown = [q for q in unanswered if shown(q.platform, q.channel_external_id)]
         # A question asked in a channel is both a thread and a query Yorozu answered: count it once.
         roots = {(q.platform, q.channel_external_id, q.root_external_id) for q in questions}
-        items = [(q.title, q.asked_at) for q in questions]
+        items = [(q.title, q.asked_at) for q in questions if shown(q.platform, q.channel_external_id)]
         items += [
             (shorten(a.question, 60), a.asked_at)
             for a in asked
             if (a.platform, a.channel_external_id, a.question_message_id) not in roots
+            and shown(a.platform, a.channel_external_id)
         ]
         repeated: list[ins.RepeatedQuestion] = []
         if len(items) >= ins.REPEATED_AT_LEAST:
@@ -1488,25 +1598,23 @@ class KnowledgeBase:
             threshold = ins.duplicate_similarity(self.embedder.model_id)
             repeated = ins.repeated_questions(items, vectors, threshold)
         gaps = [a for a in asked if a.abstained]
+        gaps_shown = [g for g in gaps if shown(g.platform, g.channel_external_id)]
         return ins.Insights(
             since=since,
             unanswered=tuple(
                 ins.UnansweredQuestion(
                     q.platform, q.channel_external_id, q.channel_name, q.root_external_id, q.title, q.asked_at, q.url
                 )
-                for q in unanswered[: ins.LIST_LIMIT]
+                for q in unanswered_shown[: ins.LIST_LIMIT]
             ),
             unanswered_total=len(unanswered),
             repeated=tuple(repeated),
             gaps=tuple(
                 ins.KnowledgeGap(g.question, g.platform, g.channel_external_id, g.asked_at)
-                for g in gaps[: ins.LIST_LIMIT]
+                for g in gaps_shown[: ins.LIST_LIMIT]
             ),
             gaps_total=len(gaps),
             helpfulness=ins.helpfulness(feedback, asked),
             review_due=tuple(self.faq_due_for_review(now)),
-            review_queue=tuple(
-                ReviewItem(f.id, f.platform, f.channel_external_id, f.question, f.suggested_thread, f.created_at)
-                for f in queue
-            ),
+            review_queue=tuple(review),
         )

@@ -98,7 +98,7 @@ def draft_from_thread(
     if thread_id is None or view is None or view.platform == repo.FAQ_PLATFORM:
         raise NotFound("thread", thread_key(platform, channel_id, root_id))
     root = repo.root_message(conn, thread_id)
-    question = root.text.strip() if root else view.title
+    question = repo.render_mentions(conn, platform, root.text).strip() if root else view.title
     source = thread_key(platform, channel_id, root_id)
     existing = repo.faq_from_source(conn, source)
     picked = next((a for a in view.answers if answer_id is not None and a.external_id == answer_id), None)

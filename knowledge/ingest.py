@@ -15,6 +15,7 @@ from typing import Literal
 from sqlalchemy.engine import Connection
 
 from knowledge import events as ev
+from knowledge import mentions
 from knowledge.model import Visibility
 from knowledge.store import Store
 from knowledge.store import repository as repo
@@ -226,7 +227,8 @@ def derive_state(facts: repo.ThreadFacts) -> repo.ThreadState:
     best = accepted or _most_reacted(answers, facts.reactions)
     title = title_of(root.text)
     ordered = ([best] if best else []) + [a for a in answers if a is not best]
-    document = thread_document(root.text, [a.text for a in ordered])
+    # The indexes hold no mentions of people (their names are read when shown: knowledge.mentions).
+    document = thread_document(mentions.plain(root.text), [mentions.plain(a.text) for a in ordered])
     return repo.ThreadState(
         asker_external_id=asker,
         title=title,

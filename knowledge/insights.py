@@ -3,6 +3,14 @@ helpfulness and FAQ entries due for review — the report behind ``yorozu insigh
 
 Insights never name people: they describe questions and answers, so nobody who opted out of being
 named can appear in them.
+
+What insights and the console show of a question depends on where it was asked (:func:`disclosed`, the
+one rule, applied by :meth:`KnowledgeBase.insights` and :meth:`KnowledgeBase.review_queue`): text,
+titles, channel names and links only from public channels. A question from a private channel is
+counted but not shown, unless an admin at the command line asks for it (``yorozu insights
+--include-private``; the console never does). A question asked in a DM or anywhere Yorozu has not
+stored (a personal chat, a channel it is not in) is answered but never recorded as a question, and a
+button pressed there keeps no question text.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.model import FaqEntry, ReviewItem
+from knowledge.model import FaqEntry, ReviewItem, Visibility
 from knowledge.store import repository as repo
 from knowledge.text import shorten
 
@@ -141,6 +149,23 @@ class Insights:
             ],
             "review_queue": [r.to_json() for r in self.review_queue],
         }
+
+
+def recorded(channel: repo.ChannelRow | None) -> bool:
+    """Whether a question asked here may be kept as text (queries, the question of a feedback press):
+    only in a channel Yorozu stores that is not a DM."""
+    return channel is not None and channel.visibility != Visibility.DM
+
+
+def disclosed(channel: repo.ChannelRow | None, *, include_private: bool = False) -> bool:
+    """Whether insights and the console may show a question's text, title, channel and link.
+
+    Public channels: yes. Private channels: only with ``include_private`` (an admin's explicit flag).
+    DMs, deleted channels and places Yorozu never stored: never (they are counted only).
+    """
+    if channel is None or channel.deleted or channel.visibility == Visibility.DM:
+        return False
+    return channel.visibility == Visibility.PUBLIC or include_private
 
 
 def duplicate_similarity(model_id: str) -> float:

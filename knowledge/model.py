@@ -377,6 +377,9 @@ class ReviewItem:
     question: str
     suggested_thread: str
     created_at: datetime
+    # Asked outside a public channel: the question, its channel and the suggestion are withheld (empty),
+    # only that it exists is shown (knowledge.insights.disclosed).
+    private: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -386,4 +389,5 @@ class ReviewItem:
             "question": self.question,
             "suggested_thread": self.suggested_thread,
             "created_at": self.created_at.isoformat(),
+            "private": self.private,
         }

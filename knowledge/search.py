@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from knowledge import mentions
 from knowledge.confidence import Signals
 from knowledge.lexical import LexicalIndex, query_terms
 from knowledge.model import Answerer, Scope, Suggestion, SuggestionKind, Visibility
@@ -246,5 +247,6 @@ def build_suggestion(
 
 
 def clean_question(question: str) -> str:
-    """The question as searched: trimmed and bounded (a pasted log must not cost a minute)."""
-    return question.strip()[:MAX_QUESTION_CHARS]
+    """The question as searched: trimmed and bounded (a pasted log must not cost a minute), mentions of
+    people reduced to ``@`` as in the indexes."""
+    return mentions.plain(question).strip()[:MAX_QUESTION_CHARS]

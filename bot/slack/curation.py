@@ -100,6 +100,7 @@ class Curation:
         root = thread_ts if isinstance(thread_ts, str) and thread_ts else ts
         picked = ts if ts != root else None
         raw = to_plain_text(str(message.get("text") or ""), self.directory.names, self.directory.channel_names).strip()
+        raw = await self.service.render_mentions(PLATFORM, raw)  # named as the opt-out rule allows
         # Not stored (before Yorozu joined, a DM, a bot's message): the message itself is the material,
         # as the question when it starts a thread, as the answer when it is a reply.
         fallback = FaqDraft(

@@ -32,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from knowledge import events as ev
+from knowledge import mentions
 from knowledge.errors import ImportFailed
 from knowledge.model import Visibility
 
@@ -136,8 +137,9 @@ def read_slack_export(
 def to_plain_text(text: str, users: Mapping[str, str], channels: Mapping[str, str] | None = None) -> str:
     """Slack's message markup as plain text people would search for.
 
-    ``<@U123>`` becomes ``@表示名`` (``@U123`` for an unknown user), ``<@U123|name>`` ``@name``,
-    ``<#C123|general>`` ``#general``, ``<!here>`` ``@here``, ``<http://x|label>`` ``label (http://x)``,
+    A mention of a person (``<@U123>``, ``<@U123|name>``) stays a reference, ``<@U123>``: the name is
+    read when the text is shown, through the opt-out rule (:mod:`knowledge.mentions`); ``users`` is
+    not used for it. ``<#C123|general>`` becomes ``#general``, ``<!here>`` ``@here``, ``<http://x|label>`` ``label (http://x)``,
     ``<http://x>`` ``http://x``; ``&lt; &gt; &amp;`` are unescaped (Slack escapes only these three).
     """
     out: list[str] = []
@@ -158,7 +160,8 @@ def _render_token(token: str, users: Mapping[str, str], channels: Mapping[str, s
     target, _, label = token.partition("|")
     target, label = _unescape(target), _unescape(label)
     if target.startswith("@"):
-        return "@" + (label or users.get(target[1:], target[1:]))
+        person = target[1:].strip()
+        return mentions.reference(person) if person else "@" + label
     if target.startswith("#"):
         return "#" + (label or channels.get(target[1:], target[1:]))
     if target.startswith("!"):

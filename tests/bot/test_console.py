@@ -26,7 +26,7 @@ from bot.web.console import STATIC, console_enabled
 from bot.web.console_auth import COOKIE, CSRF_HEADER, SESSION_SECONDS, ConsoleAuth
 from knowledge.base import KnowledgeBase
 from knowledge.model import Actor, FaqStatus, Role, SuggestionKind, Verdict
-from tests.conftest import BACKUP_THREAD, MACRO_THREAD, community
+from tests.conftest import BACKUP_THREAD, MACRO_THREAD, community, post
 
 TOKEN = "console-token-for-tests-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -439,3 +439,26 @@ async def test_the_token_is_never_logged(
         assert resp.status == 200
     assert (await call(http, server, "GET", "/api/console/faq"))[0] == 200
     assert "console login refused" in caplog.text and TOKEN not in caplog.text
+
+
+async def test_private_questions_are_counted_not_shown(
+    kb: KnowledgeBase, server: TestServer, http: aiohttp.ClientSession
+) -> None:
+    """Whoever holds the console token sees no private channel's question, title or name (knowledge.insights)."""
+    kb.ingest(post("G1", "800.0", "U3", "機密区分ごとの暗号化鍵はどこに保管していますか？", 40))
+    kb.record_feedback(
+        platform="slack",
+        channel_id="G1",
+        question_message_id="801.0",
+        question="機密の監査ログはどこに置く？",
+        suggested_thread="slack:G1:200.0",
+        person_id="U4",
+        verdict=Verdict.UNHELPFUL,
+    )
+    _, review = await call(http, server, "GET", "/api/console/review")
+    _, report = await call(http, server, "GET", "/api/console/insights?days=3650")
+    shown = json.dumps([review, report], ensure_ascii=False)
+    for secret in ("暗号化鍵", "監査ログ", "ciso-private", "G1", "200.0"):
+        assert secret not in shown
+    assert [item["private"] for item in review["items"]] == [True]
+    assert report["unanswered"]["total"] == 1 and report["unanswered"]["latest"] == []
