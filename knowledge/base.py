@@ -49,6 +49,7 @@ from knowledge.errors import (
     ImportFailed,
     InvalidInput,
     InvalidQuestion,
+    KnowledgeError,
     NotAllowed,
     NotFound,
     NotShareable,
@@ -72,6 +73,8 @@ from knowledge.model import (
     Stats,
     Subscriber,
     Suggestion,
+    ThreadDetail,
+    ThreadPost,
     Verdict,
     Visibility,
 )
@@ -724,6 +727,7 @@ class KnowledgeBase:
         require_answer: bool = True,
         now: datetime | None = None,
         record: bool = False,
+        record_as: tuple[str, str | None] | None = None,
     ) -> SearchResult:
         """Past threads that may answer ``question``, as seen from ``scope`` (public channels by default).
 
@@ -734,14 +738,16 @@ class KnowledgeBase:
         otherwise. Without ``abstain`` every candidate is ranked (evaluation). ``require_answer`` leaves
         out threads nobody answered. Published FAQ entries that are confidently the answer come first.
         ``record`` logs the question (where, when, abstained or what was suggested) for insights; the
-        chat shell records what people ask, the CLI does not.
+        chat shell records what people ask, the CLI does not. ``record_as`` (platform, question id) names
+        where a question asked outside the chat platforms came from (the web chat: ``("web", id)``), so
+        feedback given there is matched with it.
 
         With a fixed relevance threshold (``abstain_below``; ``YOROZU_ABSTAIN_BELOW``) both behaviours
         keep the threads whose relevance passes it, as before calibration existed.
         """
         question = s.clean_question(question)
         if not question:
-            raise InvalidQuestion("the question is empty")
+            raise InvalidQuestion("the question is empty", key="error_question_empty")
         scope = scope or Scope.public()
         now = now or datetime.now(UTC)
         self._catch_up_for_question()
@@ -836,7 +842,7 @@ class KnowledgeBase:
             auto_suggest=auto and looks_like_question(question),
         )
         if record:
-            self._record_query(result, scope, exclude)
+            self._record_query(result, scope, exclude, record_as)
         return result
 
     def _with_faq(
@@ -874,7 +880,13 @@ class KnowledgeBase:
         later.sort(key=lambda item: item[0], reverse=True)
         return tuple(suggestion for _, suggestion in (first + later)[:limit])
 
-    def _record_query(self, result: SearchResult, scope: Scope, exclude: ExcludeThread | None) -> None:
+    def _record_query(
+        self,
+        result: SearchResult,
+        scope: Scope,
+        exclude: ExcludeThread | None,
+        record_as: tuple[str, str | None] | None = None,
+    ) -> None:
         if result.abstained:
             log.debug("abstained on %r", result.question)  # user text: DEBUG only
         with self.store.begin() as conn:
@@ -882,9 +894,11 @@ class KnowledgeBase:
                 return  # a DM, a personal chat or a place Yorozu does not store: answered, not recorded
             repo.record_query(
                 conn,
-                platform=scope.platform,
+                platform=record_as[0] if record_as is not None else scope.platform,
                 channel_external_id=scope.channel_id,
-                question_message_id=exclude.root_message_id if exclude is not None else None,
+                question_message_id=record_as[1]
+                if record_as is not None
+                else (exclude.root_message_id if exclude is not None else None),
                 question=result.question,
                 abstained=result.abstained,
                 suggested=[x.thread_id for x in result.suggestions],
@@ -926,6 +940,56 @@ class KnowledgeBase:
             with self._index_lock:
                 return self._vectors.search(query_vector, k)
         raise ValueError(f"unknown mode {mode!r}")
+
+    def thread(self, platform: str, channel_id: str, root_id: str, *, scope: Scope | None = None) -> ThreadDetail:
+        """A whole thread, as seen from ``scope`` (public channels by default): the question, every reply
+        with its author and organisation, reactions and the accepted mark. A thread that is deleted,
+        hidden or not visible from ``scope`` is :class:`NotFound` (never "exists but private")."""
+        key = faq.thread_key(platform, channel_id, root_id)
+        scope = scope or Scope.public()
+        with self.store.begin() as conn:
+            thread_id = repo.find_thread_id(conn, platform, channel_id, root_id)
+            view = repo.thread_views(conn, [thread_id]).get(thread_id) if thread_id is not None else None
+            if thread_id is None or view is None or view.platform == repo.FAQ_PLATFORM or not s.allowed(view, scope):
+                raise NotFound("thread", key)
+            facts = repo.thread_facts(conn, thread_id)
+            shown = [m for m in facts.messages if not m.deleted and not m.is_bot]
+            people = repo.find_people(conn, platform, {m.author_external_id for m in shown if m.author_external_id})
+            entry = repo.faq_from_source(conn, key)
+        posts = []
+        for m in shown:
+            person = people.get(m.author_external_id) if m.author_external_id else None
+            named = person is not None and not person.opted_out
+            counts: dict[str, int] = {}
+            for _, name in facts.reactions.get(m.id, ()):
+                counts[name] = counts.get(name, 0) + 1
+            posts.append(
+                ThreadPost(
+                    message_id=m.external_id,
+                    author=person.display_name if named and person is not None else None,
+                    organization=person.organization if named and person is not None else None,
+                    text=m.text,
+                    posted_at=m.posted_at,
+                    edited=m.edited_at is not None,
+                    accepted=m.id == view.accepted_message_id,
+                    reactions=tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0]))),
+                )
+            )
+        question = next((p for p in posts if p.message_id == root_id), None)
+        if question is None:
+            raise NotFound("thread", key)
+        return ThreadDetail(
+            key=key,
+            platform=platform,
+            channel_id=channel_id,
+            channel_name=view.channel_name,
+            visibility=view.visibility,
+            title=view.title,
+            url=view.url,
+            question=question,
+            replies=tuple(p for p in posts if p.message_id != root_id),
+            faq_id=entry.id if entry is not None and entry.status != FaqStatus.RETIRED else None,
+        )
 
     def experts(
         self,
@@ -1105,12 +1169,15 @@ class KnowledgeBase:
     # --- facts -----------------------------------------------------------------------------------
 
     def stats(self) -> Stats:
+        """What the knowledge base holds, counted from the store (every process sharing it says the same;
+        :data:`knowledge.model.STAT_MEANINGS` says what each number counts). ``pending`` is this process's
+        own: changes it has not indexed yet."""
         with self.store.begin() as conn:
-            counts = repo.counts(conn)
+            counts = repo.counts(conn, self.embedder.model_id)
             pending = repo.count_changes_since(conn, self._applied)
             embedder = repo.get_meta(conn, "embedder")
         new, stale = self.queued
-        return Stats(indexed=len(self._vectors), pending=pending + new + stale, embedder=embedder, **counts)
+        return Stats(pending=pending + new + stale, embedder=embedder, **counts)
 
     @property
     def indexed(self) -> int:
@@ -1197,6 +1264,14 @@ class KnowledgeBase:
         with self.store.begin() as conn:
             person = repo.find_people(conn, platform, [person_id]).get(person_id)
         return person is not None and person.opted_out
+
+    def person_name(self, platform: str, person_id: str) -> str | None:
+        """How a person is named (with their organisation); ``None`` when unknown or opted out."""
+        with self.store.begin() as conn:
+            person = repo.find_people(conn, platform, [person_id]).get(person_id)
+        if person is None or person.opted_out:
+            return None
+        return f"{person.display_name}（{person.organization}）" if person.organization else person.display_name
 
     def subscribe(self, platform: str, person_id: str, topic: str, *, name: str | None = None) -> bool:
         """Ask to be pinged about questions on ``topic``; ``False`` when already subscribed.
@@ -1466,23 +1541,34 @@ class KnowledgeBase:
         now = now or datetime.now(UTC)
         return [e for e in self.faq_list(FaqStatus.PUBLISHED) if e.review_due(now)]
 
-    def faq_import(self, actor: Actor, rows: Sequence[faq.FaqInput]) -> tuple[int, int]:
-        """Create or update entries in one transaction (all or nothing); returns (created, updated)."""
+    def faq_import(self, actor: Actor, rows: Sequence[faq.FaqInput]) -> faq.FaqImportCounts:
+        """Create or update entries in one transaction (all or nothing); returns (created, updated, unchanged).
+
+        A row naming an id this knowledge base does not have fails the import with a hint: such a file usually
+        comes from another instance, and clearing its ``id`` column (``faq export --portable``) imports it.
+        """
         self._require(actor, "importing FAQ entries")
-        created = updated = 0
-        errors: list[str] = []
+        outcomes = {"created": 0, "updated": 0, "unchanged": 0}
+        errors: list[tuple[int, KnowledgeError]] = []
         with self.store.begin() as conn:
             for item in rows:
                 try:
-                    if faq.apply_input(conn, item, actor=actor):
-                        created += 1
-                    else:
-                        updated += 1
+                    outcomes[faq.apply_input(conn, item, actor=actor)] += 1
                 except (InvalidInput, NotFound) as exc:
-                    errors.append(f"line {item.line}: {exc}")
+                    errors.append((item.line, exc))
             if errors:  # raising inside the transaction rolls every row back
-                raise ImportFailed(f"nothing imported, {len(errors)} bad row(s):\n" + "\n".join(errors[:50]))
-        return created, updated
+                failed = ImportFailed.for_rows(errors)
+                if any(isinstance(exc, NotFound) for _, exc in errors):
+                    failed = ImportFailed(
+                        f"{failed}\nno FAQ entry here has these ids: if the file comes from another Yorozu, clear "
+                        "the id column (or export it with `yorozu faq export --portable`) to import the rows as new "
+                        "entries",
+                        key=failed.key,
+                        params={**failed.params, "unknown_ids": True},
+                        rows=failed.rows,
+                    )
+                raise failed
+        return faq.FaqImportCounts(outcomes["created"], outcomes["updated"], outcomes["unchanged"])
 
     # --- review queue, follow-ups, insights -----------------------------------------------------
 
@@ -1555,6 +1641,26 @@ class KnowledgeBase:
         ]
         return Followup(platform, channel_id, root_id, view.title, tuple(experts), tuple(subscribers))
 
+    def _gaps(self, abstained: list[repo.QueryRow]) -> tuple[list[repo.QueryRow], int]:
+        """The questions Yorozu stayed silent on that are knowledge gaps, and how many were off-topic:
+        chatter (thanks, greetings, short non-questions) and questions nothing the community discussed
+        comes close to (:data:`knowledge.insights.OFF_TOPIC_MARGIN` below the abstain threshold)."""
+        candidates = [a for a in abstained if not ins.is_chatter(a.question)]
+        margin = ins.off_topic_margin(self.embedder.model_id)
+        if not candidates or margin is None:
+            return candidates, len(abstained) - len(candidates)
+        texts = sorted({a.question for a in candidates})
+        with self._lock:
+            vectors = self.embedder.embed_queries(texts)
+        floor = self.abstain_below - margin
+        nearest: dict[str, float] = {}
+        with self._index_lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                hits = self._vectors.search(vector, 1)
+                nearest[text] = hits[0][1] if hits else 0.0
+        kept = [a for a in candidates if nearest[a.question] >= floor]
+        return kept, len(abstained) - len(kept)
+
     def insights(self, *, days: int = 90, now: datetime | None = None, include_private: bool = False) -> ins.Insights:
         """Unanswered questions, repeated questions, knowledge gaps, helpfulness, FAQ due for review.
 
@@ -1584,21 +1690,30 @@ class KnowledgeBase:
         unanswered_shown = [q for q in unanswered if shown(q.platform, q.channel_external_id)]
         # A question asked in a channel is both a thread and a query Yorozu answered: count it once.
         roots = {(q.platform, q.channel_external_id, q.root_external_id) for q in questions}
-        items = [(q.title, q.asked_at) for q in questions if shown(q.platform, q.channel_external_id)]
-        items += [
-            (shorten(a.question, 60), a.asked_at)
-            for a in asked
-            if (a.platform, a.channel_external_id, a.question_message_id) not in roots
-            and shown(a.platform, a.channel_external_id)
+        shown_questions = [q for q in questions if shown(q.platform, q.channel_external_id)]
+        items = [(q.title, q.asked_at) for q in shown_questions]
+        keys: list[str | None] = [
+            faq.thread_key(q.platform, q.channel_external_id, q.root_external_id) for q in shown_questions
         ]
+        for a in asked:
+            if (a.platform, a.channel_external_id, a.question_message_id) not in roots and shown(
+                a.platform, a.channel_external_id
+            ):
+                items.append((shorten(a.question, 60), a.asked_at))
+                keys.append(None)
+        threshold = ins.duplicate_similarity(self.embedder.model_id)
         repeated: list[ins.RepeatedQuestion] = []
         if len(items) >= ins.REPEATED_AT_LEAST:
             with self._lock:
                 vectors = self.embedder.embed_queries([t for t, _ in items])
-            threshold = ins.duplicate_similarity(self.embedder.model_id)
-            repeated = ins.repeated_questions(items, vectors, threshold)
-        gaps = [a for a in asked if a.abstained]
+            repeated = ins.repeated_questions(items, vectors, threshold, keys)
+        gaps, off_topic = self._gaps([a for a in asked if a.abstained])
         gaps_shown = [g for g in gaps if shown(g.platform, g.channel_external_id)]
+        groups: list[ins.GapGroup] = []
+        if gaps_shown:
+            with self._lock:
+                gap_vectors = self.embedder.embed_queries([g.question for g in gaps_shown])
+            groups = ins.gap_groups([(g.question, g.asked_at) for g in gaps_shown], gap_vectors, threshold)
         return ins.Insights(
             since=since,
             unanswered=tuple(
@@ -1614,6 +1729,8 @@ class KnowledgeBase:
                 for g in gaps_shown[: ins.LIST_LIMIT]
             ),
             gaps_total=len(gaps),
+            gap_groups=tuple(groups),
+            off_topic=off_topic,
             helpfulness=ins.helpfulness(feedback, asked),
             review_due=tuple(self.faq_due_for_review(now)),
             review_queue=tuple(review),

@@ -242,6 +242,7 @@ def build_suggestion(
         asked_at=view.asked_at,
         score=score,
         accepted=accepted is not None,
+        answered_at=best.posted_at if best else None,
         confidence=confidence,
     )
 

@@ -20,7 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.jobs import JobHandler, PermanentJobError
-from bot.messages import Locale, text
+from bot.messages import Locale, error_text, text
 from bot.replies import ExpertRequestReply, followup_reply
 from bot.service import KnowledgeService
 from bot.settings import Settings
@@ -179,7 +179,10 @@ class Curation:
             return
         except (InvalidInput, NotFound) as exc:
             block = modals.error_block(exc) if isinstance(exc, InvalidInput) else modals.BLOCK_QUESTION
-            await ack(response_action="errors", errors={block: text("faq_invalid", meta.locale, reason=str(exc))})
+            await ack(
+                response_action="errors",
+                errors={block: text("faq_invalid", meta.locale, reason=error_text(exc, meta.locale))},
+            )
             return
         log.info("FAQ entry %s saved by %s (%s)", entry.id, actor, entry.status)
         # The verifier is named when the entry is shown, from the people Yorozu knows: a curator who

@@ -82,22 +82,6 @@ class ImportReport:
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
-    def summary(self) -> str:
-        """A few lines for people: what was read and what was left out, and why."""
-        lines = [
-            f"read {self.days} day files: {self.channels} channels, {self.people} people, "
-            f"{self.messages} messages ({self.replies} replies), {self.reactions} reactions, "
-            f"{self.files_seen} attached files"
-        ]
-        if self.skipped:
-            reasons = ", ".join(
-                f"{reason} {count}" for reason, count in sorted(self.skipped.items(), key=lambda i: -i[1])
-            )
-            lines.append(f"skipped {sum(self.skipped.values())} messages: {reasons}")
-        if self.unlisted_folders:
-            lines.append(f"folders not listed in the export's channel files: {', '.join(self.unlisted_folders)}")
-        return "\n".join(lines)
-
 
 def read_slack_export(
     path: Path,
@@ -538,7 +522,7 @@ def _open_export(path: Path) -> _Export:
         return _open_folder(path)
     if path.is_file():
         return _open_zip(path)
-    raise ImportFailed(f"{path}: no such file or folder")
+    raise ImportFailed(f"{path}: no such file or folder", key="error_no_such_path", params={"path": path})
 
 
 def _open_folder(path: Path) -> _Export:
@@ -551,7 +535,11 @@ def _open_zip(path: Path) -> _Export:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ImportFailed(f"{path}: not a readable ZIP file ({exc}); give a Slack export ZIP or its folder") from exc
+        raise ImportFailed(
+            f"{path}: not a readable ZIP file ({exc}); give a Slack export ZIP or its folder",
+            key="error_not_a_zip",
+            params={"path": path, "reason": exc},
+        ) from exc
     try:
         infos = {_zip_name(i): i for i in archive.infolist() if not i.is_dir()}
         names = _rooted(str(path), list(infos))
@@ -582,7 +570,11 @@ def _rooted(label: str, names: list[str]) -> dict[str, str]:
     roots = sorted((n.removesuffix("channels.json") for n in names if n.rsplit("/", 1)[-1] == "channels.json"), key=len)
     root = next((r for r in roots if r.count("/") <= 1), None)
     if root is None:
-        raise ImportFailed(f"{label}: not a Slack export (no channels.json at its top)")
+        raise ImportFailed(
+            f"{label}: not a Slack export (no channels.json at its top)",
+            key="error_not_slack_export",
+            params={"path": label},
+        )
     return {n[len(root) :]: n for n in names if n.startswith(root)}
 
 

@@ -57,14 +57,6 @@ class GraphImportReport:
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
-    def summary(self) -> str:
-        skipped = ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items())) or "none"
-        return (
-            f"files: {self.files}, channels: {len(self.channels)}, messages: {self.messages} "
-            f"(replies {self.replies}), deleted: {self.deleted}, reactions: {self.reactions}, "
-            f"people: {self.people}, skipped: {skipped}"
-        )
-
 
 # --- HTML ----------------------------------------------------------------------------------------
 
@@ -202,7 +194,7 @@ def read_teams_graph(
     elif path.is_file():
         files = [path]
     else:
-        raise ImportFailed(f"{path}: no such file or folder")
+        raise ImportFailed(f"{path}: no such file or folder", key="error_no_such_path", params={"path": path})
     return _files_events(
         files, channel_names or {}, channel_visibility or {}, on_progress, report or GraphImportReport()
     )

@@ -206,6 +206,7 @@ class PersonRow:
     organization: str | None
     is_bot: bool
     opted_out: bool
+    email: str | None = None
 
 
 def upsert_person(
@@ -260,6 +261,7 @@ def find_people(conn: Connection, platform: str, external_ids: Iterable[str]) ->
                 organization=organization,
                 is_bot=bool(row.is_bot),
                 opted_out=bool(row.opted_out),
+                email=row.email,
             )
     return out
 
@@ -958,7 +960,10 @@ def feedback_counts(conn: Connection) -> dict[str, int]:
 # --- statistics ------------------------------------------------------------------------------------
 
 
-def counts(conn: Connection) -> dict[str, int]:
+def counts(conn: Connection, model_id: str | None = None) -> dict[str, int]:
+    """What the knowledge base holds; with ``model_id`` also ``indexed`` (chat threads with a stored vector
+    of that model for their current text: searchable by every process sharing the database) and
+    ``faq_published``. Counted from the store, so ``yorozu stats``, ``/healthz`` and the console agree."""
     # FAQ mirrors live in their own pseudo-channel; they are not chat threads.
     visible = sa.and_(threads.c.hidden.is_(False), channels.c.deleted.is_(False), channels.c.platform != FAQ_PLATFORM)
 
@@ -986,6 +991,25 @@ def counts(conn: Connection) -> dict[str, int]:
                 sa.select(sa.func.count()).select_from(messages).where(messages.c.deleted.is_(False))
             ).scalar_one()
         ),
+        **(_index_counts(conn, model_id, visible) if model_id is not None else {}),
+    }
+
+
+def _index_counts(conn: Connection, model_id: str, visible: sa.ColumnElement[bool]) -> dict[str, int]:
+    searchable = (
+        sa.select(sa.func.count())
+        .select_from(threads.join(channels).join(embeddings, embeddings.c.thread_id == threads.c.id))
+        .where(
+            visible,
+            threads.c.document != "",
+            embeddings.c.model_id == model_id,
+            embeddings.c.document_hash == threads.c.document_hash,
+        )
+    )
+    published = sa.select(sa.func.count()).select_from(faq_entries).where(faq_entries.c.status == "published")
+    return {
+        "indexed": int(conn.execute(searchable).scalar_one()),
+        "faq_published": int(conn.execute(published).scalar_one()),
     }
 
 

@@ -138,3 +138,31 @@ def test_private_places_are_counted_never_shown(kb: KnowledgeBase) -> None:
     assert [g.question for g in full.gaps] == ["議会答弁の想定問答はどう作る？"]
     assert [r.question for r in full.review_queue] == ["G1での質問", ""]
     assert "上司の端末" not in json.dumps(full.to_json(), ensure_ascii=False)
+
+
+def test_gaps_are_grouped_by_meaning_and_chatter_stays_out(kb: KnowledgeBase) -> None:
+    kb.ingest_many(community() + MACRO_THREAD)
+    for question in (
+        "庁舎の空調が故障した時の連絡先",
+        "庁舎の空調が故障した時の連絡先は？",
+        "庁舎の空調が故障した時の連絡先？",
+        "ありがとうございます",
+        "テスト",
+        "了解です",
+    ):
+        assert kb.suggest(question, scope=Scope("slack", "C1"), record=True).abstained
+    report = kb.insights(days=30)
+    # The same question asked three ways is one row with a count; thanks and one-word chatter are left out.
+    (group,) = report.gap_groups
+    assert group.count == 3 and group.question.startswith("庁舎の空調が故障した時の連絡先")
+    assert len(group.examples) == 3
+    assert report.gaps_total == 3 and report.off_topic == 3
+    data = report.to_json()["gaps"]
+    assert data["groups"][0]["count"] == 3 and data["off_topic"] == 3
+
+
+def test_chatter() -> None:
+    for text in ("ありがとうございます！", "テスト", "了解です", "お疲れさまです"):
+        assert insights.is_chatter(text), text
+    for text in ("VPNが遅いです", "庁舎の空調が故障した時の連絡先", "ありがとうございます。ところでVPNの設定方法は？"):
+        assert not insights.is_chatter(text), text
