@@ -32,8 +32,9 @@ from bot.service import KnowledgeService, run_blocking
 from bot.settings import ConfigError, Settings
 from bot.web.console_auth import ConsoleAuth
 from knowledge.errors import InvalidInput, InvalidQuestion, NotFound
+from knowledge.events import ChannelSeen
 from knowledge.faq import parse_thread_key
-from knowledge.model import FaqStatus, Scope, Verdict
+from knowledge.model import FaqStatus, Scope, Verdict, Visibility
 from knowledge.search import MAX_QUESTION_CHARS
 from knowledge.text import safe_link, storable_json
 
@@ -41,6 +42,10 @@ STATIC = Path(__file__).with_name("static")
 SERVICE = web.AppKey("web_service", KnowledgeService)
 # What the web chat records as the platform of its questions and feedback.
 PLATFORM = "web"
+# The web chat is one place of the community, public like its open channels: its questions and feedback
+# are recorded (knowledge gaps, the review queue) as a public channel's would be.
+WEB_CHANNEL = "chat"
+WEB_CHANNEL_NAME = "Web チャット"
 # The browser's own random id (kept in its local storage): one press per person and suggestion, as in chat.
 VISITOR = re.compile(r"[A-Za-z0-9_-]{8,64}")
 QUESTION_ID = re.compile(r"[0-9a-f]{32}")
@@ -71,6 +76,7 @@ def mount(app: web.Application, service: KnowledgeService, settings: Settings | 
             raise ConfigError("the web chat outside local mode needs YOROZU_CONSOLE_TOKEN")
         guard = ConsoleAuth(settings.console_token)
     app[SERVICE] = service
+    app.on_startup.append(_register_place)
     app.router.add_get("/", _index)
     for name in ASSETS:
         app.router.add_get(f"/static/{name}", _asset)
@@ -82,6 +88,10 @@ def mount(app: web.Application, service: KnowledgeService, settings: Settings | 
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+async def _register_place(app: web.Application) -> None:
+    await app[SERVICE].ingest(ChannelSeen(PLATFORM, WEB_CHANNEL, WEB_CHANNEL_NAME, Visibility.PUBLIC))
 
 
 def _guarded(handler: Handler, guard: ConsoleAuth | None) -> Handler:
@@ -141,7 +151,11 @@ async def _ask(request: web.Request) -> web.Response:
             return _json({"kind": "help", "text": text("help", Locale.JA)})
         question_id = uuid.uuid4().hex
         result = await run_blocking(
-            service.kb.suggest, command.text, scope=Scope.public(), record=True, record_as=(PLATFORM, question_id)
+            service.kb.suggest,
+            command.text,
+            scope=Scope(PLATFORM, WEB_CHANNEL),
+            record=True,
+            record_as=(PLATFORM, question_id),
         )
     except InvalidQuestion as exc:
         raise web.HTTPBadRequest(reason=str(exc)) from None
@@ -217,7 +231,7 @@ async def _feedback(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(reason=str(exc)) from None
     await request.app[SERVICE].record_feedback(
         platform=PLATFORM,
-        channel_id=None,
+        channel_id=WEB_CHANNEL,
         question_message_id=question_id,
         question=question.strip()[:MAX_QUESTION_CHARS],
         suggested_thread=suggested,
