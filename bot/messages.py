@@ -60,9 +60,11 @@ TEXTS: dict[str, dict[Locale, str | Plural]] = {
         Locale.EN: "These past threads may answer this question.",
     },
     "suggestions_none": {
-        Locale.JA: "よく合う過去のスレッドは見つかりませんでした。チャンネルで質問してみてください。",
-        Locale.EN: "No past thread answers this closely enough. Try asking in a channel.",
+        Locale.JA: "関連する過去のスレッドは見つかりませんでした。チャンネルで質問してみてください。",
+        Locale.EN: "No past thread relates to this. Try asking in a channel.",
     },
+    "match_same": {Locale.JA: "この質問と同じ内容のようです", Locale.EN: "Looks like the same question"},
+    "match_related": {Locale.JA: "関連しそうなスレッド", Locale.EN: "Possibly related"},
     "faq": {Locale.JA: "FAQ", Locale.EN: "FAQ"},
     "accepted": {Locale.JA: "解決済み", Locale.EN: "Solved"},
     "answered_by": {Locale.JA: "回答", Locale.EN: "Answered by"},
@@ -348,8 +350,8 @@ TEXTS: dict[str, dict[Locale, str | Plural]] = {
         Locale.EN: "--limit must be between 1 and 20",
     },
     "cli_ask_none": {
-        Locale.JA: "よく合う過去のスレッドは見つかりませんでした。",
-        Locale.EN: "No past thread answers this closely enough.",
+        Locale.JA: "関連する過去のスレッドは見つかりませんでした。",
+        Locale.EN: "No past thread relates to this.",
     },
     # How sure a suggestion is (its calibrated confidence against the channel's operating point).
     "cli_close_match": {Locale.JA: "［同じ内容のようです］", Locale.EN: "[looks like the same question]"},
@@ -387,6 +389,10 @@ TEXTS: dict[str, dict[Locale, str | Plural]] = {
         Locale.JA: "{out} を作成しました。Teams の［アプリ］→［アプリを管理］→［アプリをアップロード］で"
         "アップロードしてください",
         Locale.EN: "wrote {out}: upload it in Teams (Apps → Manage your apps → Upload an app)",
+    },
+    "cli_ready_endpoints": {
+        Locale.JA: "Yorozu の準備ができました（http://{host}:{port}）：{endpoints}（Ctrl-C で終了）",
+        Locale.EN: "Yorozu is ready on http://{host}:{port}: {endpoints} (Ctrl-C to stop)",
     },
     "cli_ready": {
         Locale.JA: "Yorozu の準備ができました：http://{host}:{port}/ を開いてください（Ctrl-C で終了）",

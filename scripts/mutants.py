@@ -115,16 +115,16 @@ MUTANTS = [
         "Slack's signature checked nowhere (Bolt's check off and Yorozu's own)",
         more=(
             (
-                "        if not self._signed(raw, request):\n            # Refused",
-                "        if False:\n            # Refused",
+                '        if not self._signed(raw, request):\n            log.info("Slack request refused',
+                '        if False:\n            log.info("Slack request refused',
             ),
         ),
     ),
     Mutant(
         "slack-own-signature-check-off",
         "bot/slack/app.py",
-        "        if not self._signed(raw, request):\n            # Refused before Bolt",
-        "        if False:\n            # Refused before Bolt",
+        '        if not self._signed(raw, request):\n            log.info("Slack request refused',
+        '        if False:\n            log.info("Slack request refused',
         ("tests/bot/slack/test_refused.py", "tests/bot/slack/test_endpoint.py"),
         "unverified requests reach Bolt, which logs their body",
     ),

@@ -26,6 +26,7 @@ from bot.replies import (
     SuggestionsReply,
     TextReply,
     faq_facts,
+    match_label,
 )
 from knowledge.model import Expert, Subscriber, Suggestion, SuggestionKind, Verdict
 
@@ -171,6 +172,9 @@ def render_suggestion(suggestion: Suggestion, locale: Locale) -> Block:
         marks.append(f"`{text('faq', locale)}`")
     elif suggestion.accepted:
         marks.append(f":white_check_mark: {text('accepted', locale)}")
+    label = match_label(suggestion, locale)
+    if label:
+        marks.append(f"_（{escape(label)}）_")
     lines = [" ".join([head, *marks])]
     if suggestion.answer_excerpt:
         lines.append("> " + escape(_clip(suggestion.answer_excerpt, EXCERPT_CHARS)).replace("\n", "\n> "))

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.messages import Locale, text
-from bot.replies import ExpertRequestReply, ExpertsReply, FollowupReply, QuestionRef, SuggestionsReply, faq_facts
+from bot.replies import (
+    ExpertRequestReply,
+    ExpertsReply,
+    FollowupReply,
+    QuestionRef,
+    SuggestionsReply,
+    faq_facts,
+    match_label,
+)
 from knowledge.model import Expert, Subscriber, Suggestion, SuggestionKind, Verdict
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -175,6 +183,9 @@ def _suggestion(
         tags.append(f"[{text('faq', locale)}]")
     if s.accepted:
         tags.append(f"✅ {text('accepted', locale)}")
+    label = match_label(s, locale)
+    if label:
+        tags.append(f"（{label}）")
     title = f"**{escape_markdown(s.title)}**"
     items: list[dict[str, Any]] = [_text(f"{n}. {' '.join([*tags, title])}", size="Medium")]
     if s.answer_excerpt:

@@ -322,7 +322,7 @@ def test_a_new_users_first_errors_in_both_languages(
 def test_ask_who_and_stats_speak_japanese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
     code, out, _ = run(capsys, data, JA, "ask", "VPN がつながらないときは？")
-    assert code == 0 and out.strip() == "よく合う過去のスレッドは見つかりませんでした。"
+    assert code == 0 and out.strip() == "関連する過去のスレッドは見つかりませんでした。"
     code, out, _ = run(capsys, data, JA, "who", "VPN")
     assert code == 0 and out.strip() == "「VPN」に答えた人はまだ見つかりません。"
     code, out, _ = run(capsys, data, JA, "stats")

@@ -117,7 +117,7 @@ def test_ask_expert_once_per_message_carrying_the_question_and_who_asked() -> No
 
 def test_nothing_found_offers_ask_expert_when_asked_directly_only() -> None:
     direct = blocks.render(suggestions(), asker_id="U1")
-    assert text_of(direct[0]).startswith("よく合う過去のスレッドは見つかりませんでした")
+    assert text_of(direct[0]).startswith("関連する過去のスレッドは見つかりませんでした")
     assert [b["action_id"] for b in buttons(direct)] == [blocks.ACTION_ASK_EXPERT]
     assert buttons(blocks.render(suggestions(automatic=True))) == []
 
