@@ -7,6 +7,7 @@ PostgreSQL variants are the same tests on another database), without the tests t
 
     python scripts/mutants.py                # every mutant, then a summary; exit 1 if any survived
     python scripts/mutants.py --list         # names only
+    python scripts/mutants.py --baseline     # each selection also run unchanged first (must pass)
     python scripts/mutants.py opt-out-who deletes-ignored   # some of them
 
 The result of the last full run is in docs/testing.md.
@@ -224,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="mutants to run (default: all)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument(
+        "--baseline", action="store_true", help="first run each mutant's tests on the unchanged tree (they must pass)"
+    )
     args = parser.parse_args(argv)
     chosen = [m for m in MUTANTS if not args.names or m.name in args.names]
     if args.list or not chosen:
@@ -241,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
             counts = [original.count(old) for old, _ in edits]
             if counts != [1] * len(edits):
                 print(f"{m.name:30} ERROR: the texts to mutate occur {counts} times in {m.path}, not once each")
+                survived.append(m.name)
+                continue
+            if args.baseline and run_tests(tree, m.tests) != 0:
+                print(f"{m.name:30} ERROR: its tests fail on the unchanged tree")
                 survived.append(m.name)
                 continue
             mutated = original
