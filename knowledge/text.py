@@ -221,14 +221,15 @@ def _is_preamble(sentence: str) -> bool:
 
 
 def _without_opening_clause(sentence: str) -> str:
-    """Drop a greeting or self-introduction that opens a sentence before its comma
-    (「お疲れさまです、来週の…」, 「皆さん、異動のときの…」, "Hi all, how do you…")."""
+    """Drop a greeting, self-introduction or apology that opens a sentence before its comma
+    (「お疲れさまです、来週の…」, 「皆さん、異動のときの…」, 「突然すみません、…」, "Hi all, how do you…")."""
     while True:
         m = re.match(r"([^、,]{1,30}?)[、,]\s*", sentence)
         if m is None or m.end() >= len(sentence):
             return sentence
         head = normalize(m.group(1))
-        if not any(p.fullmatch(head) for p in (_GREETING, _SELF_INTRODUCTION)):
+        apology = bool(_APOLOGY.search(head)) and len(head) <= 20  # 「突然すみません、…」
+        if not apology and not any(p.fullmatch(head) for p in (_GREETING, _SELF_INTRODUCTION)):
             return sentence
         rest = sentence[m.end() :]
         sentence = rest[0].upper() + rest[1:] if rest[0].isascii() else rest
@@ -313,7 +314,7 @@ def excerpt_of(text: str, limit: int) -> str:
     """The start of an answer without its greeting, self-introduction or apology
     (「青葉市の佐藤です。横から失礼します。」), cut to ``limit`` characters with 「…」."""
     pieces = [p for p in _pieces(text.strip()) if p.strip()]
-    while len(pieces) > 1 and _is_preamble(_one_line(pieces[0])):
+    while len(pieces) > 1 and _is_preamble(_without_opening_clause(_one_line(pieces[0]))):
         pieces.pop(0)
     out = ""
     for n, piece in enumerate(pieces):
@@ -367,7 +368,10 @@ _PROCEDURE = re.compile(
     r"(?:^|\n)\s*(?:\d+[.)．、）]|[①-⑳]|[・•*＊]|- )\s*\S"  # numbered steps, bullets
     r"|```|https?://|\\\\[\w$.-]+|[A-Z][a-z]+-[A-Z][A-Za-z]+"  # code, links, UNC paths, cmdlets (Get-ADUser)
     r"|\S ?[>＞] ?\S.{0,30}[>＞]"  # a settings path (コンピューターの構成 > 管理用テンプレート > …)
-    r"|手順|設定|申請|インストール|有効に|無効に|コマンド|ポリシー|step|setting|enable|disable|configure|install"
+)
+# Words of instructions: a little more substance, not a procedure by themselves (「申請いただければ使えます」).
+_HOW_TO_WORDS = re.compile(
+    r"手順|設定|インストール|有効に|無効に|コマンド|ポリシー|\bsteps?\b|setting|enable|disable|configure|install"
 )
 _ACKNOWLEDGEMENT = re.compile(
     r"(?:\+ ?1|👍|同じく|同感|私も|わたしも|うちも|当方も|こちらも|me too|same here|same|agreed|ありがとう|有難う|"
@@ -441,15 +445,29 @@ def asks_back(text: str) -> bool:
 
 def substance(text: str) -> float:
     """How much a reply says, in [0, 1]: its length without greeting and self-introduction (a full
-    answer is about ``SUBSTANTIAL_CHARS`` Japanese characters), plus 0.3 for procedure-like content;
-    0 for an acknowledgement."""
+    answer is about ``SUBSTANTIAL_CHARS`` Japanese characters), plus 0.3 for procedure-like content
+    (:func:`is_procedure`) or 0.1 for words of instructions (設定, 手順, install); 0 for an acknowledgement."""
     if is_acknowledgement(text):
         return 0.0
-    score = min(1.0, _weighted_length(normalize(_body(text))) / SUBSTANTIAL_CHARS)
-    return min(1.0, score + 0.3) if is_procedure(text) else score
+    score = min(1.0, body_length(text) / SUBSTANTIAL_CHARS)
+    if is_procedure(text):
+        score += 0.3
+    elif _HOW_TO_WORDS.search(normalize(text)):
+        score += 0.1
+    return min(1.0, score)
+
+
+_WORD_CHAR = re.compile(r"[A-Za-z0-9'_\-]")
 
 
 def shorten(text: str, limit: int) -> str:
-    """Collapse whitespace and cut to ``limit`` characters with an ellipsis."""
+    """Collapse whitespace and cut to ``limit`` characters with 「…」 (English between words)."""
     flat = _SPACE_RE.sub(" ", text).strip()
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    if _WORD_CHAR.match(flat[limit - 1]) and _WORD_CHAR.match(cut[-1]):
+        space = cut.rfind(" ")
+        if space >= limit // 2:  # inside an English word: end at the space before it
+            cut = cut[:space]
+    return cut.rstrip() + "…"

@@ -26,5 +26,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # On SQLite this rebuilds the threads table: run it with foreign keys off, or the rebuild's
+    # DROP TABLE cascades to the messages (their rows reference threads ON DELETE CASCADE).
     with op.batch_alter_table("threads") as batch:
         batch.drop_column("best_message_id")
