@@ -117,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="retrieval quality on a folder in BEIR layout")
     evaluate.add_argument("folder", type=Path)
     evaluate.add_argument("--json", action="store_true")
+    calibrate = sub.add_parser(
+        "calibrate", help="fit the suggestion confidence for the embedder in use (questions with known answers)"
+    )
+    calibrate.add_argument(
+        "folders",
+        type=Path,
+        nargs="+",
+        metavar="FOLDER",
+        help="folders in BEIR layout (corpus.jsonl, queries.jsonl, qrels.tsv): public sets or your own",
+    )
+    calibrate.add_argument("--dry-run", action="store_true", help="print the fit without storing it")
+    calibrate.add_argument("--json", action="store_true")
     curation_commands.add_parsers(sub)
     return parser
 
@@ -198,7 +210,10 @@ def _format_result(result: SearchResult) -> str:
     lines = []
     for n, s in enumerate(result.suggestions, 1):
         tag = "[FAQ] " if s.kind == "faq" else ""
-        lines.append(f"{n}. {tag}{s.title}  ({s.score:.3f})")
+        label = ""
+        if s.confidence is not None:
+            label = "  [同じ内容のようです]" if s.close_match else "  [関連しそうなスレッド]"
+        lines.append(f"{n}. {tag}{s.title}  ({s.score:.3f}){label}")
         if s.answer_excerpt:
             lines.append(f"   {s.answer_excerpt}")
         people = "、".join(f"{a.name}（{a.organization}）" if a.organization else a.name for a in s.answerers)
@@ -297,13 +312,16 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.confidence import Calibration
     from knowledge.embedding import build_embedder
     from knowledge.evaluation import MODES, evaluate
 
     def progress(stage: str, done: int, total: int) -> None:
         print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
 
-    report = evaluate(args.folder, build_embedder(settings.embedder), on_progress=progress)
+    embedder = build_embedder(settings.embedder)
+    calibration = Calibration.load(settings.index_dir, embedder.model_id)
+    report = evaluate(args.folder, embedder, calibration=calibration, on_progress=progress)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return EXIT_OK
@@ -314,6 +332,42 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         row = report[mode]
         assert isinstance(row, dict)
         print(f"{mode:8}" + "".join(f"{row[n]:>11.4f}" for n in names))
+    confidence = report["confidence"]
+    assert isinstance(confidence, dict)
+    print(_confidence_lines(confidence["measured"], confidence["channel_threshold"], confidence["direct_threshold"]))
+    return EXIT_OK
+
+
+def _confidence_lines(measured: dict[str, float], channel_at: float, direct_at: float) -> str:
+    return "\n".join(
+        [
+            f"channel (confidence >= {channel_at:.3f}): precision {measured['channel_precision']:.3f}, "
+            f"answerable questions answered rightly {measured['channel_coverage']:.3f}",
+            f"direct (confidence >= {direct_at:.3f}): answerable questions with a suggestion "
+            f"{measured['direct_answered']:.3f}, with a right one {measured['direct_right_shown']:.3f}, "
+            f"off-topic questions left unanswered {measured['off_topic_silent']:.3f}",
+        ]
+    )
+
+
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.embedding import build_embedder
+    from knowledge.evaluation import calibrate
+
+    def progress(stage: str, done: int, total: int) -> None:
+        print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
+
+    try:
+        calibration = calibrate(list(args.folders), build_embedder(settings.embedder), on_progress=progress)
+    except KnowledgeError as exc:
+        print(f"yorozu calibrate: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    where = None if args.dry_run else calibration.save(settings.index_dir)
+    if args.json:
+        print(json.dumps({**calibration.to_json(), "stored": str(where) if where else None}, ensure_ascii=False))
+        return EXIT_OK
+    print(_confidence_lines(calibration.measured, calibration.auto_at, calibration.related_at))
+    print(f"stored in {where} (used from the next start)" if where else "not stored (--dry-run)")
     return EXIT_OK
 
 
@@ -326,6 +380,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "serve": cmd_serve,
     "demo": cmd_demo,
     "evaluate": cmd_evaluate,
+    "calibrate": cmd_calibrate,
     "manifest": lambda args, settings: _teams_command("cmd_manifest", args, settings),
     "backfill": lambda args, settings: _backfill(args, settings),
     **curation_commands.COMMANDS,

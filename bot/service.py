@@ -177,10 +177,14 @@ class KnowledgeService:
         exclude: ExcludeThread | None = None,
         limit: int = 3,
         record: bool = True,
+        automatic: bool = False,
     ) -> SearchResult:
         """Suggestions for a question asked in chat; ``record`` logs it for insights (knowledge gaps,
-        helpfulness): a redraw of the same message (``exclude``) updates its log row rather than adding one."""
-        return await run_blocking(self.kb.suggest, question, scope=scope, exclude=exclude, limit=limit, record=record)
+        helpfulness): a redraw of the same message (``exclude``) updates its log row rather than adding one.
+        ``automatic`` for a suggestion nobody asked for (a new post in a channel): precision-first."""
+        return await run_blocking(
+            self.kb.suggest, question, scope=scope, exclude=exclude, limit=limit, record=record, automatic=automatic
+        )
 
     async def experts(self, topic: str, *, scope: Scope | None = None, limit: int = 5) -> list[Expert]:
         return await run_blocking(self.kb.experts, topic, scope=scope, limit=limit)

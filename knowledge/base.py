@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from knowledge import events as ev
 from knowledge import faq, followup, ingest
 from knowledge import insights as ins
 from knowledge import search as s
+from knowledge.confidence import Calibration, Signals, default_for
 from knowledge.embedding import Embedder
 from knowledge.errors import (
     EmbedderMismatch,
@@ -52,7 +53,7 @@ from knowledge.errors import (
     NotFound,
     NotShareable,
 )
-from knowledge.lexical import BM25Index
+from knowledge.lexical import LexicalIndex
 from knowledge.model import (
     Actor,
     Expert,
@@ -77,7 +78,7 @@ from knowledge.model import (
 from knowledge.people import rank_experts, topic_matches
 from knowledge.store import Store
 from knowledge.store import repository as repo
-from knowledge.text import shorten
+from knowledge.text import looks_like_question, shorten
 from knowledge.vectors import IndexInfo, load_vector_index, new_vector_index, vector_bytes, vector_from_bytes
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,9 @@ QUESTION_WAIT_SECONDS = 2.0
 # Tries per event when a concurrent transaction inserted the same new row first.
 INGEST_ATTEMPTS = 3
 INDEX_FILE = "threads.faiss"
-LEXICAL_FILE = "threads.bm25.npz"
+LEXICAL_DIR = "lexical"  # a tantivy folder (knowledge.lexical)
+# What earlier versions kept instead of that folder; removed when found.
+OLD_LEXICAL_FILES = ("threads.bm25.npz",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +190,7 @@ class KnowledgeBase:
         roles: Iterable[tuple[str, str, Role]] = (),
         followup_after: timedelta = followup.DEFAULT_AFTER,
         embeds_documents: bool = True,
+        calibration: Calibration | None = None,
     ) -> None:
         self.store = store
         # False in a process that leaves embedding threads to another process sharing the store (the web
@@ -200,15 +204,21 @@ class KnowledgeBase:
         self._topic_vectors: dict[str, np.ndarray] = {}
         self.vector_index = vector_index
         self.embedder = embedder
+        # A fixed relevance threshold (YOROZU_ABSTAIN_BELOW, tests with a fake embedder) replaces the
+        # calibrated confidence's decisions; without one the calibration decides (knowledge.confidence).
+        self._fixed_threshold = abstain_below
         self.abstain_below = s.abstain_threshold(embedder.model_id) if abstain_below is None else abstain_below
+        self.calibration: Calibration = calibration or (
+            (index_dir is not None and Calibration.load(index_dir, embedder.model_id)) or default_for(embedder.model_id)
+        )
         self._index_path = index_dir / INDEX_FILE if index_dir is not None else None
-        self._lexical_path = index_dir / LEXICAL_FILE if index_dir is not None else None
+        self._lexical_path = index_dir / LEXICAL_DIR if index_dir is not None else None
         # The embedder's lock (see the module docstring for all three).
         self._lock = TurnLock()
         self._index_lock = threading.RLock()
         self._catch_up_lock = threading.RLock()
         self._vectors = new_vector_index(vector_index, embedder.dimension)
-        self._lexical = BM25Index()
+        self._lexical = LexicalIndex.in_memory()
         # Every change up to this number is applied: removals and the lexical half done, and the vector
         # either made or queued in `_new` / `_stale` (thread id -> its latest change, oldest first).
         self._applied = 0
@@ -233,6 +243,7 @@ class KnowledgeBase:
         roles: Iterable[tuple[str, str, Role]] = (),
         followup_after: timedelta = followup.DEFAULT_AFTER,
         embeds_documents: bool = True,
+        calibration: Calibration | None = None,
     ) -> KnowledgeBase:
         """Open (creating or migrating) a knowledge base and bring its indexes up to date.
 
@@ -252,6 +263,7 @@ class KnowledgeBase:
             roles=roles,
             followup_after=followup_after,
             embeds_documents=embeds_documents,
+            calibration=calibration,
         )
         try:
             kb._check_embedder(adopt=adopt_embedder)
@@ -268,6 +280,8 @@ class KnowledgeBase:
         self._closing = True
         with self._catch_up_lock:
             self.save_index()
+            with self._index_lock:
+                self._lexical.close()
             self.store.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -359,16 +373,27 @@ class KnowledgeBase:
                 log.warning("index %s is stale or unreadable: rebuilding it from the store", self._index_path)
             self._rebuild_vectors()
             seq = head
-        lexical = BM25Index.load(self._lexical_path) if self._lexical_path else None
+        if self._index_path is not None:
+            for name in OLD_LEXICAL_FILES:
+                (self._index_path.parent / name).unlink(missing_ok=True)
+        lexical = LexicalIndex.load(self._lexical_path) if self._lexical_path else None
         if lexical is not None and lexical[1] <= head:
+            self._lexical.close()
             self._lexical, lexical_seq = lexical
             log.info("loaded %d documents from %s (change %d)", len(self._lexical), self._lexical_path, lexical_seq)
         else:
-            if self._lexical_path is not None and self._lexical_path.exists():
-                log.warning("index %s is stale or unreadable: rebuilding it from the store", self._lexical_path)
-            self._lexical = BM25Index()
+            if lexical is not None:
+                lexical[0].close()
+            self._lexical.close()
+            self._lexical = LexicalIndex.create(self._lexical_path)
+            if self._lexical_path is not None:
+                log.info("building the lexical index in %s from the store", self._lexical_path)
             with self.store.begin() as conn:
-                self._lexical.add_many((doc.thread_id, doc.document) for doc in repo.iter_visible_documents(conn))
+                self._lexical.add_many(
+                    ((doc.thread_id, doc.document) for doc in repo.iter_visible_documents(conn)),
+                    fresh=True,
+                    progress_every=10_000,
+                )
             lexical_seq = head
             self._dirty = True
         self._applied = min(seq, lexical_seq, head)
@@ -449,8 +474,7 @@ class KnowledgeBase:
                 return
             seq = self._saved_seq
             self._vectors.save(self._index_path, IndexInfo(self.embedder.model_id, self.embedder.dimension, seq))
-            if self._lexical_path is not None:
-                self._lexical.save(self._lexical_path, seq)
+            self._lexical.save(seq)
             self._dirty = False
 
     # --- ingest ----------------------------------------------------------------------------------
@@ -608,6 +632,7 @@ class KnowledgeBase:
                     visible = [c for c in changes if c.visible]
                     stored = self._stored_vectors(conn, visible)
                 if not changes:
+                    self._lexical.commit_if_due()
                     return count
                 gone = [c.thread_id for c in changes if not c.visible]
                 self._vectors.remove(np.asarray(gone, dtype=np.int64))
@@ -731,17 +756,24 @@ class KnowledgeBase:
         exclude: ExcludeThread | None = None,
         limit: int = 3,
         abstain: bool = True,
+        automatic: bool = False,
         require_answer: bool = True,
         now: datetime | None = None,
         record: bool = False,
     ) -> SearchResult:
         """Past threads that may answer ``question``, as seen from ``scope`` (public channels by default).
 
-        With ``abstain`` (the default) only threads whose relevance passes the abstain rule are
-        suggested, and an empty result is marked as abstained. ``require_answer`` leaves out threads
-        nobody answered. Published FAQ entries that pass the abstain rule come before every thread.
+        Two behaviours (docs/retrieval.md): a question put to Yorozu directly (the default) gets the
+        related threads, each with its confidence, and nothing only when nothing relates at all (a
+        greeting, thanks, the weather); ``automatic`` — a suggestion nobody asked for, under a post in a
+        channel — keeps only what passes the channel's precision-first operating point, and is silent
+        otherwise. Without ``abstain`` every candidate is ranked (evaluation). ``require_answer`` leaves
+        out threads nobody answered. Published FAQ entries that are confidently the answer come first.
         ``record`` logs the question (where, when, abstained or what was suggested) for insights; the
         chat shell records what people ask, the CLI does not.
+
+        With a fixed relevance threshold (``abstain_below``; ``YOROZU_ABSTAIN_BELOW``) both behaviours
+        keep the threads whose relevance passes it, as before calibration existed.
         """
         question = s.clean_question(question)
         if not question:
@@ -752,21 +784,30 @@ class KnowledgeBase:
         with self._lock:
             query_vector = self.embedder.embed_queries([question])[0]
         with self._index_lock:
-            candidates = s.retrieve(question, query_vector, self._vectors, self._lexical)
-        candidates.sort(key=lambda c: c.relevance, reverse=True)
-        if abstain:
+            retrieved = s.retrieve_all(question, query_vector, self._vectors, self._lexical)
+        candidates = retrieved.candidates  # best relevance first
+        calibrated = self._fixed_threshold is None
+        if abstain and not calibrated:
             candidates = [c for c in candidates if c.relevance >= self.abstain_below]
+        if abstain and calibrated and not retrieved.terms:
+            candidates = []  # no word of substance: greetings and thanks are not questions
         # Every candidate is ranked on one light row (access, answers, bonuses); only the best few are read
         # in full (their answers' texts are most of what reading a thread costs).
         with self.store.begin() as conn:
             ranks = repo.thread_ranks(conn, [c.thread_id for c in candidates])
             # FAQ mirrors are ranked apart from threads (they come first when relevant).
             faq_rows = repo.faq_by_thread(conn, [i for i, rank in ranks.items() if rank.platform == repo.FAQ_PLATFORM])
-            faq_hits = [(c.relevance, faq_rows[c.thread_id]) for c in candidates if c.thread_id in faq_rows]
-            order: list[tuple[float, float, int]] = []
+            pool: list[s.Candidate] = []  # what may be suggested here, best relevance first
             for c in candidates:
                 rank = ranks.get(c.thread_id)
-                if rank is None or rank.platform == repo.FAQ_PLATFORM or not s.allowed(rank, scope):
+                if rank is None:
+                    continue
+                if rank.platform == repo.FAQ_PLATFORM:
+                    row = faq_rows.get(c.thread_id)
+                    if row is not None and row.status == FaqStatus.PUBLISHED:
+                        pool.append(c)
+                    continue
+                if not s.allowed(rank, scope):
                     continue
                 if exclude is not None and (
                     rank.platform,
@@ -776,7 +817,23 @@ class KnowledgeBase:
                     continue
                 if require_answer and not rank.answer_count:
                     continue
-                order.append((s.rank_score(c.relevance, rank, now), c.relevance, c.thread_id))
+                pool.append(c)
+            confidence: dict[int, float] = {}
+            if calibrated and pool:
+                top = pool[: s.CONFIDENCE_TOP]
+                with self._index_lock:
+                    coverage = s.coverage_of(self._lexical, retrieved.terms, retrieved.idf, [c.thread_id for c in top])
+                signals = s.signals_of(pool, coverage, len(retrieved.terms))
+                confidence = {i: self.calibration.confidence(sig) for i, sig in signals.items()}
+                if abstain:
+                    floor = self.calibration.auto_at if automatic else self.calibration.related_at
+                    pool = [c for c in top if confidence[c.thread_id] >= floor]
+            faq_hits = [(c.relevance, faq_rows[c.thread_id]) for c in pool if c.thread_id in faq_rows]
+            order: list[tuple[float, float, int]] = []
+            for c in pool:
+                if c.thread_id in faq_rows:
+                    continue
+                order.append((s.rank_score(c.relevance, ranks[c.thread_id], now), c.relevance, c.thread_id))
             order.sort(key=lambda item: item[0], reverse=True)  # by rank score; each shows its relevance
             ranked: list[tuple[float, float, repo.ThreadView]] = []
             start = 0
@@ -791,10 +848,28 @@ class KnowledgeBase:
             people = repo.PeopleCache(conn)
             people.prefetch((v.platform, a.author_external_id) for _, _, v in ranked for a in v.answers)
             thread_suggestions = [
-                (score, s.build_suggestion(view, relevance, people.find)) for score, relevance, view in ranked[:limit]
+                (score, s.build_suggestion(view, relevance, people.find, confidence.get(view.thread_id)))
+                for score, relevance, view in ranked[:limit]
             ]
-            suggestions = self._with_faq(conn, people, faq_hits, thread_suggestions, limit=limit, now=now)
-        result = SearchResult(question=question, suggestions=suggestions, abstained=not suggestions)
+            suggestions = self._with_faq(
+                conn, people, faq_hits, thread_suggestions, limit=limit, now=now, confidence=confidence
+            )
+        if calibrated:
+            suggestions = tuple(
+                replace(x, close_match=x.confidence is not None and x.confidence >= self.calibration.auto_at)
+                for x in suggestions
+            )
+        auto = bool(suggestions) and (
+            (suggestions[0].confidence or 0.0) >= self.calibration.auto_at
+            if calibrated
+            else suggestions[0].score >= self.abstain_below
+        )
+        result = SearchResult(
+            question=question,
+            suggestions=suggestions,
+            abstained=not suggestions,
+            auto_suggest=auto and looks_like_question(question),
+        )
         if record:
             self._record_query(result, scope, exclude)
         return result
@@ -808,19 +883,28 @@ class KnowledgeBase:
         *,
         limit: int,
         now: datetime,
+        confidence: dict[int, float],
     ) -> tuple[Suggestion, ...]:
-        """Published FAQ entries that pass the abstain rule first (best relevance first), then the rest.
+        """Published FAQ entries that are confidently the answer first (best first), then the rest.
 
-        An entry below the threshold (only when ``abstain`` is off) is ranked among threads by relevance.
+        Confidently: past the channel's operating point, or as confident as the best thread (with a
+        fixed threshold: past it). Other entries are ranked among threads by relevance.
         """
         first: list[tuple[float, Suggestion]] = []
         later = list(threads)
+        best_thread = max((t.confidence or 0.0 for _, t in threads), default=0.0)
         for relevance, row in faq_hits:
             if row.status != FaqStatus.PUBLISHED:
                 continue
             entry = faq.to_entry(row, people.find)
             suggestion = faq.build_suggestion(entry, relevance, now, faq.source_url(conn, row))
-            (first if relevance >= self.abstain_below else later).append((relevance, suggestion))
+            conf = confidence.get(row.thread_id) if row.thread_id is not None else None
+            if conf is not None:
+                suggestion = replace(suggestion, confidence=conf)
+                confident = conf >= min(self.calibration.auto_at, best_thread)
+            else:
+                confident = relevance >= self.abstain_below
+            (first if confident else later).append((relevance, suggestion))
         first.sort(key=lambda item: item[0], reverse=True)
         later.sort(key=lambda item: item[0], reverse=True)
         return tuple(suggestion for _, suggestion in (first + later)[:limit])
@@ -838,6 +922,29 @@ class KnowledgeBase:
                 abstained=result.abstained,
                 suggested=[x.thread_id for x in result.suggestions],
             )
+
+    def candidate_signals(
+        self, question: str, hides: Sequence[Iterable[int]] = ((),), *, top: int = s.CONFIDENCE_TOP
+    ) -> list[list[tuple[int, s.Candidate, Signals]]]:
+        """For each set of thread ids in ``hides``, the best ``top`` candidates by relevance with the
+        confidence's signals, as if those threads were not in the corpus (the question is embedded and
+        searched once). No access check: for evaluation and calibration, where a question asked again
+        with its answers hidden is an unanswerable one."""
+        question = s.clean_question(question)
+        self._catch_up_for_question()
+        with self._lock:
+            query_vector = self.embedder.embed_queries([question])[0]
+        out = []
+        with self._index_lock:
+            retrieved = s.retrieve_all(question, query_vector, self._vectors, self._lexical)
+            for hide in hides:
+                hidden = set(hide)
+                pool = [c for c in retrieved.candidates if c.thread_id not in hidden]
+                ids = [c.thread_id for c in pool[:top]]
+                coverage = s.coverage_of(self._lexical, retrieved.terms, retrieved.idf, ids)
+                signals = s.signals_of(pool, coverage, len(retrieved.terms), top=top)
+                out.append([(c.thread_id, c, signals[c.thread_id]) for c in pool[:top]])
+        return out
 
     def nearest(self, question: str, *, mode: str, k: int) -> list[tuple[int, float]]:
         """Thread ids by one index alone (``dense`` or ``lexical``), with no access check: for evaluation."""
@@ -874,8 +981,21 @@ class KnowledgeBase:
         with self._lock:
             query_vector = self.embedder.embed_queries([topic])[0]
         with self._index_lock:
-            candidates = s.retrieve(topic, query_vector, self._vectors, self._lexical)
-        relevant = [c for c in candidates if c.relevance >= self.abstain_below - s.EXPERT_MARGIN]
+            retrieved = s.retrieve_all(topic, query_vector, self._vectors, self._lexical)
+            candidates = retrieved.candidates
+            if self._fixed_threshold is None:
+                # Calibrated: the threads related to the topic, as a direct question would be shown them.
+                top = candidates[: s.EXPERT_CANDIDATES]
+                coverage = s.coverage_of(self._lexical, retrieved.terms, retrieved.idf, [c.thread_id for c in top])
+        if self._fixed_threshold is None:
+            signals = s.signals_of(candidates, coverage, len(retrieved.terms), top=s.EXPERT_CANDIDATES)
+            relevant = [
+                c
+                for c in candidates[: s.EXPERT_CANDIDATES]
+                if retrieved.terms and self.calibration.confidence(signals[c.thread_id]) >= self.calibration.related_at
+            ]
+        else:
+            relevant = [c for c in candidates if c.relevance >= self.abstain_below - s.EXPERT_MARGIN]
         with self.store.begin() as conn:
             views = repo.thread_views(conn, [c.thread_id for c in relevant])
             pairs = [

@@ -72,6 +72,12 @@ class Suggestion:
     asked_at: datetime
     score: float
     accepted: bool = False
+    # The calibrated probability that this suggestion answers the question (0..1; None with a fixed
+    # relevance threshold instead of a calibration).
+    confidence: float | None = None
+    # Whether the confidence passes the channel's operating point: shown as 「この質問と同じ内容のようです」,
+    # the others as 「関連しそうなスレッド」.
+    close_match: bool = False
     # FAQ entries only (kind FAQ): the entry, who verified it and when (None when not verified or the
     # verifier opted out of being named), and whether it is past its review date.
     faq_id: int | None = None
@@ -94,6 +100,7 @@ class Suggestion:
             "url": self.url,
             "asked_at": self.asked_at.isoformat(),
             "score": round(self.score, 4),
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
         }
         if self.kind == SuggestionKind.FAQ:
             data["faq_id"] = self.faq_id
@@ -108,11 +115,15 @@ class SearchResult:
     question: str
     suggestions: tuple[Suggestion, ...]
     abstained: bool
+    # Whether the same text posted in a channel would get the first suggestion unasked (a question,
+    # and its first suggestion past the channel's precision-first operating point).
+    auto_suggest: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "abstained": self.abstained,
+            "auto_suggest": self.auto_suggest,
             "suggestions": [s.to_json() for s in self.suggestions],
         }
 

@@ -12,7 +12,7 @@ looks at relevance alone, so a bonus never makes an unrelated thread "confident"
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -20,7 +20,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.lexical import BM25Index
+from knowledge.confidence import Signals
+from knowledge.lexical import LexicalIndex, query_terms
 from knowledge.model import Answerer, Scope, Suggestion, SuggestionKind, Visibility
 from knowledge.store.repository import PersonRow, ThreadView
 from knowledge.text import excerpt_of
@@ -39,10 +40,14 @@ ABSTAIN_BELOW = {
 DEFAULT_ABSTAIN_BELOW = 0.87
 # `who <topic>` looks a little wider than suggestions: a person who answered a related question counts.
 EXPERT_MARGIN = 0.02
+# With a calibration, `who` weighs the threads among this many best candidates that relate to the topic.
+EXPERT_CANDIDATES = 30
 ACCEPTED_BONUS = 0.015
 RECENCY_BONUS = 0.01  # for a thread active today, fading with RECENCY_HALF_LIFE_DAYS
 RECENCY_HALF_LIFE_DAYS = 365.0
 EXCERPT_CHARS = 160
+# How many of the best candidates get a confidence (the rest are never shown).
+CONFIDENCE_TOP = 10
 MAX_QUESTION_CHARS = 2000
 
 
@@ -51,29 +56,56 @@ class Candidate:
     thread_id: int
     dense: float
     lexical: float  # BM25 divided by the query's maximum, in [0, 1]
+    lexical_rank: int | None = None  # its place in the lexical half's list (0 = first), None when absent
 
     @property
     def relevance(self) -> float:
         return self.dense + LEXICAL_WEIGHT * self.lexical
 
 
+@dataclass(frozen=True, slots=True)
+class Retrieved:
+    """Candidates from both halves (best relevance first) and the question's analysed words."""
+
+    candidates: list[Candidate]
+    terms: list[str]
+    idf: dict[str, float]
+
+
 def retrieve(
     question: str,
     query_vector: npt.NDArray[np.float32],
     vectors: VectorIndex,
-    lexical: BM25Index,
+    lexical: LexicalIndex,
     *,
     k: int = CANDIDATES,
     lexical_weight: float | None = None,
 ) -> list[Candidate]:
-    """Candidates from both indexes, each scored on both, best relevance first.
+    """Candidates from both indexes, each scored on both, best relevance first."""
+    return retrieve_all(question, query_vector, vectors, lexical, k=k, lexical_weight=lexical_weight).candidates
+
+
+def retrieve_all(
+    question: str,
+    query_vector: npt.NDArray[np.float32],
+    vectors: VectorIndex,
+    lexical: LexicalIndex,
+    *,
+    k: int = CANDIDATES,
+    lexical_weight: float | None = None,
+) -> Retrieved:
+    """As :func:`retrieve`, keeping the question's words and their idf for the confidence.
 
     The lexical search runs first: it needs one core, and right after the question's embedding the
     embedder's threads still hold the others for a few milliseconds, which the exact index's scan (one
     thread per shard of its 8-bit copy) would otherwise wait for.
     """
-    lex_hits = dict(lexical.search(question, k))
-    top = lexical.max_score(question)
+    terms = query_terms(question)
+    lex_list = lexical.search_terms(terms, k)
+    lex_hits = dict(lex_list)
+    lex_rank = {doc: rank for rank, (doc, _) in enumerate(lex_list)}
+    idf = lexical.idf(terms)
+    top = sum(idf.values())
     dense = dict(vectors.search(query_vector, k))
     ids = set(dense) | set(lex_hits)
     missing = [i for i in ids if i not in dense and i in vectors]
@@ -84,12 +116,45 @@ def retrieve(
             thread_id=i,
             dense=dense.get(i, 0.0),
             lexical=min(1.0, lex_hits.get(i, 0.0) / top) if top > 0 else 0.0,
+            lexical_rank=lex_rank.get(i),
         )
         for i in ids
     ]
     weight = LEXICAL_WEIGHT if lexical_weight is None else lexical_weight
     out.sort(key=lambda c: c.dense + weight * c.lexical, reverse=True)
+    return Retrieved(out, terms, idf)
+
+
+def signals_of(
+    ordered: Sequence[Candidate], coverage: dict[int, float], n_words: int, *, top: int = CONFIDENCE_TOP
+) -> dict[int, Signals]:
+    """The confidence's signals for the first ``top`` of ``ordered`` (best relevance first, as allowed
+    to be suggested): the margin is measured against the best *other* candidate."""
+    out: dict[int, Signals] = {}
+    if not ordered:
+        return out
+    words = math.log1p(n_words)
+    best, second = ordered[0].relevance, (ordered[1].relevance if len(ordered) > 1 else 0.0)
+    for c in ordered[:top]:
+        other = second if c is ordered[0] else best
+        out[c.thread_id] = Signals(
+            dense=c.dense,
+            lexical=c.lexical,
+            coverage=coverage.get(c.thread_id, 0.0),
+            margin=c.relevance - other,
+            agreement=0.0 if c.lexical_rank is None else 1.0 / (1 + c.lexical_rank),
+            words=words,
+        )
     return out
+
+
+def coverage_of(lexical: LexicalIndex, terms: list[str], idf: dict[str, float], ids: list[int]) -> dict[int, float]:
+    """The idf-weighted share of the question's words that each thread holds (0..1)."""
+    total = sum(idf.values())
+    if total <= 0:
+        return dict.fromkeys(ids, 0.0)
+    matched = lexical.matched_terms([t for t in terms if idf.get(t, 0.0) > 0], ids)
+    return {i: sum(idf[t] for t in matched.get(i, ())) / total for i in ids}
 
 
 def abstain_threshold(model_id: str) -> float:
@@ -135,7 +200,10 @@ def rank_score(relevance: float, view: Rankable, now: datetime) -> float:
 
 
 def build_suggestion(
-    view: ThreadView, score: float, people: Callable[[str, Iterable[str]], dict[str, PersonRow]]
+    view: ThreadView,
+    score: float,
+    people: Callable[[str, Iterable[str]], dict[str, PersonRow]],
+    confidence: float | None = None,
 ) -> Suggestion:
     """A thread as a suggestion: the excerpt of the reply that answers (:attr:`ThreadView.shown_answer`:
     the accepted answer, else the reply most related to the question) and the people who answered,
@@ -176,6 +244,7 @@ def build_suggestion(
         asked_at=view.asked_at,
         score=score,
         accepted=accepted is not None,
+        confidence=confidence,
     )
 
 

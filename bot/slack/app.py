@@ -450,6 +450,7 @@ class SlackBot:
                 str(payload["text"]),
                 scope=Scope(PLATFORM, channel),
                 exclude=ExcludeThread(PLATFORM, channel, ts),
+                automatic=True,
             )
         except InvalidQuestion:
             return

@@ -131,6 +131,7 @@ class TeamsEndpoint:
             question,
             scope=Scope(convert.PLATFORM, channel_id),
             exclude=ExcludeThread(convert.PLATFORM, channel_id, message_id),
+            automatic=True,
         )
         if result.abstained:
             log.debug("no confident suggestion for %s/%s", channel_id, message_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.lexical import BM25Index
 from knowledge.text import (
     after_pointer,
     asks_back,
@@ -83,21 +82,6 @@ def test_tokens_are_character_bigrams_and_single_characters_stay() -> None:
     assert tokens("権限管理") == ["権限", "限管", "管理"]
     assert tokens("A 権限") == ["a", "権限"]
     assert tokens("") == []
-
-
-def test_bm25_finds_shared_terms_and_forgets_removed_documents() -> None:
-    index = BM25Index()
-    index.add(1, "人事異動の時のフォルダ権限の管理")
-    index.add(2, "ランサムウェア対策のバックアップ")
-    index.add(3, "新人向けのセキュリティ研修")
-    assert index.search("フォルダ権限", 3)[0][0] == 1
-    assert index.search("研", 3)[0][0] == 3  # one-character query
-    index.add(1, "プリンタの設定")  # replacing the text
-    assert all(doc != 1 for doc, _ in index.search("フォルダ権限", 3))
-    index.remove(2)
-    assert index.search("バックアップ", 3) == []
-    assert len(index) == 2
-    assert 0 < index.search("セキュリティ研修", 1)[0][1] <= index.max_score("セキュリティ研修") * 1.5
 
 
 def test_excerpt_skips_greetings_and_self_introductions() -> None:

@@ -183,5 +183,9 @@ def test_the_8_bit_copy_falls_back_to_the_full_scan_when_its_bound_proves_nothin
     assert index._coarse is not None
     assert index._coarse_search(np.ascontiguousarray(base.reshape(1, -1)), 10) is None
     got = index.search(base, 10)
-    want = sorted(((i + 1, float(near[i] @ base)) for i in range(1000)), key=lambda item: -item[1])[:10]
-    assert [i for i, _ in got] == [i for i, _ in want]
+    exact = {i + 1: float(near[i] @ base) for i in range(1000)}
+    want = sorted(exact.items(), key=lambda item: -item[1])[:10]
+    # Near-duplicates differ in the 7th digit, where FAISS's and NumPy's sums may round apart (CPU
+    # kernels differ): the answer is the exact top 10 up to that rounding.
+    assert [score for _, score in got] == pytest.approx([score for _, score in want], abs=1e-6)
+    assert all(exact[i] >= want[-1][1] - 1e-6 for i, _ in got)
