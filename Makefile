@@ -1,12 +1,15 @@
 # Two commands do everything on a fresh clone:
 #   make demo   install into .venv and start the demo (SQLite, bundled offline embedder, sample community)
 #   make test   install into .venv and run lint, type checks and the whole test suite
+# And with Node.js/npm:
+#   make playground   a real-client check: Microsoft 365 Agents Playground (npm) in front of the demo,
+#                     scripted Teams activities and their replies checked (needs npm; not part of test)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest clean
+.PHONY: install demo test lint typecheck pytest playground clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,5 +39,9 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# scripts/teams-playground.sh; docs/teams.md says what it checks and how to use the Playground by hand.
+playground: $(STAMP)
+	PYTHON=$(BIN)/python YOROZU=$(BIN)/yorozu scripts/teams-playground.sh
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache/teams-playground

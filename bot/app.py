@@ -15,6 +15,7 @@ from bot.service import KnowledgeService
 from bot.settings import Settings
 from bot.web import console as web_console
 from bot.web import routes as web_routes
+from knowledge.model import Stats
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ def create_app(
 ) -> web.Application:
     """The application: health check, each platform's endpoint, and the local web chat if asked.
 
-    ``console`` mounts the specialist console (``/console``, ``/api/console/...``); it is refused
+    ``web_chat`` mounts the web chat: open on loopback in local mode, elsewhere behind the console's token
+    (``YOROZU_WEB_CHAT``). ``console`` mounts the specialist console (``/console``, ``/api/console/...``); it is refused
     (:class:`ConfigError`) outside local mode unless ``YOROZU_CONSOLE_TOKEN`` is set
     (``bot.web.console.console_enabled``).
 
@@ -63,7 +65,7 @@ def create_app(
     for mount in platforms:
         handlers.update(mount(app, settings, service))
     if web_chat:
-        web_routes.mount(app, service)
+        web_routes.mount(app, service, settings)
     if console:
         web_console.mount(app, service, settings)
     # In the web role the worker runs the jobs; it polls more often, since an enqueue in another process
@@ -103,11 +105,16 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+# The numbers /healthz reports: the same counts as `yorozu stats` and the console, said what they count.
+HEALTH_COUNTS = ("threads", "indexed", "faq_published", "pending")
+
+
 async def _health(request: web.Request) -> web.Response:
-    stats = await request.app[SERVICE_KEY].stats()
-    return web.json_response(
-        {"status": "ok", "threads": stats.threads, "indexed": stats.indexed, "pending": stats.pending}
-    )
+    stats = (await request.app[SERVICE_KEY].stats()).to_json()
+    meanings = Stats.meanings("en")
+    body: dict[str, object] = {"status": "ok", **{key: stats[key] for key in HEALTH_COUNTS}}
+    body["meaning"] = {key: meanings[key] for key in HEALTH_COUNTS}
+    return web.json_response(body)
 
 
 @web.middleware

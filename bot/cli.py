@@ -2,6 +2,10 @@
 
 Every command is usable by scripts: ``--json`` prints machine-readable output on stdout, progress and
 errors go to stderr, and failures exit non-zero with a one-line message (never a traceback).
+
+People read the rest in their language: Japanese when the locale is Japanese (``LANG=ja_JP.UTF-8``) or
+``YOROZU_LANG=ja``, English otherwise, from the catalogue the chat replies use (``bot.messages``). JSON
+output is never translated.
 """
 
 from __future__ import annotations
@@ -10,18 +14,24 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot import curation_commands
-from bot.settings import ROLES, ConfigError, Settings
+from bot import curation_commands, forget_command
+from bot.messages import TEXTS, Locale, error_text, locale_of_environ, text
+from bot.settings import ROLES, ConfigError, Settings, default_data_dir
 from knowledge.base import KnowledgeBase
 from knowledge.errors import KnowledgeError
 from knowledge.model import Scope, SearchResult
+from knowledge.store import sqlite_url
+
+if TYPE_CHECKING:
+    from knowledge.importers.slack_export import ImportReport
 
 log = logging.getLogger("yorozu")
 
@@ -33,6 +43,15 @@ EXIT_USAGE = 2
 def sample_community_path() -> Path:
     """The sample community (Slack export layout) shipped inside the package."""
     return Path(str(resources.files("knowledge") / "data" / "sample_community"))
+
+
+def default_demo_dir(environ: dict[str, str]) -> Path:
+    """The demo's own data folder, beside the real one (``~/.local/share/yorozu-demo``).
+
+    The demo loads a fictional community; in the real data folder it would mix into real suggestions.
+    """
+    real = default_data_dir(environ)
+    return real.with_name(real.name + "-demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,7 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("platform", choices=["teams"])
     manifest.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (GUID)")
     manifest.add_argument("--out", type=Path, default=Path("yorozu-teams.zip"), help="the ZIP to write")
-    manifest.add_argument("--version", dest="app_version", help="the app version in the manifest (default as shipped)")
+    manifest.add_argument(
+        "--version",
+        dest="app_version",
+        help="the app version in the manifest, x.y.z such as 1.0.0 (default as shipped)",
+    )
+    for option, variable, what in (
+        ("--developer-name", "YOROZU_TEAMS_DEVELOPER_NAME", "who publishes the app, e.g. 青葉県 情報政策課"),
+        ("--website-url", "YOROZU_TEAMS_WEBSITE_URL", "the publisher's web page (https)"),
+        ("--privacy-url", "YOROZU_TEAMS_PRIVACY_URL", "the privacy statement (https)"),
+        ("--terms-url", "YOROZU_TEAMS_TERMS_URL", "the terms of use (https)"),
+    ):
+        manifest.add_argument(option, help=f"{what} (env {variable})")
 
     backfill = sub.add_parser("backfill", help="fetch channel history from a platform's API")
     backfill.add_argument("platform", choices=["teams", "slack"])
@@ -90,16 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="what the knowledge base holds")
     stats.add_argument("--json", action="store_true")
 
-    for name, text in (
+    for name, summary in (
         ("serve", "run the server for Teams, Slack and the local web chat"),
-        ("demo", "load the sample community and open the local web chat"),
+        ("demo", "load the sample community and open the local web chat (in its own data folder)"),
     ):
-        cmd = sub.add_parser(name, help=text)
+        cmd = sub.add_parser(name, help=summary)
         cmd.add_argument("--host", help="interface to bind (default 127.0.0.1)")
         cmd.add_argument("--port", type=int, help="port (default 3978)")
         if name == "serve":
             cmd.add_argument(
                 "--local", action="store_true", help="local mode: loopback only, web chat, no platform credentials"
+            )
+            cmd.add_argument(
+                "--allow-sample",
+                action="store_true",
+                help="serve a database that holds the demo's sample community (refused otherwise)",
             )
             cmd.add_argument(
                 "--role",
@@ -130,10 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--dry-run", action="store_true", help="print the fit without storing it")
     calibrate.add_argument("--json", action="store_true")
     curation_commands.add_parsers(sub)
+    forget_command.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = None) -> int:
+    env = dict(os.environ if environ is None else environ)
+    # Known before the settings are, so that a bad setting is also reported in the user's language.
+    lang = locale_of_environ(env)
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -143,11 +182,16 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
     if not args.verbose:
         # Migrations say what they do at INFO on every start; only -v needs to see that.
         logging.getLogger("alembic").setLevel(logging.WARNING)
+    data_dir, database_url = args.data_dir, args.database_url
+    if args.command == "demo":
+        # The demo's own SQLite file, whatever YOROZU_DATA_DIR / YOROZU_DATABASE_URL say for the real service.
+        data_dir = (data_dir or default_demo_dir(env)).expanduser()
+        database_url = database_url or sqlite_url(data_dir)
     try:
         settings = Settings.from_env(
-            environ,
-            data_dir=args.data_dir,
-            database_url=args.database_url,
+            env,
+            data_dir=data_dir,
+            database_url=database_url,
             embedder=args.embedder,
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
@@ -162,7 +206,7 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
         handler = COMMANDS[args.command]
         return handler(args, settings)
     except (KnowledgeError, ConfigError) as exc:
-        print(f"yorozu: {exc}", file=sys.stderr)
+        print(f"yorozu: {error_text(exc, lang)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
@@ -193,43 +237,70 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return cmd_import_teams_graph(args, settings)
     from knowledge.importers.slack_export import ImportReport, read_slack_export
 
+    lang = settings.language
     report = ImportReport()
     with _open(settings) as kb:
-        events = read_slack_export(args.path, on_progress=_progress("day files"), report=report)
+        events = read_slack_export(
+            args.path, on_progress=_progress(text("cli_progress_day_files", lang)), report=report
+        )
         changed, unchanged = kb.ingest_many(events)
-        print("indexing…", file=sys.stderr)
+        print(text("cli_indexing", lang), file=sys.stderr)
         kb.sync()
-    print(report.summary())
-    print(f"stored: {changed} new or changed, {unchanged} already known (safe to run again)")
+    print(format_import_report(report, lang))
+    print(text("cli_stored", lang, changed=changed, unchanged=unchanged))
     return EXIT_OK
 
 
-def _format_result(result: SearchResult) -> str:
+def format_import_report(report: ImportReport, lang: Locale) -> str:
+    """What a Slack export import read and what it left out, and why."""
+    lines = [
+        text(
+            "cli_import_read",
+            lang,
+            days=text("n_day_files", lang, count=report.days),
+            channels=text("n_channels", lang, count=report.channels),
+            people=text("n_people", lang, count=report.people),
+            messages=text("n_messages", lang, count=report.messages),
+            replies=text("n_replies", lang, count=report.replies),
+            reactions=text("n_reactions", lang, count=report.reactions),
+            files=text("n_files", lang, count=report.files_seen),
+        )
+    ]
+    if report.skipped:
+        reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(report.skipped.items(), key=lambda i: -i[1]))
+        lines.append(text("cli_import_skipped", lang, count=sum(report.skipped.values()), reasons=reasons))
+    if report.unlisted_folders:
+        lines.append(text("cli_import_unlisted", lang, folders=", ".join(report.unlisted_folders)))
+    return "\n".join(lines)
+
+
+def _format_result(result: SearchResult, lang: Locale = Locale.EN) -> str:
     if result.abstained:
-        return "No past thread answers this closely enough. (見つかりませんでした)"
+        return text("cli_ask_none", lang)
     lines = []
     for n, s in enumerate(result.suggestions, 1):
         tag = "[FAQ] " if s.kind == "faq" else ""
         label = ""
         if s.confidence is not None:
-            label = "  [同じ内容のようです]" if s.close_match else "  [関連しそうなスレッド]"
+            label = "  " + text("cli_close_match" if s.close_match else "cli_related", lang)
         lines.append(f"{n}. {tag}{s.title}  ({s.score:.3f}){label}")
         if s.answer_excerpt:
             lines.append(f"   {s.answer_excerpt}")
         people = "、".join(f"{a.name}（{a.organization}）" if a.organization else a.name for a in s.answerers)
         where = f"#{s.channel_name}" if s.channel_name else s.channel_id
-        lines.append(f"   answered by: {people or '—'}   {where}  {s.asked_at:%Y-%m-%d}")
+        lines.append(f"   {text('cli_answered_by', lang, people=people or '—')}   {where}  {s.asked_at:%Y-%m-%d}")
         if s.url:
             lines.append(f"   {s.url}")
     return "\n".join(lines)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    lang = settings.language
     if args.stdin == bool(args.question):
-        print("yorozu ask: give a QUESTION or --stdin (not both)", file=sys.stderr)
+        print(f"yorozu ask: {text('cli_ask_usage', lang)}", file=sys.stderr)
         return EXIT_USAGE
     if args.limit < 1 or args.limit > 20:
-        print("yorozu ask: --limit must be between 1 and 20", file=sys.stderr)
+        print(f"yorozu ask: {text('cli_ask_limit', lang)}", file=sys.stderr)
         return EXIT_USAGE
     scope = Scope(platform=args.platform, channel_id=args.channel) if args.channel else Scope.public()
     with _open(settings) as kb:
@@ -239,7 +310,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
-        print(_format_result(result))
+        print(_format_result(result, lang))
     return EXIT_OK
 
 
@@ -267,11 +338,14 @@ def cmd_who(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({"topic": args.topic, "experts": [e.to_json() for e in experts]}, ensure_ascii=False))
     elif not experts:
-        print("Nobody has answered questions like this yet. (まだ見つかりません)")
+        print(text("cli_who_none", settings.language, topic=args.topic))
     else:
+        lang = settings.language
         for n, e in enumerate(experts, 1):
             org = f"（{e.organization}）" if e.organization else ""
-            print(f"{n}. {e.name}{org} — {e.explanation}")
+            accepted = text("expert_accepted", lang, count=e.accepted) if e.accepted else ""
+            line = text("expert_line", lang, answers=e.answers, accepted=accepted, latest=f"{e.latest:%Y-%m}")
+            print(f"{n}. {e.name}{org} — {line}")
             for title in e.thread_titles:
                 print(f"   · {title}")
     return EXIT_OK
@@ -284,7 +358,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     with open_knowledge_base(settings, adopt_embedder=True) as kb:
         count = kb.reindex()
         model = kb.embedder.model_id
-    print(f"re-embedded {count} threads with {model}")
+    print(text("cli_reindexed", settings.language, count=count, model=model))
     return EXIT_OK
 
 
@@ -294,20 +368,24 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(stats.to_json(), ensure_ascii=False))
     else:
+        # The same numbers as /healthz and the console, each said what it counts.
+        meanings = stats.meanings(str(settings.language))
         for key, value in stats.to_json().items():
-            print(f"{key:>10}: {value}")
+            label = text(f"cli_stats_{key}", settings.language) if f"cli_stats_{key}" in TEXTS else key
+            print(f"{label}: {value}  ({meanings.get(key, key)})")
     return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.server import serve
 
-    return asyncio.run(serve(settings, load_sample=False))
+    return asyncio.run(serve(settings, load_sample=False, allow_sample=args.allow_sample))
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.server import serve
 
+    print(text("cli_demo_folder", settings.language, path=settings.data_dir), file=sys.stderr)
     return asyncio.run(serve(settings, load_sample=True))
 
 
@@ -325,7 +403,17 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return EXIT_OK
-    print(f"{report['queries']} queries, {report['documents']} documents, embedder {report['embedder']}")
+    lang = settings.language
+    queries, documents = report["queries"], report["documents"]
+    print(
+        text(
+            "cli_evaluate_head",
+            lang,
+            queries=text("n_queries", lang, count=queries),
+            documents=text("n_documents", lang, count=documents),
+            embedder=report["embedder"],
+        )
+    )
     names = ("mrr@10", "ndcg@10", "recall@1", "recall@5", "recall@10")
     print(f"{'':8}" + "".join(f"{n:>11}" for n in names))
     for mode in MODES:
@@ -384,6 +472,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "manifest": lambda args, settings: _teams_command("cmd_manifest", args, settings),
     "backfill": lambda args, settings: _backfill(args, settings),
     **curation_commands.COMMANDS,
+    **forget_command.COMMANDS,
 }
 
 
@@ -393,7 +482,7 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
 
         return cmd_backfill(args, settings)
     if not args.team_id:
-        print("yorozu backfill teams: --team-id is required", file=sys.stderr)
+        print(text("cli_team_id_required", settings.language), file=sys.stderr)
         return EXIT_USAGE
     return _teams_command("cmd_backfill", args, settings)
 

@@ -27,6 +27,8 @@ MAX_ATTEMPTS = 8
 # How often the runner looks for due jobs when nothing woke it.
 POLL_SECONDS = 2.0
 LEASE_SECONDS = 120.0
+# How often the worker prunes old delivery receipts and finished jobs (retention: knowledge.base).
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class PermanentJobError(Exception):
@@ -48,11 +50,16 @@ class JobRunner:
         *,
         worker: str | None = None,
         poll_seconds: float = POLL_SECONDS,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        prune_every: timedelta = PRUNE_EVERY,
     ) -> None:
         self.service = service
         self.handlers = dict(handlers)
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self.poll_seconds = poll_seconds
+        self.clock = clock
+        self.prune_every = prune_every
+        self._next_prune: datetime | None = None
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -69,6 +76,18 @@ class JobRunner:
         for job in jobs:
             await self._run(job)
         return len(jobs)
+
+    async def prune_if_due(self) -> bool:
+        """Prune old receipts and finished jobs when ``prune_every`` has passed since the last time (at
+        once on the first call); ``True`` when it pruned."""
+        now = self.clock()
+        if self._next_prune is not None and now < self._next_prune:
+            return False
+        self._next_prune = now + self.prune_every
+        receipts, jobs = await run_blocking(self.service.kb.prune, now=now)
+        if receipts or jobs:
+            log.info("pruned %d delivery receipts and %d finished jobs", receipts, jobs)
+        return True
 
     async def _run(self, job: Job) -> None:
         handler = self.handlers[job.kind]
@@ -89,6 +108,10 @@ class JobRunner:
 
     async def run_forever(self) -> None:
         while True:
+            try:
+                await self.prune_if_due()
+            except Exception:  # never a reason to stop running jobs
+                log.exception("could not prune old receipts and jobs; retrying later")
             try:
                 ran = await self.run_once()
             except Exception:  # the database may be briefly unreachable: keep going

@@ -143,6 +143,14 @@ async def followup_reply(service: KnowledgeService, payload: dict[str, object], 
     return FollowupReply(followup, locale)
 
 
+def match_label(suggestion: Suggestion, locale: Locale) -> str | None:
+    """How sure Yorozu is that a suggestion answers the question: 「この質問と同じ内容のようです」 past the
+    channel's operating point, 「関連しそうなスレッド」 below it; None without a calibrated confidence."""
+    if suggestion.confidence is None:
+        return None
+    return text("match_same" if suggestion.close_match else "match_related", locale)
+
+
 def faq_facts(suggestion: Suggestion, locale: Locale) -> list[str]:
     """What an FAQ suggestion says about its curation: who verified it and when, and a due-for-review mark."""
     facts = []

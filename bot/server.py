@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import sys
+from importlib import resources
+from pathlib import Path
 
 from aiohttp import web
 
 from bot.app import LOOPBACK_HOSTS, configured_platforms, create_app
+from bot.messages import text
 from bot.service import WORKER_NICENESS, KnowledgeService, lower_thread_priority, open_knowledge_base, run_blocking
 from bot.settings import ConfigError, Settings
 from bot.web.console import console_enabled
 from knowledge.base import KnowledgeBase
+from knowledge.model import Actor
 
 log = logging.getLogger(__name__)
 
@@ -21,25 +26,71 @@ log = logging.getLogger(__name__)
 def check_bind(settings: Settings) -> None:
     """Local mode binds loopback only: it has no platform authentication in front of the web chat."""
     if settings.local and settings.host not in LOOPBACK_HOSTS:
-        raise ConfigError(f"local mode binds loopback only (127.0.0.1, ::1), not {settings.host!r}")
+        raise ConfigError(
+            f"local mode binds loopback only (127.0.0.1, ::1), not {settings.host!r}",
+            key="error_local_bind",
+            params={"host": settings.host},
+        )
+
+
+class SampleInStore(ConfigError):
+    """``serve`` was pointed at a database holding the demo's fictional community."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this database holds the demo's sample community (the fictional 青葉県): serve refuses it so that "
+            "fictional threads never mix into real suggestions; use another --data-dir, or pass --allow-sample "
+            "if you mean it",
+            key="error_sample_in_store",
+        )
+
+
+def sample_channel_ids(sample: Path | None = None) -> list[str]:
+    """The channel ids of the bundled sample community (its channels.json and groups.json)."""
+    from bot.cli import sample_community_path
+
+    folder = sample or sample_community_path()
+    ids = []
+    for name in ("channels.json", "groups.json"):
+        path = folder / name
+        if path.is_file():
+            ids += [c["id"] for c in json.loads(path.read_text(encoding="utf-8")) if isinstance(c, dict) and "id" in c]
+    return ids
+
+
+def holds_sample(kb: KnowledgeBase) -> bool:
+    """Whether the sample community was imported into this knowledge base (by the demo or by hand)."""
+    return any(kb.channel("slack", channel_id) is not None for channel_id in sample_channel_ids())
+
+
+def sample_faq_path() -> Path:
+    """The sample community's curated FAQ entries (published; some due for review)."""
+    return Path(str(resources.files("knowledge") / "data" / "sample_faq.json"))
 
 
 def load_sample_if_empty(kb: KnowledgeBase) -> bool:
-    """Import the bundled sample community into an empty knowledge base; ``True`` when it did."""
+    """Import the bundled sample community and its FAQ entries into an empty knowledge base; ``True``
+    when it did."""
     if kb.stats().threads:
         return False
     from bot.cli import sample_community_path
+    from knowledge.importers.faq_json import read_faq_json
     from knowledge.importers.slack_export import read_slack_export
 
     log.info("empty knowledge base: importing the sample community (about a minute the first time)")
     kb.ingest_many(read_slack_export(sample_community_path()))
+    if not kb.faq_list():
+        kb.faq_import(Actor.operator(), read_faq_json(sample_faq_path()))
     kb.sync()
     kb.save_index()
     return True
 
 
-async def serve(settings: Settings, *, load_sample: bool) -> int:
-    """Run until Ctrl-C or SIGTERM. ``load_sample`` is the demo: sample data and the web chat."""
+async def serve(settings: Settings, *, load_sample: bool, allow_sample: bool = False) -> int:
+    """Run until Ctrl-C or SIGTERM. ``load_sample`` is the demo: sample data and the web chat.
+
+    Without ``load_sample`` a database holding the sample community is refused unless ``allow_sample``.
+    """
     check_bind(settings)
     platforms = [
         name
@@ -52,7 +103,8 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
     if not platforms and not settings.local:
         raise ConfigError(
             "no chat platform is configured: set MicrosoftAppId/MicrosoftAppPassword (Teams) or "
-            "SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET (Slack), or run `yorozu serve --local` to try the web chat"
+            "SLACK_BOT_TOKEN/SLACK_SIGNING_SECRET (Slack), or run `yorozu serve --local` to try the web chat",
+            key="error_no_platform",
         )
     if not settings.accepts_requests:
         # Before any thread starts: the worker's threads (and the embedder's) inherit the lower priority.
@@ -61,11 +113,13 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
     try:
         if load_sample:
             await run_blocking(load_sample_if_empty, kb)
+        elif not allow_sample and await run_blocking(holds_sample, kb):
+            raise SampleInStore()
         serving = settings.accepts_requests
         app = create_app(
             settings,
             service=KnowledgeService(kb),
-            web_chat=settings.local and serving,
+            web_chat=(settings.local or settings.web_chat) and serving,
             console=console_enabled(settings) and serving,
             platforms=configured_platforms(settings),
         )
@@ -73,14 +127,18 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
         await runner.setup()  # starts the indexer and, but in the web role, the job runner
         if not serving:
             log.info("worker: embedding threads and running replies for the web process (no HTTP)")
-            print("Yorozu worker is running (Ctrl-C to stop)", file=sys.stderr)
+            print(text("cli_worker_running", settings.language), file=sys.stderr)
         else:
             site = web.TCPSite(runner, settings.host, settings.port)
             try:
                 await site.start()
             except OSError as exc:
                 await runner.cleanup()
-                raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+                raise ConfigError(
+                    f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}",
+                    key="error_cannot_listen",
+                    params={"host": settings.host, "port": settings.port, "reason": exc.strerror},
+                ) from None
         if not settings.does_background_work:
             log.info("web role: a `yorozu serve --role worker` on the same database embeds threads and replies")
         if settings.local and serving:
@@ -89,7 +147,7 @@ async def serve(settings: Settings, *, load_sample: bool) -> int:
                 settings.host,
                 settings.port,
             )
-            print(f"Yorozu is ready: open http://{settings.host}:{settings.port}/ (Ctrl-C to stop)", file=sys.stderr)
+            print(text("cli_ready", settings.language, host=settings.host, port=settings.port), file=sys.stderr)
         if console_enabled(settings) and serving:
             log.info("specialist console at /console (%s)", "token required" if settings.console_token else "local")
         stop = asyncio.Event()

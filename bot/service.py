@@ -21,11 +21,13 @@ import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from bot.settings import Settings
 from knowledge.base import ExcludeThread, KnowledgeBase
 from knowledge.embedding import Embedder, build_embedder
+from knowledge.errors import StorageError
 from knowledge.events import Event
 from knowledge.model import (
     Actor,
@@ -122,7 +124,7 @@ def open_knowledge_base(
     settings: Settings, *, embedder: Embedder | None = None, adopt_embedder: bool = False
 ) -> KnowledgeBase:
     """Open the knowledge base that ``settings`` describe, creating the data directory."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_data_dir(settings.data_dir)
     return KnowledgeBase.open(
         database_url=settings.database_url,
         embedder=embedder or build_embedder(settings.embedder),
@@ -135,6 +137,26 @@ def open_knowledge_base(
         followup_after=settings.followup_after,
         embeds_documents=settings.does_background_work,
     )
+
+
+def make_data_dir(path: Path) -> None:
+    """Create the data folder, or say in one line why it cannot be (a file there, no permission)."""
+    if path.exists() and not path.is_dir():
+        raise StorageError(
+            f"the data folder {path} is a file, not a folder: give a folder with --data-dir (YOROZU_DATA_DIR)",
+            key="error_data_dir_is_file",
+            params={"path": path},
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise StorageError(
+            f"cannot create the data folder {path} ({reason}): give a writable folder with --data-dir "
+            "(YOROZU_DATA_DIR)",
+            key="error_data_dir_cannot_create",
+            params={"path": path, "reason": reason},
+        ) from exc
 
 
 class KnowledgeService:
@@ -308,6 +330,10 @@ class KnowledgeService:
     async def is_curator(self, platform: str, person_id: str) -> bool:
         """Whether to offer FAQにする to this person."""
         return await run_blocking(self.kb.is_curator, platform, person_id)
+
+    async def render_mentions(self, platform: str, text: str) -> str:
+        """Name the people a text mentions, as the opt-out rule allows (``knowledge.mentions``)."""
+        return await run_blocking(self.kb.render_mentions, platform, text)
 
     async def faq_draft(
         self, actor: Actor, platform: str, channel_id: str, root_id: str, *, answer_id: str | None = None

@@ -14,12 +14,21 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
+from bot.messages import Locale, locale_of_environ
 from knowledge.embedding import DEFAULT_EMBEDDER
 from knowledge.store import sqlite_url
 
 
 class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names the variable."""
+    """A setting is missing or malformed; the message names the variable.
+
+    ``key`` and ``params``, when given, name the message in ``bot.messages`` for the user's language.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, params: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params: dict[str, object] = dict(params or {})
 
 
 class Secret:
@@ -66,7 +75,11 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise ConfigError(f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}")
+    raise ConfigError(
+        f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}",
+        key="error_setting_flag",
+        params={"name": name, "value": raw},
+    )
 
 
 def _port(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -181,6 +194,16 @@ class Settings:
     # The specialist console's shared secret (bot.web.console): outside local mode the console exists
     # only when it is set, and with it every console request must present it.
     console_token: Secret | None = field(default=None, repr=False)
+    # The command line's language: YOROZU_LANG (ja, en), else the POSIX locale (LANG=ja_JP.UTF-8 → Japanese).
+    language: Locale = Locale.EN
+    # What the Teams app package names as its developer (`yorozu manifest teams`; options override them).
+    teams_developer_name: str | None = None
+    teams_website_url: str | None = None
+    teams_privacy_url: str | None = None
+    teams_terms_url: str | None = None
+    # The web chat outside local mode, for members, behind the console's guard (YOROZU_CONSOLE_TOKEN:
+    # the same login). Local mode always has it, on loopback.
+    web_chat: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -220,15 +243,32 @@ class Settings:
             slack_specialists_channel=(env.get("YOROZU_SLACK_SPECIALISTS_CHANNEL") or "").strip() or None,
             teams_specialists_channel=(env.get("YOROZU_TEAMS_SPECIALISTS_CHANNEL") or "").strip() or None,
             console_token=secret("YOROZU_CONSOLE_TOKEN"),
+            language=locale_of_environ(env),
+            teams_developer_name=(env.get("YOROZU_TEAMS_DEVELOPER_NAME") or "").strip() or None,
+            teams_website_url=(env.get("YOROZU_TEAMS_WEBSITE_URL") or "").strip() or None,
+            teams_privacy_url=(env.get("YOROZU_TEAMS_PRIVACY_URL") or "").strip() or None,
+            teams_terms_url=(env.get("YOROZU_TEAMS_TERMS_URL") or "").strip() or None,
+            web_chat=_flag(env, "YOROZU_WEB_CHAT"),
         )
         changes = {k: v for k, v in overrides.items() if v is not None and k != "data_dir"}
         settings = replace(settings, data_dir=data_dir, **changes)  # type: ignore[arg-type]
         if not settings.database_url:
             settings = replace(settings, database_url=sqlite_url(settings.data_dir))
+        chosen_language = (env.get("YOROZU_LANG") or "").strip().lower()
+        if chosen_language and chosen_language.split("_")[0].split("-")[0] not in {"ja", "en"}:
+            raise ConfigError(
+                f"YOROZU_LANG must be ja or en, not {env['YOROZU_LANG']!r}",
+                key="error_setting_lang",
+                params={"value": env["YOROZU_LANG"]},
+            )
         if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(f"YOROZU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {settings.log_level!r}")
         if settings.role not in ROLES:
             raise ConfigError(f"YOROZU_ROLE (--role) must be one of {', '.join(ROLES)}, not {settings.role!r}")
+        if settings.web_chat and not settings.local and not settings.console_token:
+            raise ConfigError(
+                "YOROZU_WEB_CHAT outside local mode needs YOROZU_CONSOLE_TOKEN: members log in as at /console"
+            )
         if settings.vector_index not in {"exact", "ivf", "auto"}:
             raise ConfigError(f"YOROZU_VECTOR_INDEX must be exact, ivf or auto, not {settings.vector_index!r}")
         slack_channel = settings.slack_specialists_channel

@@ -22,7 +22,7 @@ import re
 import threading
 import unicodedata
 
-from sudachipy import Dictionary, SplitMode
+from sudachipy import Dictionary, SplitMode, Tokenizer
 
 # Bump when the analysis below changes what terms a text yields.
 ANALYSIS_VERSION = 1
@@ -37,7 +37,7 @@ _STOP_TEXT = """為る 居る 有る 成る 出来る 言う 思う 御座る �
     御 お ご 何 なに 何か どう どの どんな 如何 いつ 誰 どこ どちら 此の 其の 彼の 大 小 超 非 未 不
     よろしい 宜しい 良い いい 無い ない 分かる 分る 判る 知る 教える 聞く 伺う 困る 願う 申す 存ずる
     有り難う 済む 失礼 お疲れ 疲れる 様子 感じ 辺り 以前 以上 以下 以外 関係 関する 付く 付ける
-    こう そう ああ こんな そんな あんな"""
+    こう そう ああ こんな そんな あんな 先 失礼 お先"""
 _STOP = frozenset(_STOP_TEXT.split())
 _ENGLISH_STOP_TEXT = """
     a an the is are was were be been am do does did i me my we our you your it its this that these those
@@ -66,7 +66,7 @@ _dictionary_lock = threading.Lock()
 _local = threading.local()
 
 
-def _tokenizer():  # type: ignore[no-untyped-def]
+def _tokenizer() -> Tokenizer:
     """This thread's Sudachi tokenizer (a tokenizer is not shared between threads; the dictionary is)."""
     tok = getattr(_local, "tokenizer", None)
     if tok is None:

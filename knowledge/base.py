@@ -39,7 +39,7 @@ import numpy as np
 from sqlalchemy.exc import IntegrityError
 
 from knowledge import events as ev
-from knowledge import faq, followup, ingest
+from knowledge import faq, followup, ingest, mentions
 from knowledge import insights as ins
 from knowledge import search as s
 from knowledge.confidence import Calibration, Signals, default_for
@@ -49,6 +49,7 @@ from knowledge.errors import (
     ImportFailed,
     InvalidInput,
     InvalidQuestion,
+    KnowledgeError,
     NotAllowed,
     NotFound,
     NotShareable,
@@ -72,6 +73,8 @@ from knowledge.model import (
     Stats,
     Subscriber,
     Suggestion,
+    ThreadDetail,
+    ThreadPost,
     Verdict,
     Visibility,
 )
@@ -105,6 +108,13 @@ QUESTION_EMBED_SECONDS = 0.1
 QUESTION_WAIT_SECONDS = 2.0
 # Tries per event when a concurrent transaction inserted the same new row first.
 INGEST_ATTEMPTS = 3
+# How long delivery receipts and finished jobs are kept (pruned by the worker, :meth:`KnowledgeBase.prune`).
+# Slack retries an event three times within about five minutes and Teams redelivers within minutes as
+# well: a day is far past both, so a receipt older than that can only stop nothing.
+RECEIPT_RETENTION = timedelta(days=1)
+# Finished jobs (sent replies, follow-ups, failures given up on) hold the question's text in their
+# payload; thirty days leave time to look into a failure and no longer.
+JOB_RETENTION = timedelta(days=30)
 INDEX_FILE = "threads.faiss"
 LEXICAL_DIR = "lexical"  # a tantivy folder (knowledge.lexical)
 # What earlier versions kept instead of that folder; removed when found.
@@ -630,7 +640,8 @@ class KnowledgeBase:
                 with self.store.begin() as conn:
                     changes = repo.changes_since(conn, self._applied, APPLY_BATCH)
                     visible = [c for c in changes if c.visible]
-                    stored = self._stored_vectors(conn, visible)
+                    rows = repo.get_embeddings(conn, self.embedder.model_id, [c.thread_id for c in visible])
+                stored = self._matching_vectors(visible, rows)
                 if not changes:
                     self._lexical.commit_if_due()
                     return count
@@ -649,6 +660,12 @@ class KnowledgeBase:
                         self._new.pop(thread_id, None)
                         self._stale.pop(thread_id, None)
                     elif thread_id in self._new or thread_id not in self._vectors:
+                        self._new[thread_id] = change
+                    elif thread_id not in rows:
+                        # Its stored vector was dropped (a person forgotten): the old one, made from text
+                        # that is gone, must not find the thread meanwhile.
+                        self._vectors.remove(np.asarray([thread_id], dtype=np.int64))
+                        self._stale.pop(thread_id, None)
                         self._new[thread_id] = change
                     else:
                         self._stale[thread_id] = change
@@ -710,7 +727,15 @@ class KnowledgeBase:
         thread is not its vector)."""
         if not changes:
             return {}
-        stored = repo.get_embeddings(conn, self.embedder.model_id, [c.thread_id for c in changes])
+        return self._matching_vectors(
+            changes, repo.get_embeddings(conn, self.embedder.model_id, [c.thread_id for c in changes])
+        )
+
+    @staticmethod
+    def _matching_vectors(
+        changes: Sequence[repo.ThreadChange], stored: Mapping[int, tuple[str, bytes]]
+    ) -> dict[int, np.ndarray]:
+        """The stored vectors made for these changes' documents, by thread id."""
         return {
             c.thread_id: vector_from_bytes(hit[1])
             for c in changes
@@ -760,6 +785,7 @@ class KnowledgeBase:
         require_answer: bool = True,
         now: datetime | None = None,
         record: bool = False,
+        record_as: tuple[str, str | None] | None = None,
     ) -> SearchResult:
         """Past threads that may answer ``question``, as seen from ``scope`` (public channels by default).
 
@@ -770,14 +796,16 @@ class KnowledgeBase:
         otherwise. Without ``abstain`` every candidate is ranked (evaluation). ``require_answer`` leaves
         out threads nobody answered. Published FAQ entries that are confidently the answer come first.
         ``record`` logs the question (where, when, abstained or what was suggested) for insights; the
-        chat shell records what people ask, the CLI does not.
+        chat shell records what people ask, the CLI does not. ``record_as`` (platform, question id) names
+        where a question asked outside the chat platforms came from (the web chat: ``("web", id)``), so
+        feedback given there is matched with it.
 
         With a fixed relevance threshold (``abstain_below``; ``YOROZU_ABSTAIN_BELOW``) both behaviours
         keep the threads whose relevance passes it, as before calibration existed.
         """
         question = s.clean_question(question)
         if not question:
-            raise InvalidQuestion("the question is empty")
+            raise InvalidQuestion("the question is empty", key="error_question_empty")
         scope = scope or Scope.public()
         now = now or datetime.now(UTC)
         self._catch_up_for_question()
@@ -825,9 +853,10 @@ class KnowledgeBase:
                     coverage = s.coverage_of(self._lexical, retrieved.terms, retrieved.idf, [c.thread_id for c in top])
                 signals = s.signals_of(pool, coverage, len(retrieved.terms))
                 confidence = {i: self.calibration.confidence(sig) for i, sig in signals.items()}
-                if abstain:
-                    floor = self.calibration.auto_at if automatic else self.calibration.related_at
-                    pool = [c for c in top if confidence[c.thread_id] >= floor]
+                if abstain and automatic:
+                    pool = [c for c in top if confidence[c.thread_id] >= self.calibration.auto_at]
+                elif abstain:
+                    pool = [c for c in top if self.calibration.related(signals[c.thread_id])]
             faq_hits = [(c.relevance, faq_rows[c.thread_id]) for c in pool if c.thread_id in faq_rows]
             order: list[tuple[float, float, int]] = []
             for c in pool:
@@ -871,7 +900,7 @@ class KnowledgeBase:
             auto_suggest=auto and looks_like_question(question),
         )
         if record:
-            self._record_query(result, scope, exclude)
+            self._record_query(result, scope, exclude, record_as)
         return result
 
     def _with_faq(
@@ -909,15 +938,25 @@ class KnowledgeBase:
         later.sort(key=lambda item: item[0], reverse=True)
         return tuple(suggestion for _, suggestion in (first + later)[:limit])
 
-    def _record_query(self, result: SearchResult, scope: Scope, exclude: ExcludeThread | None) -> None:
+    def _record_query(
+        self,
+        result: SearchResult,
+        scope: Scope,
+        exclude: ExcludeThread | None,
+        record_as: tuple[str, str | None] | None = None,
+    ) -> None:
         if result.abstained:
             log.debug("abstained on %r", result.question)  # user text: DEBUG only
         with self.store.begin() as conn:
+            if not ins.recorded(self._place(conn, scope.platform, scope.channel_id)):
+                return  # a DM, a personal chat or a place Yorozu does not store: answered, not recorded
             repo.record_query(
                 conn,
-                platform=scope.platform,
+                platform=record_as[0] if record_as is not None else scope.platform,
                 channel_external_id=scope.channel_id,
-                question_message_id=exclude.root_message_id if exclude is not None else None,
+                question_message_id=record_as[1]
+                if record_as is not None
+                else (exclude.root_message_id if exclude is not None else None),
                 question=result.question,
                 abstained=result.abstained,
                 suggested=[x.thread_id for x in result.suggestions],
@@ -960,6 +999,56 @@ class KnowledgeBase:
                 return self._vectors.search(query_vector, k)
         raise ValueError(f"unknown mode {mode!r}")
 
+    def thread(self, platform: str, channel_id: str, root_id: str, *, scope: Scope | None = None) -> ThreadDetail:
+        """A whole thread, as seen from ``scope`` (public channels by default): the question, every reply
+        with its author and organisation, reactions and the accepted mark. A thread that is deleted,
+        hidden or not visible from ``scope`` is :class:`NotFound` (never "exists but private")."""
+        key = faq.thread_key(platform, channel_id, root_id)
+        scope = scope or Scope.public()
+        with self.store.begin() as conn:
+            thread_id = repo.find_thread_id(conn, platform, channel_id, root_id)
+            view = repo.thread_views(conn, [thread_id]).get(thread_id) if thread_id is not None else None
+            if thread_id is None or view is None or view.platform == repo.FAQ_PLATFORM or not s.allowed(view, scope):
+                raise NotFound("thread", key)
+            facts = repo.thread_facts(conn, thread_id)
+            shown = [m for m in facts.messages if not m.deleted and not m.is_bot]
+            people = repo.find_people(conn, platform, {m.author_external_id for m in shown if m.author_external_id})
+            entry = repo.faq_from_source(conn, key)
+        posts = []
+        for m in shown:
+            person = people.get(m.author_external_id) if m.author_external_id else None
+            named = person is not None and not person.opted_out
+            counts: dict[str, int] = {}
+            for _, name in facts.reactions.get(m.id, ()):
+                counts[name] = counts.get(name, 0) + 1
+            posts.append(
+                ThreadPost(
+                    message_id=m.external_id,
+                    author=person.display_name if named and person is not None else None,
+                    organization=person.organization if named and person is not None else None,
+                    text=m.text,
+                    posted_at=m.posted_at,
+                    edited=m.edited_at is not None,
+                    accepted=m.id == view.accepted_message_id,
+                    reactions=tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0]))),
+                )
+            )
+        question = next((p for p in posts if p.message_id == root_id), None)
+        if question is None:
+            raise NotFound("thread", key)
+        return ThreadDetail(
+            key=key,
+            platform=platform,
+            channel_id=channel_id,
+            channel_name=view.channel_name,
+            visibility=view.visibility,
+            title=view.title,
+            url=view.url,
+            question=question,
+            replies=tuple(p for p in posts if p.message_id != root_id),
+            faq_id=entry.id if entry is not None and entry.status != FaqStatus.RETIRED else None,
+        )
+
     def experts(
         self,
         topic: str,
@@ -992,7 +1081,7 @@ class KnowledgeBase:
             relevant = [
                 c
                 for c in candidates[: s.EXPERT_CANDIDATES]
-                if retrieved.terms and self.calibration.confidence(signals[c.thread_id]) >= self.calibration.related_at
+                if retrieved.terms and self.calibration.related(signals[c.thread_id])
             ]
         else:
             relevant = [c for c in candidates if c.relevance >= self.abstain_below - s.EXPERT_MARGIN]
@@ -1080,6 +1169,15 @@ class KnowledgeBase:
         with self.store.begin() as conn:
             repo.retry_job(conn, job_id, error=error, run_after=run_after)
 
+    def prune(self, *, now: datetime | None = None) -> tuple[int, int]:
+        """Delete delivery receipts older than ``RECEIPT_RETENTION`` and jobs finished more than
+        ``JOB_RETENTION`` ago; returns (receipts, jobs) deleted. Pending jobs are never pruned."""
+        now = now or datetime.now(UTC)
+        with self.store.begin() as conn:
+            receipts = repo.prune_receipts(conn, before=now - RECEIPT_RETENTION)
+            jobs = repo.prune_jobs(conn, before=now - JOB_RETENTION)
+        return receipts, jobs
+
     def record_feedback(
         self,
         *,
@@ -1099,6 +1197,8 @@ class KnowledgeBase:
         """
         verdict = Verdict(verdict)
         with self.store.begin() as conn:
+            if not ins.recorded(self._place(conn, platform, channel_id)):
+                question = ""  # pressed in a DM or a place Yorozu does not store: the verdict only
             answer_id = None
             if verdict == Verdict.SOLVED:
                 answer_id = self._shown_answer(conn, suggested_thread)
@@ -1127,12 +1227,15 @@ class KnowledgeBase:
     # --- facts -----------------------------------------------------------------------------------
 
     def stats(self) -> Stats:
+        """What the knowledge base holds, counted from the store (every process sharing it says the same;
+        :data:`knowledge.model.STAT_MEANINGS` says what each number counts). ``pending`` is this process's
+        own: changes it has not indexed yet."""
         with self.store.begin() as conn:
-            counts = repo.counts(conn)
+            counts = repo.counts(conn, self.embedder.model_id)
             pending = repo.count_changes_since(conn, self._applied)
             embedder = repo.get_meta(conn, "embedder")
         new, stale = self.queued
-        return Stats(indexed=len(self._vectors), pending=pending + new + stale, embedder=embedder, **counts)
+        return Stats(pending=pending + new + stale, embedder=embedder, **counts)
 
     @property
     def indexed(self) -> int:
@@ -1178,16 +1281,55 @@ class KnowledgeBase:
             out.extend((p, i, Role(r), by or "command") for p, i, r, by in repo.stored_roles(conn))
         return sorted(out)
 
+    def forget_person(self, actor: Actor, platform: str, person_id: str, *, dry_run: bool = False) -> repo.Erasure:
+        """Erase a person (a staff member who left and asked): their messages' texts, their name, e-mail
+        and organisation, their feedback, FAQ authorship and verification shown, roles, subscriptions,
+        and the jobs that carry their id, in one transaction. Admins only.
+
+        Other people's messages stay; a thread whose question was theirs is hidden, as a deleted one is.
+        Every touched thread gets a new change number and loses its stored vector, so every index
+        (here at once, in other processes at their next catch-up) drops or re-derives it: the erased
+        text is never found or shown again. A mention of them elsewhere shows no name any more.
+        ``dry_run`` counts what would be erased and changes nothing.
+        """
+        self._require(actor, "forgetting people", admin=True)
+        person_id = person_id.strip()
+        if not person_id:
+            raise InvalidInput("whom to forget: a person id such as U123")
+        with self.store.begin() as conn:
+            erased = repo.erase_person(conn, platform, person_id)
+            if dry_run:
+                conn.rollback()
+                return erased
+            unchanged = [t for t in erased.threads if not ingest.refresh_thread(conn, t)]
+            repo.touch_threads(conn, unchanged)  # their vectors went: make every index look again
+        self._apply_changes()
+        log.info("forgot %s:%s (%d messages, %d threads)", platform, person_id, erased.messages, len(erased.threads))
+        return erased
+
     def set_opt_out(self, platform: str, person_id: str, opted_out: bool) -> None:
         """``optout`` / ``optin``: an opted-out person is never named (suggestions, who, FAQ, follow-ups)
         and never pinged. Applies at once: names are read when shown, not stored in any index."""
         with self.store.begin() as conn:
             repo.set_opt_out(conn, platform, person_id, opted_out)
 
+    def render_mentions(self, platform: str, text: str) -> str:
+        """``text`` as shown: each mention reference named if that person may be named, else unnamed."""
+        with self.store.begin() as conn:
+            return repo.render_mentions(conn, platform, text)
+
     def is_opted_out(self, platform: str, person_id: str) -> bool:
         with self.store.begin() as conn:
             person = repo.find_people(conn, platform, [person_id]).get(person_id)
         return person is not None and person.opted_out
+
+    def person_name(self, platform: str, person_id: str) -> str | None:
+        """How a person is named (with their organisation); ``None`` when unknown or opted out."""
+        with self.store.begin() as conn:
+            person = repo.find_people(conn, platform, [person_id]).get(person_id)
+        if person is None or person.opted_out:
+            return None
+        return f"{person.display_name}（{person.organization}）" if person.organization else person.display_name
 
     def subscribe(self, platform: str, person_id: str, topic: str, *, name: str | None = None) -> bool:
         """Ask to be pinged about questions on ``topic``; ``False`` when already subscribed.
@@ -1292,6 +1434,7 @@ class KnowledgeBase:
                         "a question from a private channel is sent to the specialists only by the person who asked it"
                     )
             person = repo.find_people(conn, platform, [asker_id]).get(asker_id) if asker_id else None
+            question = repo.render_mentions(conn, platform, question)  # never a reference that would ping
         if person is not None:
             asker = None if person.opted_out else person.display_name
         else:
@@ -1456,33 +1599,70 @@ class KnowledgeBase:
         now = now or datetime.now(UTC)
         return [e for e in self.faq_list(FaqStatus.PUBLISHED) if e.review_due(now)]
 
-    def faq_import(self, actor: Actor, rows: Sequence[faq.FaqInput]) -> tuple[int, int]:
-        """Create or update entries in one transaction (all or nothing); returns (created, updated)."""
+    def faq_import(self, actor: Actor, rows: Sequence[faq.FaqInput]) -> faq.FaqImportCounts:
+        """Create or update entries in one transaction (all or nothing); returns (created, updated, unchanged).
+
+        A row naming an id this knowledge base does not have fails the import with a hint: such a file usually
+        comes from another instance, and clearing its ``id`` column (``faq export --portable``) imports it.
+        """
         self._require(actor, "importing FAQ entries")
-        created = updated = 0
-        errors: list[str] = []
+        outcomes = {"created": 0, "updated": 0, "unchanged": 0}
+        errors: list[tuple[int, KnowledgeError]] = []
         with self.store.begin() as conn:
             for item in rows:
                 try:
-                    if faq.apply_input(conn, item, actor=actor):
-                        created += 1
-                    else:
-                        updated += 1
+                    outcomes[faq.apply_input(conn, item, actor=actor)] += 1
                 except (InvalidInput, NotFound) as exc:
-                    errors.append(f"line {item.line}: {exc}")
+                    errors.append((item.line, exc))
             if errors:  # raising inside the transaction rolls every row back
-                raise ImportFailed(f"nothing imported, {len(errors)} bad row(s):\n" + "\n".join(errors[:50]))
-        return created, updated
+                failed = ImportFailed.for_rows(errors)
+                if any(isinstance(exc, NotFound) for _, exc in errors):
+                    failed = ImportFailed(
+                        f"{failed}\nno FAQ entry here has these ids: if the file comes from another Yorozu, clear "
+                        "the id column (or export it with `yorozu faq export --portable`) to import the rows as new "
+                        "entries",
+                        key=failed.key,
+                        params={**failed.params, "unknown_ids": True},
+                        rows=failed.rows,
+                    )
+                raise failed
+        return faq.FaqImportCounts(outcomes["created"], outcomes["updated"], outcomes["unchanged"])
 
     # --- review queue, follow-ups, insights -----------------------------------------------------
 
-    def review_queue(self, limit: int = 100) -> list[ReviewItem]:
-        """Questions whose suggestion someone found unhelpful, for specialists to look at."""
+    def review_queue(self, limit: int = 100, *, include_private: bool = False) -> list[ReviewItem]:
+        """Questions whose suggestion someone found unhelpful, for specialists to look at.
+
+        Items asked outside a public channel show no question, channel or suggestion (``private``);
+        ``include_private`` shows those of private channels (:func:`knowledge.insights.disclosed`).
+        """
         with self.store.begin() as conn:
-            return [
-                ReviewItem(f.id, f.platform, f.channel_external_id, f.question, f.suggested_thread, f.created_at)
-                for f in repo.review_queue(conn, limit)
-            ]
+            return self._review_items(conn, repo.review_queue(conn, limit), include_private=include_private)
+
+    @staticmethod
+    def _place(conn: Any, platform: str | None, channel_id: str | None) -> repo.ChannelRow | None:
+        """The stored channel a question was asked in (``None``: a DM, a personal chat, an unknown place)."""
+        if platform is None or channel_id is None:
+            return None
+        return repo.find_channel(conn, platform, channel_id)
+
+    def _places(
+        self, conn: Any, places: Iterable[tuple[str | None, str | None]]
+    ) -> dict[tuple[str | None, str | None], repo.ChannelRow | None]:
+        return {place: self._place(conn, *place) for place in set(places)}
+
+    def _review_items(self, conn: Any, rows: Sequence[repo.FeedbackRow], *, include_private: bool) -> list[ReviewItem]:
+        places = self._places(conn, [(f.platform, f.channel_external_id) for f in rows])
+        out = []
+        for f in rows:
+            if ins.disclosed(places[f.platform, f.channel_external_id], include_private=include_private):
+                question = mentions.render(f.question, {})  # insights and the console name nobody
+                out.append(
+                    ReviewItem(f.id, f.platform, f.channel_external_id, question, f.suggested_thread, f.created_at)
+                )
+            else:
+                out.append(ReviewItem(f.id, f.platform, None, "", "", f.created_at, private=True))
+        return out
 
     def resolve_review(self, actor: Actor, item_id: int) -> None:
         self._require(actor, "resolving review items")
@@ -1519,8 +1699,33 @@ class KnowledgeBase:
         ]
         return Followup(platform, channel_id, root_id, view.title, tuple(experts), tuple(subscribers))
 
-    def insights(self, *, days: int = 90, now: datetime | None = None) -> ins.Insights:
-        """Unanswered questions, repeated questions, knowledge gaps, helpfulness, FAQ due for review."""
+    def _gaps(self, abstained: list[repo.QueryRow]) -> tuple[list[repo.QueryRow], int]:
+        """The questions Yorozu stayed silent on that are knowledge gaps, and how many were off-topic:
+        chatter (thanks, greetings, short non-questions) and questions nothing the community discussed
+        comes close to (:data:`knowledge.insights.OFF_TOPIC_MARGIN` below the abstain threshold)."""
+        candidates = [a for a in abstained if not ins.is_chatter(a.question)]
+        margin = ins.off_topic_margin(self.embedder.model_id)
+        if not candidates or margin is None:
+            return candidates, len(abstained) - len(candidates)
+        texts = sorted({a.question for a in candidates})
+        with self._lock:
+            vectors = self.embedder.embed_queries(texts)
+        floor = self.abstain_below - margin
+        nearest: dict[str, float] = {}
+        with self._index_lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                hits = self._vectors.search(vector, 1)
+                nearest[text] = hits[0][1] if hits else 0.0
+        kept = [a for a in candidates if nearest[a.question] >= floor]
+        return kept, len(abstained) - len(kept)
+
+    def insights(self, *, days: int = 90, now: datetime | None = None, include_private: bool = False) -> ins.Insights:
+        """Unanswered questions, repeated questions, knowledge gaps, helpfulness, FAQ due for review.
+
+        Questions from private channels are counted but not shown unless ``include_private`` (an admin's
+        explicit choice at the command line); from anywhere else but public channels, never
+        (:func:`knowledge.insights.disclosed`).
+        """
         if days < 1:
             raise InvalidInput("insights need a window of at least one day")
         now = now or datetime.now(UTC)
@@ -1529,42 +1734,62 @@ class KnowledgeBase:
             questions = repo.question_threads(conn, since=since)
             asked = repo.recent_queries(conn, since=since)
             feedback = repo.all_feedback(conn)
-            queue = repo.review_queue(conn)
+            review = self._review_items(conn, repo.review_queue(conn), include_private=include_private)
+            places = self._places(
+                conn,
+                [(q.platform, q.channel_external_id) for q in questions]
+                + [(a.platform, a.channel_external_id) for a in asked],
+            )
+
+        def shown(platform: str | None, channel_id: str | None) -> bool:
+            return ins.disclosed(places[platform, channel_id], include_private=include_private)
+
         unanswered = [q for q in questions if q.answer_count == 0]
+        unanswered_shown = [q for q in unanswered if shown(q.platform, q.channel_external_id)]
         # A question asked in a channel is both a thread and a query Yorozu answered: count it once.
         roots = {(q.platform, q.channel_external_id, q.root_external_id) for q in questions}
-        items = [(q.title, q.asked_at) for q in questions]
-        items += [
-            (shorten(a.question, 60), a.asked_at)
-            for a in asked
-            if (a.platform, a.channel_external_id, a.question_message_id) not in roots
+        shown_questions = [q for q in questions if shown(q.platform, q.channel_external_id)]
+        items = [(q.title, q.asked_at) for q in shown_questions]
+        keys: list[str | None] = [
+            faq.thread_key(q.platform, q.channel_external_id, q.root_external_id) for q in shown_questions
         ]
+        for a in asked:
+            if (a.platform, a.channel_external_id, a.question_message_id) not in roots and shown(
+                a.platform, a.channel_external_id
+            ):
+                items.append((shorten(a.question, 60), a.asked_at))
+                keys.append(None)
+        threshold = ins.duplicate_similarity(self.embedder.model_id)
         repeated: list[ins.RepeatedQuestion] = []
         if len(items) >= ins.REPEATED_AT_LEAST:
             with self._lock:
                 vectors = self.embedder.embed_queries([t for t, _ in items])
-            threshold = ins.duplicate_similarity(self.embedder.model_id)
-            repeated = ins.repeated_questions(items, vectors, threshold)
-        gaps = [a for a in asked if a.abstained]
+            repeated = ins.repeated_questions(items, vectors, threshold, keys)
+        gaps, off_topic = self._gaps([a for a in asked if a.abstained])
+        gaps_shown = [g for g in gaps if shown(g.platform, g.channel_external_id)]
+        groups: list[ins.GapGroup] = []
+        if gaps_shown:
+            with self._lock:
+                gap_vectors = self.embedder.embed_queries([g.question for g in gaps_shown])
+            groups = ins.gap_groups([(g.question, g.asked_at) for g in gaps_shown], gap_vectors, threshold)
         return ins.Insights(
             since=since,
             unanswered=tuple(
                 ins.UnansweredQuestion(
                     q.platform, q.channel_external_id, q.channel_name, q.root_external_id, q.title, q.asked_at, q.url
                 )
-                for q in unanswered[: ins.LIST_LIMIT]
+                for q in unanswered_shown[: ins.LIST_LIMIT]
             ),
             unanswered_total=len(unanswered),
             repeated=tuple(repeated),
             gaps=tuple(
                 ins.KnowledgeGap(g.question, g.platform, g.channel_external_id, g.asked_at)
-                for g in gaps[: ins.LIST_LIMIT]
+                for g in gaps_shown[: ins.LIST_LIMIT]
             ),
             gaps_total=len(gaps),
+            gap_groups=tuple(groups),
+            off_topic=off_topic,
             helpfulness=ins.helpfulness(feedback, asked),
             review_due=tuple(self.faq_due_for_review(now)),
-            review_queue=tuple(
-                ReviewItem(f.id, f.platform, f.channel_external_id, f.question, f.suggested_thread, f.created_at)
-                for f in queue
-            ),
+            review_queue=tuple(review),
         )

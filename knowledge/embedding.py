@@ -8,6 +8,7 @@ Embedders are not assumed thread-safe: the knowledge base calls them under one l
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -129,9 +130,9 @@ class SentenceTransformerEmbedder:
 
     @classmethod
     def for_model(cls, model: str) -> SentenceTransformerEmbedder:
-        if "e5" in model.lower():
-            return cls(model, query_prefix="query: ", document_prefix="passage: ")
-        return cls(model)
+        """A model with the prefixes its family was trained with (:func:`prefixes_for`)."""
+        query, document = prefixes_for(model)
+        return cls(model, query_prefix=query, document_prefix=document)
 
     @property
     def model_id(self) -> str:
@@ -155,6 +156,22 @@ class SentenceTransformerEmbedder:
 
 
 DEFAULT_EMBEDDER = "e5-small-q4"
+
+# Families that prefix queries and documents differently, by a part of their name (checked in order).
+PREFIXES: tuple[tuple[str, str, str], ...] = (
+    ("ruri", "検索クエリ: ", "検索文書: "),  # cl-nagoya/ruri-v3-*
+    ("e5", "query: ", "passage: "),  # intfloat/multilingual-e5-*
+    ("bge-m3", "", ""),
+)
+
+
+def prefixes_for(model: str) -> tuple[str, str]:
+    """The (query, document) prefixes a model's family expects, from its id or folder name."""
+    name = Path(model.rstrip("/")).name.lower()  # a hub id's model part or a folder's name
+    for part, query, document in PREFIXES:
+        if part in name:
+            return query, document
+    return "", ""
 
 
 def build_embedder(spec: str) -> Embedder:

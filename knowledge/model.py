@@ -84,10 +84,14 @@ class Suggestion:
     verified_by: str | None = None
     verified_at: datetime | None = None
     review_due: bool = False
+    # When the answer shown was given: the best answer's post (threads), the verification or last edit
+    # (FAQ entries). ``None`` for a thread nobody answered.
+    answered_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's documented JSON shape (FAQ suggestions add ``faq_id``, ``verified_by``,
-        ``verified_at`` and ``review_due``: docs/people-and-faq.md)."""
+        ``verified_at`` and ``review_due``: docs/people-and-faq.md); ``answered_at`` is the date of the
+        answer shown."""
         data: dict[str, Any] = {
             "kind": str(self.kind),
             "thread_id": self.thread_id,
@@ -99,6 +103,7 @@ class Suggestion:
             "answerers": [{"name": a.name, "organization": a.organization} for a in self.answerers],
             "url": self.url,
             "asked_at": self.asked_at.isoformat(),
+            "answered_at": self.answered_at.isoformat() if self.answered_at else None,
             "score": round(self.score, 4),
             "confidence": None if self.confidence is None else round(self.confidence, 4),
         }
@@ -129,6 +134,19 @@ class SearchResult:
 
 
 @dataclass(frozen=True, slots=True)
+class EvidenceThread:
+    """A thread a person answered that makes them an expert on a topic: where to read it."""
+
+    key: str  # platform:channel:root, as thread references are written everywhere
+    title: str
+    url: str | None
+    accepted: bool  # their answer was the accepted one
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "title": self.title, "url": self.url, "accepted": self.accepted}
+
+
+@dataclass(frozen=True, slots=True)
 class Expert:
     """A person who answered questions similar to a topic, with the evidence."""
 
@@ -143,20 +161,110 @@ class Expert:
     helpful: int = 0
     platform: str = ""
     person_id: str = ""
+    # The threads behind ``thread_titles`` (public or visible where asked), and how to reach the person
+    # on their platform: a link that opens a chat with them where the platform has one.
+    evidence: tuple[EvidenceThread, ...] = field(default=())
+    contact_url: str | None = None
 
     @property
     def explanation(self) -> str:
         accepted = f", {self.accepted} accepted" if self.accepted else ""
         helpful = f", {self.helpful} found helpful" if self.helpful else ""
-        return f"{self.answers} answers on this topic{accepted}{helpful}, latest {self.latest:%Y-%m}"
+        answers = f"{self.answers} answer{'' if self.answers == 1 else 's'}"
+        return f"{answers} on this topic{accepted}{helpful}, latest {self.latest:%Y-%m}"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["latest"] = self.latest.isoformat()
         data["thread_titles"] = list(self.thread_titles)
+        data["evidence"] = [e.to_json() for e in self.evidence]
         data["score"] = round(self.score, 4)
         data["explanation"] = self.explanation
         return data
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPost:
+    """One message of a thread as a reader sees it. ``author`` is ``None`` when the person opted out of
+    being named (or is unknown); ``reactions`` are (name, how many people) pairs."""
+
+    message_id: str
+    author: str | None
+    organization: str | None
+    text: str
+    posted_at: datetime
+    edited: bool
+    accepted: bool
+    reactions: tuple[tuple[str, int], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "author": self.author,
+            "organization": self.organization,
+            "text": self.text,
+            "posted_at": self.posted_at.isoformat(),
+            "edited": self.edited,
+            "accepted": self.accepted,
+            "reactions": [{"name": n, "count": c} for n, c in self.reactions],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadDetail:
+    """A whole thread: the question, every reply (deleted ones and bots' left out), the accepted mark."""
+
+    key: str
+    platform: str
+    channel_id: str
+    channel_name: str | None
+    visibility: Visibility
+    title: str
+    url: str | None
+    question: ThreadPost
+    replies: tuple[ThreadPost, ...]
+    # The FAQ entry made from this thread (not retired), if any.
+    faq_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "platform": self.platform,
+            "channel_id": self.channel_id,
+            "channel_name": self.channel_name,
+            "visibility": str(self.visibility),
+            "title": self.title,
+            "url": self.url,
+            "question": self.question.to_json(),
+            "replies": [r.to_json() for r in self.replies],
+            "faq_id": self.faq_id,
+        }
+
+
+# What each number of :class:`Stats` counts, said the same way by ``yorozu stats``, ``/healthz`` and the
+# console (Japanese first).
+STAT_MEANINGS: dict[str, tuple[str, str]] = {
+    "channels": ("チャンネル数（削除されたものを除く）", "channels (deleted ones left out)"),
+    "people": ("人数（ボットを除く）", "people (bots left out)"),
+    "threads": (
+        "スレッド数（削除・非表示を除く、FAQ を含まない）",
+        "chat threads (deleted or hidden ones left out, FAQ entries not included)",
+    ),
+    "questions": ("質問のスレッド数", "chat threads that are questions"),
+    "answered": ("回答のある質問のスレッド数", "questions with at least one answer"),
+    "accepted": ("解決済みの回答があるスレッド数", "threads with an accepted answer"),
+    "messages": ("メッセージ数（削除されたものを除く）", "messages (deleted ones left out)"),
+    "indexed": (
+        "検索できるスレッド数（threads のうち、今の埋め込みモデルのベクトルがあるもの）",
+        "chat threads searchable now (of threads, those with a vector from the current embedder)",
+    ),
+    "faq_published": (
+        "公開中の FAQ 数（スレッド数とは別に検索されます）",
+        "published FAQ entries (searched besides the threads)",
+    ),
+    "pending": ("索引待ちの変更数", "changes waiting to be indexed"),
+    "embedder": ("埋め込みモデル", "embedding model"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +279,16 @@ class Stats:
     indexed: int
     pending: int
     embedder: str | None
+    faq_published: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @staticmethod
+    def meanings(language: str = "ja") -> dict[str, str]:
+        """What each number counts, in Japanese (``ja``) or English (``en``)."""
+        index = 1 if language == "en" else 0
+        return {key: texts[index] for key, texts in STAT_MEANINGS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +492,9 @@ class ReviewItem:
     question: str
     suggested_thread: str
     created_at: datetime
+    # Asked outside a public channel: the question, its channel and the suggestion are withheld (empty),
+    # only that it exists is shown (knowledge.insights.disclosed).
+    private: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -386,4 +504,5 @@ class ReviewItem:
             "question": self.question,
             "suggested_thread": self.suggested_thread,
             "created_at": self.created_at.isoformat(),
+            "private": self.private,
         }

@@ -6,8 +6,9 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import quote
 
-from knowledge.model import Expert
+from knowledge.model import EvidenceThread, Expert
 from knowledge.store.repository import MessageRow, PersonRow, ThreadView
 from knowledge.text import normalize
 
@@ -23,6 +24,7 @@ class _Tally:
     helpful: int = 0
     latest: datetime | None = None
     titles: list[str] = field(default_factory=list)
+    evidence: list[EvidenceThread] = field(default_factory=list)
 
 
 def rank_experts(
@@ -71,6 +73,8 @@ def rank_experts(
             tally.latest = max(tally.latest, latest) if tally.latest else latest
             if len(tally.titles) < 3:
                 tally.titles.append(view.title)
+                key_text = f"{view.platform}:{view.channel_external_id}:{view.root_external_id}"
+                tally.evidence.append(EvidenceThread(key_text, view.title, view.url, accepted))
     ranked = sorted(tallies.items(), key=lambda item: item[1].score, reverse=True)[:limit]
     out = []
     for key, tally in ranked:
@@ -89,9 +93,25 @@ def rank_experts(
                 helpful=tally.helpful,
                 platform=key[0],
                 person_id=person_id,
+                evidence=tuple(tally.evidence),
+                contact_url=contact_url(key[0], person_id, person.email if person else None),
             )
         )
     return out
+
+
+def contact_url(platform: str, person_id: str, email: str | None) -> str | None:
+    """A link that opens a chat with a person on their platform, where the platform has one.
+
+    Slack: ``app_redirect`` with the member id opens the direct message in the workspace the browser is
+    signed in to. Teams: the documented chat deep link names people by their sign-in address (UPN), so
+    only a person whose address Yorozu knows gets a link.
+    """
+    if platform == "slack" and person_id:
+        return f"https://slack.com/app_redirect?channel={quote(person_id, safe='')}"
+    if platform == "teams" and email:
+        return f"https://teams.microsoft.com/l/chat/0/0?users={quote(email, safe='@')}"
+    return None
 
 
 def topic_matches(topic: str, question: str) -> bool:

@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from knowledge import mentions
 from knowledge.confidence import Signals
 from knowledge.lexical import LexicalIndex, query_terms
 from knowledge.model import Answerer, Scope, Suggestion, SuggestionKind, Visibility
@@ -244,10 +245,12 @@ def build_suggestion(
         asked_at=view.asked_at,
         score=score,
         accepted=accepted is not None,
+        answered_at=best.posted_at if best else None,
         confidence=confidence,
     )
 
 
 def clean_question(question: str) -> str:
-    """The question as searched: trimmed and bounded (a pasted log must not cost a minute)."""
-    return question.strip()[:MAX_QUESTION_CHARS]
+    """The question as searched: trimmed and bounded (a pasted log must not cost a minute), mentions of
+    people reduced to ``@`` as in the indexes."""
+    return mentions.plain(question).strip()[:MAX_QUESTION_CHARS]

@@ -6,7 +6,9 @@ Writes, relative to the repository root:
 * ``knowledge/data/sample_community/`` — a modern Slack export layout: ``users.json``,
   ``channels.json``, ``groups.json`` and one folder per channel with ``YYYY-MM-DD.json`` day files;
 * ``tests/data/sample_questions.jsonl`` — held-out questions with the thread root expected to answer
-  them (or ``null`` where a bot should abstain).
+  them (or ``null`` where a bot should abstain);
+* ``knowledge/data/sample_faq.json`` — the curated FAQ entries the demo starts with, each naming the
+  thread it was made from (``slack:<channel id>:<root ts>``).
 
 Stdlib only and deterministic: every id, timestamp and jitter is derived from hashes of the content,
 so running it twice gives byte-identical files. After writing, it re-reads everything, validates the
@@ -37,6 +39,7 @@ import sample_community_content as content  # noqa: E402
 
 OUT_DIR = ROOT / "knowledge" / "data" / "sample_community"
 QUESTIONS_FILE = ROOT / "tests" / "data" / "sample_questions.jsonl"
+FAQ_FILE = ROOT / "knowledge" / "data" / "sample_faq.json"
 
 JST = timezone(timedelta(hours=9), "JST")
 PERIOD = (date(2025, 4, 1), date(2026, 10, 31))
@@ -644,6 +647,23 @@ def write(by_channel: dict[str, list[dict]], root_ts: dict[str, str]) -> None:
     ]
     lines += [{"question": q, "expected_root_ts": None} for q in content.ABSTAIN_QUESTIONS]
     QUESTIONS_FILE.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+
+    entries = []
+    for f in content.SAMPLE_FAQ:
+        thread = threads[f["thread"]]
+        channel_id = slack_id("C0", "channel", thread["channel"])
+        entries.append(
+            {
+                "question": f["question"],
+                "answer": f["answer"],
+                "tags": f["tags"],
+                "source_thread": f"slack:{channel_id}:{root_ts[f['thread']]}",
+                "verified_by": f["verified_by"],
+                "verified_at": f"{f['verified_at']}T10:00:00+09:00",
+                "review_interval_days": f["review_interval_days"],
+            }
+        )
+    dump(FAQ_FILE, entries)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -56,17 +56,27 @@ def main() -> None:
             database_url=sqlite_url(Path(tmp)), embedder=build_embedder(args.embedder), index_dir=None
         )
         kb.ingest_many(read_slack_export(SAMPLE))
-        kb.sync()
+        kb.reindex()  # embeds in large batches
         answerable, unanswerable = [], []
         rr = r1 = r3 = 0.0
+        # The calibrated behaviours: what a direct question is shown and what is posted unasked.
+        direct_right = direct_empty = off_topic_silent = posted = posted_right = 0
         for q in questions:
             scope = Scope("slack", ids[q["channel"]]) if q.get("channel") else Scope.public()
             result = kb.suggest(q["question"], scope=scope, limit=10, abstain=False)
             # Relevance of the best candidate, without the ranking bonuses.
             best = max((s.score for s in result.suggestions), default=0.0)
+            direct = kb.suggest(q["question"], scope=scope).suggestions
+            auto = kb.suggest(q["question"], scope=scope, automatic=True).suggestions
             if q["expected_root_ts"] is None:
                 unanswerable.append(best)
+                off_topic_silent += not direct
+                posted += bool(auto)
                 continue
+            direct_empty += not direct
+            direct_right += any(s.root_message_id == q["expected_root_ts"] for s in direct)
+            posted += bool(auto)
+            posted_right += bool(auto) and auto[0].root_message_id == q["expected_root_ts"]
             answerable.append(best)
             found = [s.root_message_id for s in result.suggestions]
             rank = found.index(q["expected_root_ts"]) + 1 if q["expected_root_ts"] in found else None
@@ -83,6 +93,12 @@ def main() -> None:
         "mrr@10": round(rr / n, 4),
         "recall@1": round(r1 / n, 4),
         "recall@3": round(r3 / n, 4),
+        "direct_right_shown": round(direct_right / n, 4),
+        "direct_empty": direct_empty,
+        "unanswerable_silent_when_asked": round(off_topic_silent / max(1, len(unanswerable)), 4),
+        "automatic_posted": posted,
+        "automatic_precision": round(posted_right / posted, 4) if posted else None,
+        "automatic_coverage": round(posted_right / n, 4),
         "lowest_answerable": round(min(answerable), 4),
         "highest_unanswerable": round(max(unanswerable, default=0.0), 4),
         "thresholds": {
@@ -98,6 +114,14 @@ def main() -> None:
         return
     print(f"{args.embedder} / {args.recipe}: {n} answerable, {len(unanswerable)} unanswerable questions")
     print(f"mrr@10 {report['mrr@10']:.4f}  recall@1 {report['recall@1']:.4f}  recall@3 {report['recall@3']:.4f}")
+    print(
+        f"direct questions: right thread shown {report['direct_right_shown']:.4f}, "
+        f"empty {report['direct_empty']}, unanswerable ones left unanswered {report['unanswerable_silent_when_asked']}"
+    )
+    print(
+        f"automatic: posted {report['automatic_posted']}, precision {report['automatic_precision']}, "
+        f"coverage {report['automatic_coverage']}"
+    )
     print(
         f"lowest answerable {report['lowest_answerable']:.4f}  "
         f"highest unanswerable {report['highest_unanswerable']:.4f}"

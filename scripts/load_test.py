@@ -443,7 +443,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         role = ["--role", "web"] if args.split else []
         server = subprocess.Popen(
-            [str(YORozu), "serve", "--local", "--host", "127.0.0.1", "--port", str(port), *role],
+            # The sample community on purpose: serve refuses it otherwise.
+            [str(YORozu), "serve", "--local", "--allow-sample", "--host", "127.0.0.1", "--port", str(port), *role],
             env=env,
             stdout=log,
             stderr=log,
@@ -463,7 +464,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.split:  # started once the web process has migrated the database
             worker_log = (data_dir / "worker.log").open("wb")
             worker = subprocess.Popen(
-                [str(YORozu), "serve", "--local", "--role", "worker"], env=env, stdout=worker_log, stderr=worker_log
+                [str(YORozu), "serve", "--local", "--allow-sample", "--role", "worker"],
+                env=env,
+                stdout=worker_log,
+                stderr=worker_log,
             )
         ready_s = time.perf_counter() - started
         print(f"server ready in {ready_s:.1f}s; sending…", file=sys.stderr, flush=True)

@@ -4121,3 +4121,93 @@ ABSTAIN_QUESTIONS = [
     "本会議のインターネット中継を始めるにはどんな機材が必要ですか",
     "成人式の会場の予約はいつ頃から始めていますか",
 ]
+
+# ---------------------------------------------------------------------------------------------
+# Curated FAQ entries the demo starts with (published, each made from a thread and verified by a
+# person of the community; the older verifications are due for review by the sample's "now", so the
+# console shows curation work from the first minute). ``verified_at`` is a date in Asia/Tokyo.
+# ---------------------------------------------------------------------------------------------
+
+SAMPLE_FAQ = [
+    dict(
+        thread="ido-folder-timing",
+        question="人事異動のとき、共有フォルダのアクセス権の切り替えを4/1に間に合わせるにはどうすればよいですか？",
+        answer=textwrap.dedent(
+            """\
+            段取りの例（青葉市・北山市）：
+            1. 3月中旬の内示の時点で、人事課から異動者一覧（職員番号・新旧所属）をもらう
+            2. AD のセキュリティグループの追加・削除を CSV にして、PowerShell で一括実行できる形にしておく
+            3. 3/31 の夕方〜4/1 の朝に一括実行する
+            4. 旧所属のフォルダは引き継ぎ用に2週間だけ読み取り専用で残し、その後に外す
+            共有フォルダの権限は個人ではなく「所属グループ」に付けるのが前提です。
+            内示情報を情報担当にも渡すことを、人事課と文書で取り決めておくと確実です。"""
+        ),
+        tags=["人事異動", "アクセス権", "AD"],
+        verified_by="佐藤 健一",
+        verified_at="2026-04-01",
+        review_interval_days=180,
+    ),
+    dict(
+        thread="vba-inventory",
+        question="庁内のマクロ付き Excel を棚卸しするには、どうやって洗い出せばよいですか？",
+        answer=textwrap.dedent(
+            """\
+            1. ファイルサーバを PowerShell で検索して一覧を作る
+               Get-ChildItem \\\\fs01\\share -Recurse -Include *.xlsm,*.xls,*.xlam | Select-Object FullName, LastWriteTime | Export-Csv macro_list.csv
+            2. 最終更新日が直近1年以内のものに絞って、各課に照会する
+            3. 照会の台帳には、ファイル名と場所・所管課・作成者・用途・使う時期・止まったときの影響・代替手段の有無を書いてもらう
+            「止まったときの影響」で優先順位を付けると、引き継ぎや置き換えの順番が決めやすくなります。"""
+        ),
+        tags=["Excel", "VBA", "棚卸し"],
+        verified_by="渡辺 綾香",
+        verified_at="2026-10-15",
+        review_interval_days=365,
+    ),
+    dict(
+        thread="kenshu-30min",
+        question="新規採用職員向けの情報セキュリティ研修（30分）では何を話せばよいですか？",
+        answer=textwrap.dedent(
+            """\
+            30分の配分の例（青葉県の新採研修）：
+            ・なぜ自治体が狙われるのか（5分）
+            ・メールの添付・リンクを開く前に確認すること（10分）
+            ・USBメモリ、持ち出し、SNS でやってはいけないこと（10分）
+            ・困ったら・やらかしたら「すぐ報告」。怒られないから隠さない（5分）
+            実際に職員に届いた怪しいメール（宛先などを消したもの）を見せると、自分のこととして聞いてもらえます。
+            県のスライドは市町村で自由に改変して使えます。"""
+        ),
+        tags=["研修", "情報セキュリティ", "新採"],
+        verified_by="高橋 誠",
+        verified_at="2026-03-25",
+        review_interval_days=180,
+    ),
+    dict(
+        thread="ppap-alternative",
+        question="パスワード付き ZIP をメールで送る（PPAP）のをやめたい。代わりに何を使えばよいですか？",
+        answer=textwrap.dedent(
+            """\
+            ・Microsoft 365 がある団体：インターネット接続系の OneDrive / SharePoint の共有リンクにする
+              （共有相手を特定のメールアドレスに限定し、有効期限を設定。「リンクを知っている全員」は禁止）
+            ・Microsoft 365 がない団体：県のセキュリティクラウドのファイル受け渡しサービス（市町村は追加費用なし）
+            LGWAN 側のファイルは、無害化してからインターネット側に持ってきて共有します。"""
+        ),
+        tags=["PPAP", "ファイル共有", "メール"],
+        verified_by="高橋 誠",
+        verified_at="2026-09-01",
+        review_interval_days=365,
+    ),
+    dict(
+        thread="teams-guest",
+        question="Teams で外部の業者とやり取りするとき、ゲストアクセスと外部アクセスのどちらを使えばよいですか？",
+        answer=textwrap.dedent(
+            """\
+            ・チャットと会議だけなら外部アクセス（フェデレーション）。許可するドメインを指定する（「すべて許可」のままにしない）
+            ・資料を共同編集するならゲストアクセス。招待できる人を管理者に限り、ゲスト用のチームを専用に作って機密情報を置かず、
+              プロジェクトの終了時にゲストを削除する（期限を申請書に書いてもらう）"""
+        ),
+        tags=["Teams", "ゲスト", "外部アクセス"],
+        verified_by="中村 由紀",
+        verified_at="2026-05-20",
+        review_interval_days=180,
+    ),
+]

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.messages import Locale, text
 from bot.service import KnowledgeService
 from bot.slack import convert
 from bot.slack.api import SlackApi
@@ -36,12 +37,6 @@ class BackfillReport:
     people: int = 0
     skipped_channels: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
-        return (
-            f"{self.channels} channels, {self.messages} messages read ({self.changed} new or changed, "
-            f"{self.messages - self.changed} already known), {self.people} people, {self.skipped} skipped"
-        )
-
 
 async def _pages(api: SlackApi, method: str, key: str, **params: Any) -> AsyncIterator[list[dict[str, Any]]]:
     """Every page of a cursor-paginated method."""
@@ -61,8 +56,12 @@ async def backfill(
     *,
     channels: Sequence[str] = (),
     progress: Progress | None = None,
+    lang: Locale = Locale.EN,
 ) -> BackfillReport:
-    """Read the history of ``channels`` (every channel the bot is in when empty) into ``service``."""
+    """Read the history of ``channels`` (every channel the bot is in when empty) into ``service``.
+
+    ``progress`` gets one line per channel, in ``lang``.
+    """
     say = progress or (lambda line: None)
     report = BackfillReport()
     directory = Directory(api, service)
@@ -86,7 +85,8 @@ async def backfill(
         report.channels += 1
         before = report.messages
         await _channel(api, service, directory, seen, identity.url, report)
-        say(f"[{number}/{len(conversations)}] #{seen.name}: {report.messages - before} messages")
+        read = text("n_messages", lang, count=report.messages - before)
+        say(f"[{number}/{len(conversations)}] #{seen.name}: {read}")
     await service.wait_indexed()
     return report
 

@@ -26,6 +26,7 @@ from bot.replies import (
     SuggestionsReply,
     TextReply,
     faq_facts,
+    match_label,
 )
 from knowledge.model import Expert, Subscriber, Suggestion, SuggestionKind, Verdict
 
@@ -52,9 +53,17 @@ ASK_QUESTION_CHARS = 1500
 EXCERPT_CHARS = 280
 
 
+_ZWSP = "\u200b"
+# mrkdwn's formatting characters. Slack has no escape for them (a backslash shows as itself): a zero-width
+# space on each side makes one neither open nor close formatting, whichever way Slack reads the space, so
+# "*.xlsm,*.xls" is not bold and ``` starts no code block. The characters themselves are kept.
+_FORMATTING = re.compile(r"([*_~`])")
+
+
 def escape(value: str) -> str:
-    """Slack escapes exactly these three characters in mrkdwn."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """``value`` shown as typed in mrkdwn: Slack's three entities, and formatting characters fenced off."""
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _FORMATTING.sub(f"{_ZWSP}\\1{_ZWSP}", value)
 
 
 def _clip(value: str, limit: int) -> str:
@@ -163,6 +172,9 @@ def render_suggestion(suggestion: Suggestion, locale: Locale) -> Block:
         marks.append(f"`{text('faq', locale)}`")
     elif suggestion.accepted:
         marks.append(f":white_check_mark: {text('accepted', locale)}")
+    label = match_label(suggestion, locale)
+    if label:
+        marks.append(f"_（{escape(label)}）_")
     lines = [" ".join([head, *marks])]
     if suggestion.answer_excerpt:
         lines.append("> " + escape(_clip(suggestion.answer_excerpt, EXCERPT_CHARS)).replace("\n", "\n> "))

@@ -8,6 +8,7 @@ import sys
 
 import aiohttp
 
+from bot.messages import text
 from bot.service import KnowledgeService, open_knowledge_base, run_blocking
 from bot.settings import ConfigError, Settings
 from bot.slack.api import SlackApi, SlackCallFailed, build_client
@@ -30,7 +31,11 @@ async def _backfill(settings: Settings, channels: list[str]) -> int:
     kb = await run_blocking(open_knowledge_base, settings)
     try:
         report = await backfill(
-            api, KnowledgeService(kb), channels=channels, progress=lambda line: print(line, file=sys.stderr, flush=True)
+            api,
+            KnowledgeService(kb),
+            channels=channels,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
+            lang=settings.language,
         )
         await run_blocking(kb.save_index)
     except SlackCallFailed as exc:
@@ -39,6 +44,18 @@ async def _backfill(settings: Settings, channels: list[str]) -> int:
         raise ConfigError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
     finally:
         await run_blocking(kb.close)
-    print(report.summary())
-    print("safe to run again: messages already stored are left as they are")
+    lang = settings.language
+    print(
+        text(
+            "cli_backfill_slack",
+            lang,
+            channels=text("n_channels", lang, count=report.channels),
+            messages=text("n_messages", lang, count=report.messages),
+            changed=report.changed,
+            known=report.messages - report.changed,
+            people=text("n_people", lang, count=report.people),
+            skipped=report.skipped,
+        )
+    )
+    print(text("cli_backfill_again", lang))
     return EXIT_OK

@@ -20,7 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.jobs import JobHandler, PermanentJobError
-from bot.messages import Locale, text
+from bot.messages import Locale, error_text, text
 from bot.replies import ExpertRequestReply, followup_reply
 from bot.service import KnowledgeService
 from bot.settings import Settings
@@ -100,6 +100,7 @@ class Curation:
         root = thread_ts if isinstance(thread_ts, str) and thread_ts else ts
         picked = ts if ts != root else None
         raw = to_plain_text(str(message.get("text") or ""), self.directory.names, self.directory.channel_names).strip()
+        raw = await self.service.render_mentions(PLATFORM, raw)  # named as the opt-out rule allows
         # Not stored (before Yorozu joined, a DM, a bot's message): the message itself is the material,
         # as the question when it starts a thread, as the answer when it is a reply.
         fallback = FaqDraft(
@@ -178,7 +179,10 @@ class Curation:
             return
         except (InvalidInput, NotFound) as exc:
             block = modals.error_block(exc) if isinstance(exc, InvalidInput) else modals.BLOCK_QUESTION
-            await ack(response_action="errors", errors={block: text("faq_invalid", meta.locale, reason=str(exc))})
+            await ack(
+                response_action="errors",
+                errors={block: text("faq_invalid", meta.locale, reason=error_text(exc, meta.locale))},
+            )
             return
         log.info("FAQ entry %s saved by %s (%s)", entry.id, actor, entry.status)
         # The verifier is named when the entry is shown, from the people Yorozu knows: a curator who

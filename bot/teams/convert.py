@@ -20,6 +20,7 @@ from botbuilder.schema.teams import MessagingExtensionAction
 
 from bot.messages import Locale, locale_from
 from knowledge import events as ev
+from knowledge import mentions
 from knowledge.importers.teams_graph import html_to_text, reaction_name
 from knowledge.model import Visibility
 from knowledge.store.repository import ChannelRow
@@ -139,18 +140,26 @@ def _mentioned_id(entity: Any) -> str | None:
 
 
 def plain_text(activity: Activity, *, strip_recipient: bool = False) -> str:
-    """The activity's text as people read it; mentions become ``@名前`` (the bot's own is removed if asked).
+    """The activity's text as people read it; a mention of a person stays a reference, ``<@29:…>``, named
+    only when shown (:mod:`knowledge.mentions`), a bot's becomes ``@名前`` (the bot's own is removed if asked).
 
     Like ``TurnContext.remove_recipient_mention`` but without mutating the activity, and without its
     regular expression built from the display name (names with ``(`` or ``+`` break it).
     """
     text = activity.text or ""
-    if strip_recipient and activity.recipient is not None:
-        for entity in activity.entities or []:
-            if _mentioned_id(entity) == activity.recipient.id:
-                props = entity.additional_properties or {}
-                mention = props.get("text") or f"<at>{props.get('mentioned', {}).get('name', '')}</at>"
+    recipient = activity.recipient.id if activity.recipient is not None else None
+    for entity in activity.entities or []:
+        mentioned = _mentioned_id(entity)
+        if mentioned is None:
+            continue
+        props = entity.additional_properties or {}
+        mention = props.get("text") or f"<at>{props.get('mentioned', {}).get('name', '')}</at>"
+        if mentioned == recipient:
+            if strip_recipient:
                 text = text.replace(mention, " ")
+        elif not mentioned.startswith("28:"):  # a person, not a bot: a reference, named when shown
+            text = text.replace(mention, mentions.reference(mentioned))
+    text = mentions.collapse(text)
     if "<" in text or "&" in text:
         text = html_to_text(_AT_RE.sub(lambda m: f"@{m.group(1)}", text))
     return text.strip()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.messages import Locale, locale_from, text
-from bot.teams.cards import CARD_CONTENT_TYPE, CARD_VERSION, SCHEMA, Card
+from bot.teams.cards import CARD_CONTENT_TYPE, CARD_VERSION, SCHEMA, Card, escape_markdown
 from knowledge.faq import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS
 from knowledge.model import FaqDraft, FaqStatus
 
@@ -43,7 +43,9 @@ def render_faq_dialog(draft: FaqDraft, locale: Locale, *, error: str | None = No
     """The editable entry: question, answer, tags, "publish now"; ``error`` says why the last submit failed."""
     body: list[dict[str, Any]] = []
     if error:
-        body.append({"type": "TextBlock", "text": error, "wrap": True, "color": "Attention", "weight": "Bolder"})
+        # It may quote what the specialist typed (a tag, say): shown as typed, not as Markdown.
+        text_block = {"type": "TextBlock", "text": escape_markdown(error), "wrap": True}
+        body.append(text_block | {"color": "Attention", "weight": "Bolder"})
     published = draft.status == FaqStatus.PUBLISHED
     body += [
         {

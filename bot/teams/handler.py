@@ -74,8 +74,14 @@ def reply_activity(reply: Reply) -> Activity:
             return card_message(cards.render_suggestions(reply))
         case ExpertsReply():
             return card_message(cards.render_experts(reply))
+        case TextReply(key="help"):
+            # Several lines: a chat message would run them together into one paragraph.
+            return card_message(cards.render_lines(text(reply.key, reply.locale)))
         case TextReply():
-            return MessageFactory.text(text(reply.key, reply.locale, **reply.params))
+            # Teams reads a message's text as Markdown (its default, said here): "*.xlsm" must stay as typed.
+            message = MessageFactory.text(cards.escape_markdown(text(reply.key, reply.locale, **reply.params)))
+            message.text_format = "markdown"
+            return message
     raise AssertionError(reply)  # pragma: no cover
 
 
@@ -262,9 +268,11 @@ class YorozuTeamsBot(TeamsActivityHandler):
             else None,
         )
         ref = QuestionRef(convert.PLATFORM, press.channel_id, press.message_id)
+        _, expert = cards.parse_card_state(data)  # what 専門家に聞く said before stays on the card
         card = cards.render_suggestions(
             SuggestionsReply(result, press.locale, ref),
             feedback=(press.verdict, name, press.threads[0] if press.threads else None),
+            expert=expert,
         )
         if update_card_id:
             updated = card_message(card)
@@ -280,8 +288,9 @@ class YorozuTeamsBot(TeamsActivityHandler):
         press = AskExpertPress(data)
         requester = _actor(activity) or Actor(convert.PLATFORM, "unknown")
         opted_out = await self.service.is_opted_out(requester.platform, requester.person_id)
+        note: cards.ExpertNote
         if self.specialists_channel is None:
-            note = text("ask_expert_not_configured", press.locale)
+            note = cards.ExpertNote("ask_expert_not_configured")
         else:
             try:
                 request = await self.service.expert_request(
@@ -292,9 +301,10 @@ class YorozuTeamsBot(TeamsActivityHandler):
                     message_id=press.message_id,
                 )
             except NotShareable:
-                note = text("ask_expert_private", press.locale)
+                note = cards.ExpertNote("ask_expert_private")
             except InvalidQuestion:
-                note = text("error", press.locale)
+                log.exception("専門家に聞く could not make the request")
+                note = cards.ExpertNote("error")
             else:
                 payload = {
                     # The press's own address: the specialists' channel is reached through the same service.
@@ -309,11 +319,11 @@ class YorozuTeamsBot(TeamsActivityHandler):
                     else None
                 )
                 if not await self.service.enqueue(ASK_EXPERT_JOB, payload, key=key):
-                    note = text("ask_expert_already", press.locale)
+                    note = cards.ExpertNote("ask_expert_already")
                 elif opted_out:
-                    note = text("ask_expert_done", press.locale)
+                    note = cards.ExpertNote("ask_expert_done")
                 else:
-                    note = text("ask_expert_sent", press.locale, name=requester.name or requester.person_id)
+                    note = cards.ExpertNote("ask_expert_sent", requester.name or requester.person_id)
         result = await self.service.suggest(
             press.question,
             scope=Scope(convert.PLATFORM, press.channel_id),
@@ -323,7 +333,8 @@ class YorozuTeamsBot(TeamsActivityHandler):
             record=False,
         )
         ref = QuestionRef(convert.PLATFORM, press.channel_id, press.message_id)
-        card = cards.render_suggestions(SuggestionsReply(result, press.locale, ref), expert_note=note)
+        feedback, _ = cards.parse_card_state(data)  # a "not helpful" recorded before stays on the card
+        card = cards.render_suggestions(SuggestionsReply(result, press.locale, ref), feedback=feedback, expert=note)
         if update_card_id:
             updated = card_message(card)
             updated.id = update_card_id
@@ -339,9 +350,10 @@ class YorozuTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         locale = convert.locale_of(activity)
         if action.command_id != dialogs.MAKE_FAQ_COMMAND:
+            log.warning("message action %r is not one of Yorozu's", action.command_id)
             return _action_response(dialogs.message_response(text("error", locale)))
         picked = convert.picked_message(activity, action)
-        root = (picked.channel_id, picked.root_id) if picked.channel_id and picked.root_id else None
+        root = (convert.PLATFORM, picked.channel_id, picked.root_id) if picked.channel_id and picked.root_id else None
         return _action_response(await self._open_dialog(activity, locale, root, picked.answer_id, picked.text))
 
     async def on_teams_messaging_extension_submit_action(
@@ -349,24 +361,30 @@ class YorozuTeamsBot(TeamsActivityHandler):
     ) -> MessagingExtensionActionResponse:
         """The dialog's submit: save the entry (and publish it, verified by the specialist), or redraw with why not."""
         if action.command_id != dialogs.MAKE_FAQ_COMMAND:
+            log.warning("message action submit %r is not one of Yorozu's", action.command_id)
             return _action_response(dialogs.message_response(text("error", convert.locale_of(turn_context.activity))))
         return _action_response(await self._save_dialog(turn_context.activity, action.data))
 
     async def on_teams_task_module_fetch(
         self, turn_context: TurnContext, task_module_request: TaskModuleRequest
     ) -> TaskModuleResponse:
-        """FAQにする pressed on a suggested thread (a button only curators' own replies carry)."""
+        """FAQにする pressed on a suggested thread (a button only curators' own replies carry).
+
+        The thread may be from any platform the knowledge base holds (a Teams curator curates the whole
+        community: the demo's threads, for one, come from Slack): the dialog opens prefilled from it."""
         activity = turn_context.activity
         data = task_module_request.data
         locale = locale_from(str(data.get("locale") or "ja")) if isinstance(data, dict) else convert.locale_of(activity)
-        thread = data.get("thread") if isinstance(data, dict) and data.get("kind") == cards.MAKE_FAQ_KIND else None
-        try:
-            platform, channel_id, root_id = parse_thread_key(thread) if isinstance(thread, str) else ("", "", "")
-        except InvalidInput:
-            platform = ""
-        if platform != convert.PLATFORM:
+        if not isinstance(data, dict) or data.get("kind") != cards.MAKE_FAQ_KIND:
+            kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
+            log.warning("task/fetch is not Yorozu's FAQにする (kind %r): answered with an error message", kind)
             return _module_response(dialogs.message_response(text("error", locale)))
-        return _module_response(await self._open_dialog(activity, locale, (channel_id, root_id), None, ""))
+        try:
+            thread = parse_thread_key(str(data.get("thread") or ""))
+        except InvalidInput:
+            log.exception("FAQにする names no thread: answered with an error message")
+            return _module_response(dialogs.message_response(text("error", locale)))
+        return _module_response(await self._open_dialog(activity, locale, thread, None, ""))
 
     async def on_teams_task_module_submit(
         self, turn_context: TurnContext, task_module_request: TaskModuleRequest
@@ -377,18 +395,33 @@ class YorozuTeamsBot(TeamsActivityHandler):
         self,
         activity: Activity,
         locale: Locale,
-        thread: tuple[str, str] | None,
+        thread: tuple[str, str, str] | None,
         answer_id: str | None,
         fallback_text: str,
     ) -> dict[str, Any]:
-        """The dialog for a thread (channel id, root id), or a message saying why there is none."""
+        """The dialog for a thread (platform, channel id, root id), or a message saying why there is none."""
+        try:
+            return await self._dialog_for(activity, locale, thread, answer_id, fallback_text)
+        except Exception:
+            # Whatever it was, the specialist gets a message rather than a broken dialog, and the log the cause.
+            log.exception("FAQにする could not open the dialog for %s", ":".join(thread) if thread else "a message")
+            return dialogs.message_response(text("error", locale))
+
+    async def _dialog_for(
+        self,
+        activity: Activity,
+        locale: Locale,
+        thread: tuple[str, str, str] | None,
+        answer_id: str | None,
+        fallback_text: str,
+    ) -> dict[str, Any]:
         actor = _actor(activity)
         if actor is None:
             return dialogs.message_response(text("person_unknown", locale))
         try:
             if thread is None:
                 raise NotFound("thread", fallback_text[:40])
-            draft = await self.service.faq_draft(actor, convert.PLATFORM, *thread, answer_id=answer_id)
+            draft = await self.service.faq_draft(actor, *thread, answer_id=answer_id)
         except NotAllowed:
             return dialogs.message_response(text("faq_not_allowed", locale))
         except NotFound:
@@ -396,7 +429,9 @@ class YorozuTeamsBot(TeamsActivityHandler):
             if not await self.service.is_curator(actor.platform, actor.person_id):
                 return dialogs.message_response(text("faq_not_allowed", locale))
             if not fallback_text:
-                return dialogs.message_response(text("error", locale))
+                # A suggested thread deleted since (the button has no text of its own to start from).
+                log.info("FAQにする on a thread no longer stored: %s", ":".join(thread) if thread else "-")
+                return dialogs.message_response(text("faq_thread_missing", locale))
             draft = FaqDraft(question=fallback_text, answer="", source_thread=None)
         return dialogs.continue_response(dialogs.render_faq_dialog(draft, locale), locale)
 
@@ -404,7 +439,15 @@ class YorozuTeamsBot(TeamsActivityHandler):
         """Save what the dialog sent; the answer closes it with a message, or redraws it saying what is wrong."""
         form = dialogs.parse_form(data)
         if form is None:
+            log.warning("a dialog submit that is not Yorozu's FAQ form: answered with an error message")
             return dialogs.message_response(text("error", convert.locale_of(activity)))
+        try:
+            return await self._save_form(activity, form)
+        except Exception:
+            log.exception("FAQにする could not save the dialog (source %s)", form.source_thread or "-")
+            return dialogs.message_response(text("error", form.locale))
+
+    async def _save_form(self, activity: Activity, form: dialogs.FaqForm) -> dict[str, Any]:
         locale = form.locale
         actor = _actor(activity)
         if actor is None:
@@ -467,6 +510,25 @@ class YorozuTeamsBot(TeamsActivityHandler):
             await self._apply_to_team(activity, event_type)
         if convert.is_install(activity) or event_type in convert.TEAM_EVENTS:
             await self._sync_team(activity, event_type)
+        if convert.is_install(activity):
+            await self._welcome(turn_context)
+
+    async def _welcome(self, turn_context: TurnContext) -> None:
+        """Yorozu was added to a team, a group chat or a personal chat: say once what it does and how.
+
+        In a team the welcome goes to the General channel (the conversation the install arrives in)."""
+        activity = turn_context.activity
+        if not await self.service.record_delivery(f"teams:welcome:{activity.id}"):
+            return  # a redelivered install
+        try:
+            await turn_context.send_activity(
+                card_message(cards.render_lines(text("welcome", convert.locale_of(activity))))
+            )
+        except Exception:
+            # The install itself is recorded and the channels listed: a welcome that could not be sent is only logged.
+            log.exception(
+                "could not post the welcome in %s", activity.conversation.id if activity.conversation else "-"
+            )
 
     async def _apply_to_team(self, activity: Activity, event_type: str) -> None:
         """A team archive, unarchive or delete reaches every channel stored for the team, at once.
@@ -482,8 +544,9 @@ class YorozuTeamsBot(TeamsActivityHandler):
                     await self.service.ingest(event)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
-        if convert.is_install(turn_context.activity):
-            await self._sync_team(turn_context.activity, "installed")
+        """Nothing: Teams announces every install twice, as ``installationUpdate`` and as a ``conversationUpdate``
+        whose ``membersAdded`` names the bot (as of 2026, in teams, group chats and personal chats alike).
+        The second one registers the team's channels and says welcome, so both happen once."""
 
     async def _sync_team(self, activity: Activity, reason: str) -> None:
         place = convert.where(activity)

@@ -1,7 +1,10 @@
 """The specialist console: a page at ``/console`` over a JSON API under ``/api/console/``.
 
-Specialists see the review queue (questions whose suggestion someone found 役に立たなかった), the FAQ
-entries (publish, retire, back to draft, verify, history) and the insights summary. Who may use it is
+Specialists see the review queue (questions whose suggestion someone found 役に立たなかった, beside what
+was suggested), the FAQ entries (create and edit with a preview, publish, retire, back to draft, verify,
+history with what changed), any public thread in full (and an FAQ entry drafted from it), the insights
+(unanswered and repeated questions and knowledge gaps, each linking to its thread or to a new FAQ entry)
+and the same counts as ``yorozu stats`` and ``/healthz``. Who may use it is
 decided in :mod:`bot.web.console_auth`: local mode (loopback only) or ``YOROZU_CONSOLE_TOKEN``.
 Without either the routes are never added, so they do not exist (404).
 
@@ -27,8 +30,9 @@ from bot.settings import ConfigError, Settings
 from bot.web.console_auth import COOKIE, SESSION_SECONDS, ConsoleAuth, json_error
 from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput, KnowledgeError, NotAllowed, NotFound
-from knowledge.faq import parse_thread_key
-from knowledge.model import Actor, FaqEntry, FaqStatus
+from knowledge.faq import DEFAULT_REVIEW_DAYS, parse_thread_key
+from knowledge.model import Actor, FaqEntry, FaqStatus, Scope, Stats
+from knowledge.text import excerpt_of
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,8 @@ STATIC = Path(__file__).with_name("static")
 MAX_BODY_BYTES = 16 * 1024
 MAX_VERIFIER_CHARS = 100
 MAX_DAYS = 3650
+MAX_KEY_CHARS = 600
+PREVIEW_CHARS = 160
 # Ids are SQL integers: a longer number is no id (and would overflow the database's integer).
 ID = r"{id:\d{1,18}}"
 
@@ -118,10 +124,15 @@ def mount(app: web.Application, service: KnowledgeService, settings: Settings) -
     app.router.add_get(f"{api}/review", _api(_review))
     app.router.add_post(f"{api}/review/{ID}/resolve", _api(_resolve, unsafe=True))
     app.router.add_get(f"{api}/faq", _api(_faq_list))
+    app.router.add_post(f"{api}/faq", _api(_faq_create, unsafe=True))
     app.router.add_get(f"{api}/faq/{ID}", _api(_faq_show))
+    app.router.add_post(f"{api}/faq/{ID}", _api(_faq_edit, unsafe=True))
     app.router.add_post(f"{api}/faq/{ID}/status", _api(_faq_status, unsafe=True))
     app.router.add_post(f"{api}/faq/{ID}/verify", _api(_faq_verify, unsafe=True))
     app.router.add_get(f"{api}/insights", _api(_insights))
+    app.router.add_get(f"{api}/thread", _api(_thread))
+    app.router.add_get(f"{api}/thread/draft", _api(_thread_draft))
+    app.router.add_get(f"{api}/stats", _api(_stats))
 
 
 def _api(
@@ -259,8 +270,26 @@ def _review_items(kb: KnowledgeBase) -> list[dict[str, Any]]:
         data = item.to_json()
         data["channel_name"] = channel_name(item.platform, item.channel_id)
         data["suggested"] = _suggested(item.suggested_thread, channel_name)
+        data["suggested"].update(_shown(kb, data["suggested"]))
         out.append(data)
     return out
+
+
+def _shown(kb: KnowledgeBase, suggested: dict[str, Any]) -> dict[str, Any]:
+    """What the suggestion showed: its title and the start of its answer (``{}`` when it is gone)."""
+    try:
+        if suggested["kind"] == "faq" and suggested.get("faq_id") is not None:
+            entry = kb.faq_get(suggested["faq_id"])
+            return {"title": excerpt_of(entry.question, 80), "excerpt": excerpt_of(entry.answer, PREVIEW_CHARS)}
+        if suggested["kind"] == "thread":
+            detail = kb.thread(
+                suggested["platform"], suggested["channel_id"], suggested["root_message_id"], scope=Scope.public()
+            )
+            best = next((r for r in detail.replies if r.accepted), detail.replies[0] if detail.replies else None)
+            return {"title": detail.title, "excerpt": excerpt_of(best.text, PREVIEW_CHARS) if best else ""}
+    except NotFound:
+        pass
+    return {}
 
 
 def _suggested(key: str, channel_name: Callable[[str, str | None], str | None]) -> dict[str, Any]:
@@ -311,12 +340,24 @@ def _editor(kb: KnowledgeBase, editor: str | None) -> str | None:
     return editor
 
 
+def _editor_name(kb: KnowledgeBase, editor: str | None) -> str | None:
+    """Who made a change, as a reader names them: the person (and organisation) for a chat platform's
+    member, the console or the command line for the operators; ``None`` when hidden or unknown."""
+    if editor is None:
+        return None
+    platform, _, person_id = editor.partition(":")
+    if platform in {"slack", "teams"}:
+        return kb.person_name(platform, person_id)
+    return {"cli:console": "console", "cli:operator": "command line"}.get(editor, editor)
+
+
 def _faq_detail(kb: KnowledgeBase, faq_id: int, now: datetime) -> dict[str, Any]:
     data = _entry_json(kb.faq_get(faq_id), now)
     history = []
     for version in kb.faq_history(faq_id):
         line = version.to_json()
         line["editor"] = _editor(kb, version.editor)
+        line["editor_name"] = _editor_name(kb, line["editor"])
         history.append(line)
     data["history"] = history
     return data
@@ -337,6 +378,75 @@ async def _faq_list(console: Console, request: web.Request) -> web.Response:
     return _json({"entries": entries})
 
 
+def _fields(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """The entry's editable fields from a request body; 400 with the field's name when one is wrong."""
+    out: dict[str, Any] = {}
+    for name in ("question", "answer"):
+        value = body.get(name)
+        if value is None and not creating:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise json_error(web.HTTPBadRequest, f"'{name}' must be a non-empty string")
+        out[name] = value
+    tags = body.get("tags")
+    if tags is not None or creating:
+        if tags is None:
+            tags = []
+        if isinstance(tags, str):
+            tags = [tags]
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise json_error(web.HTTPBadRequest, "'tags' must be a list of strings (or one string, split at ;)")
+        out["tags"] = tags
+    days = body.get("review_interval_days")
+    if days is not None or creating:
+        days = DEFAULT_REVIEW_DAYS if days is None else days
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+            raise json_error(web.HTTPBadRequest, f"'review_interval_days' must be a whole number from 1 to {MAX_DAYS}")
+        out["review_interval_days"] = days
+    return out
+
+
+def _verifier(body: dict[str, Any]) -> str | None:
+    name = body.get("verified_by")
+    if name is None or name == "":
+        return None
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_VERIFIER_CHARS:
+        raise json_error(web.HTTPBadRequest, f"'verified_by' must be a name of 1 to {MAX_VERIFIER_CHARS} characters")
+    return name.strip()
+
+
+def _create_entry(
+    kb: KnowledgeBase, fields: dict[str, Any], source: str | None, publish: bool, verifier: str | None
+) -> FaqEntry:
+    entry = kb.faq_create(console_actor(), source_thread=source, publish=publish, **fields)
+    if publish:  # publishing from the console is checking it, as in the chat dialogs
+        entry = kb.faq_verify(console_actor(verifier), entry.id)
+    return entry
+
+
+async def _faq_create(console: Console, request: web.Request) -> web.Response:
+    """A new entry (a draft, or published and verified with ``publish``), perhaps from a thread."""
+    body = await _body(request)
+    fields = _fields(body, creating=True)
+    source = body.get("source_thread")
+    if source is not None and (not isinstance(source, str) or len(source) > MAX_KEY_CHARS):
+        raise json_error(web.HTTPBadRequest, "'source_thread' must name a thread as platform:channel:root")
+    publish = body.get("publish", False)
+    if not isinstance(publish, bool):
+        raise json_error(web.HTTPBadRequest, "'publish' must be true or false")
+    entry = await console.call(_create_entry, console.kb, fields, source or None, publish, _verifier(body))
+    return _json(_entry_json(entry, datetime.now(UTC)), status=201)
+
+
+async def _faq_edit(console: Console, request: web.Request) -> web.Response:
+    """Change an entry's question, answer, tags or review interval (a new version; nothing when unchanged)."""
+    fields = _fields(await _body(request), creating=False)
+    if not fields:
+        raise json_error(web.HTTPBadRequest, "send at least one of question, answer, tags, review_interval_days")
+    entry = await console.call(console.kb.faq_edit, console_actor(), _id(request), **fields)
+    return _json(_entry_json(entry, datetime.now(UTC)))
+
+
 async def _faq_show(console: Console, request: web.Request) -> web.Response:
     return _json(await console.call(_faq_detail, console.kb, _id(request), datetime.now(UTC)))
 
@@ -353,11 +463,7 @@ async def _faq_status(console: Console, request: web.Request) -> web.Response:
 
 
 async def _faq_verify(console: Console, request: web.Request) -> web.Response:
-    body = await _body(request)
-    name = body.get("verified_by")
-    if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > MAX_VERIFIER_CHARS):
-        raise json_error(web.HTTPBadRequest, f"'verified_by' must be a name of 1 to {MAX_VERIFIER_CHARS} characters")
-    actor = console_actor(name.strip() if isinstance(name, str) else None)
+    actor = console_actor(_verifier(await _body(request)))
     entry = await console.call(console.kb.faq_verify, actor, _id(request))
     return _json(_entry_json(entry, datetime.now(UTC)))
 
@@ -369,3 +475,50 @@ async def _insights(console: Console, request: web.Request) -> web.Response:
     days = _int_query(request, "days", 90, low=1, high=MAX_DAYS)
     report = await console.call(console.kb.insights, days=days)
     return _json(report.to_json())
+
+
+# --- whole threads, counts -------------------------------------------------------------------------
+
+
+def _thread_key(request: web.Request) -> tuple[str, str, str]:
+    key = request.query.get("key", "")
+    if not key or len(key) > MAX_KEY_CHARS:
+        raise json_error(web.HTTPBadRequest, "'key' must name a thread as platform:channel:root")
+    try:
+        return parse_thread_key(key)
+    except InvalidInput as exc:
+        raise json_error(web.HTTPBadRequest, str(exc)) from None
+
+
+async def _thread(console: Console, request: web.Request) -> web.Response:
+    """A whole thread: the question, every reply with author and organisation, reactions, the accepted mark.
+
+    Public threads only: what the console may show of private channels is decided with the knowledge
+    base's access rule (the same :class:`Scope` check as suggestions), not here."""
+    platform, channel_id, root_id = _thread_key(request)
+    detail = await console.call(console.kb.thread, platform, channel_id, root_id, scope=Scope.public())
+    return _json(detail.to_json())
+
+
+async def _thread_draft(console: Console, request: web.Request) -> web.Response:
+    """An FAQ entry drafted from a thread: its question and best answer (or the entry made from it already)."""
+    platform, channel_id, root_id = _thread_key(request)
+    # Only what the console may read becomes a draft.
+    await console.call(console.kb.thread, platform, channel_id, root_id, scope=Scope.public())
+    draft = await console.call(console.kb.faq_draft, console_actor(), platform, channel_id, root_id)
+    return _json(
+        {
+            "question": draft.question,
+            "answer": draft.answer,
+            "tags": list(draft.tags),
+            "source_thread": draft.source_thread,
+            "faq_id": draft.faq_id,
+            "status": str(draft.status) if draft.status else None,
+        }
+    )
+
+
+async def _stats(console: Console, _: web.Request) -> web.Response:
+    """The same counts as ``yorozu stats`` and ``/healthz``, each with what it counts."""
+    stats = await console.call(console.kb.stats)
+    return _json({"stats": stats.to_json(), "meaning": {"ja": Stats.meanings("ja"), "en": Stats.meanings("en")}})

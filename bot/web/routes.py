@@ -1,43 +1,124 @@
-"""The local web chat: a page where a person types a question and sees the suggestions.
+"""The web chat: a page where a person asks as in chat and reads the answers in full.
 
-Served only on loopback (``yorozu demo``, ``yorozu serve --local``): it has no login, so it answers with
-public threads only.
+Served in local mode (``yorozu demo``, ``yorozu serve --local``) on loopback without a login, and on a
+deployment that sets ``YOROZU_WEB_CHAT`` for members behind the console's guard (the console's token or
+the session its login form sets; :mod:`bot.web.console_auth`). Either way it shows public threads only.
+
+Typed text is understood as in chat (``bot.replies.parse_command``): a question, ``who <テーマ>``,
+``help``; only questions are searched and logged (so ``help`` is never a knowledge gap). The
+buttons feed the same records as the chat platforms' buttons: 解決した and 役に立たなかった are feedback
+on a suggestion (platform ``web``; 役に立たなかった puts it in the specialists' review queue), and the
+question they judge is the one logged when it was asked (the page carries its id).
+
+The page loads its script and style from files (no inline code): it works under a strict
+Content-Security-Policy.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
-from bot.service import KnowledgeService
-from knowledge.errors import InvalidQuestion
+from bot.messages import Locale, text
+from bot.replies import CommandKind, parse_command
+from bot.service import KnowledgeService, run_blocking
+from bot.settings import ConfigError, Settings
+from bot.web.console_auth import ConsoleAuth
+from knowledge.errors import InvalidInput, InvalidQuestion, NotFound
+from knowledge.events import ChannelSeen
+from knowledge.faq import parse_thread_key
+from knowledge.model import FaqStatus, Scope, Verdict, Visibility
 from knowledge.search import MAX_QUESTION_CHARS
 
 STATIC = Path(__file__).with_name("static")
 SERVICE = web.AppKey("web_service", KnowledgeService)
+# What the web chat records as the platform of its questions and feedback.
+PLATFORM = "web"
+# The web chat is one place of the community, public like its open channels: its questions and feedback
+# are recorded (knowledge gaps, the review queue) as a public channel's would be.
+WEB_CHANNEL = "chat"
+WEB_CHANNEL_NAME = "Web チャット"
+# The browser's own random id (kept in its local storage): one press per person and suggestion, as in chat.
+VISITOR = re.compile(r"[A-Za-z0-9_-]{8,64}")
+QUESTION_ID = re.compile(r"[0-9a-f]{32}")
+MAX_KEY_CHARS = 600
+ASSETS = {
+    "chat.js": "text/javascript; charset=utf-8",
+    "chat.css": "text/css; charset=utf-8",
+}
+ASSET_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
-def mount(app: web.Application, service: KnowledgeService) -> None:
+def mount(app: web.Application, service: KnowledgeService, settings: Settings | None = None) -> None:
+    """Add the page and its API; outside local mode every API request must pass the console's gate."""
+    guard: ConsoleAuth | None = None
+    if settings is not None and not settings.local:
+        if not settings.console_token:
+            raise ConfigError("the web chat outside local mode needs YOROZU_CONSOLE_TOKEN")
+        guard = ConsoleAuth(settings.console_token)
     app[SERVICE] = service
+    app.on_startup.append(_register_place)
     app.router.add_get("/", _index)
-    app.router.add_post("/api/ask", _ask)
-    app.router.add_post("/api/who", _who)
+    for name in ASSETS:
+        app.router.add_get(f"/static/{name}", _asset)
+    app.router.add_post("/api/ask", _guarded(_ask, guard))
+    app.router.add_post("/api/who", _guarded(_who, guard))
+    app.router.add_get("/api/thread", _guarded(_thread, guard))
+    app.router.add_get(r"/api/faq/{id:\d{1,18}}", _guarded(_faq, guard))
+    app.router.add_post("/api/feedback", _guarded(_feedback, guard))
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+async def _register_place(app: web.Application) -> None:
+    await app[SERVICE].ingest(ChannelSeen(PLATFORM, WEB_CHANNEL, WEB_CHANNEL_NAME, Visibility.PUBLIC))
+
+
+def _guarded(handler: Handler, guard: ConsoleAuth | None) -> Handler:
+    """The handler behind the console's gate (401 without its token or session), when there is one."""
+    if guard is None:
+        return handler
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        guard.authorize(request)
+        return await handler(request)
+
+    return wrapped
 
 
 async def _index(_: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+    return web.FileResponse(
+        STATIC / "index.html", headers={**ASSET_HEADERS, "Content-Type": "text/html; charset=utf-8"}
+    )
 
 
-async def _read_text(request: web.Request, field: str) -> str:
+async def _asset(request: web.Request) -> web.FileResponse:
+    name = request.path.rsplit("/", 1)[1]
+    return web.FileResponse(STATIC / name, headers={**ASSET_HEADERS, "Content-Type": ASSETS[name]})
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(reason="send JSON (Content-Type: application/json)")
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise web.HTTPBadRequest(reason="the body is not valid JSON") from None
-    value = body.get(field) if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(reason="the body must be a JSON object")
+    return body
+
+
+def _text(body: dict[str, Any], field: str) -> str:
+    value = body.get(field)
     if not isinstance(value, str) or not value.strip():
         raise web.HTTPBadRequest(reason=f"'{field}' must be a non-empty string")
     if len(value) > MAX_QUESTION_CHARS * 4:
@@ -46,22 +127,108 @@ async def _read_text(request: web.Request, field: str) -> str:
 
 
 async def _ask(request: web.Request) -> web.Response:
-    question = await _read_text(request, "question")
+    """A message typed in the page, understood as in chat: a question, ``who <テーマ>`` or ``help``."""
+    question = _text(await _body(request), "question")
+    command = parse_command(question)
+    service = request.app[SERVICE]
     try:
-        result = await request.app[SERVICE].suggest(question)
+        if command.kind == CommandKind.WHO:
+            experts = await service.experts(command.text)
+            return _json({"kind": "who", "topic": command.text, "experts": [e.to_json() for e in experts]})
+        if command.kind != CommandKind.ASK:
+            # help, and the commands that need a chat platform (on/off, optout, subscribe): the usage text.
+            return _json({"kind": "help", "text": text("help", Locale.JA)})
+        question_id = uuid.uuid4().hex
+        result = await run_blocking(
+            service.kb.suggest,
+            command.text,
+            scope=Scope(PLATFORM, WEB_CHANNEL),
+            record=True,
+            record_as=(PLATFORM, question_id),
+        )
     except InvalidQuestion as exc:
         raise web.HTTPBadRequest(reason=str(exc)) from None
-    return web.json_response(result.to_json(), dumps=_dumps)
+    return _json({"kind": "answer", "question_id": question_id, **result.to_json()})
 
 
 async def _who(request: web.Request) -> web.Response:
-    topic = await _read_text(request, "topic")
+    topic = _text(await _body(request), "topic")
     try:
         experts = await request.app[SERVICE].experts(topic)
     except InvalidQuestion as exc:
         raise web.HTTPBadRequest(reason=str(exc)) from None
-    return web.json_response({"topic": topic, "experts": [e.to_json() for e in experts]}, dumps=_dumps)
+    return _json({"kind": "who", "topic": topic, "experts": [e.to_json() for e in experts]})
 
 
-def _dumps(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False)
+async def _thread(request: web.Request) -> web.Response:
+    """A whole public thread (``?key=platform:channel:root``)."""
+    key = request.query.get("key", "")
+    if not key or len(key) > MAX_KEY_CHARS:
+        raise web.HTTPBadRequest(reason="'key' must name a thread as platform:channel:root")
+    try:
+        platform, channel_id, root_id = parse_thread_key(key)
+        detail = await run_blocking(request.app[SERVICE].kb.thread, platform, channel_id, root_id, scope=Scope.public())
+    except InvalidInput as exc:
+        raise web.HTTPBadRequest(reason=str(exc)) from None
+    except NotFound:
+        raise web.HTTPNotFound(reason="no such thread (it may have been deleted)") from None
+    return _json(detail.to_json())
+
+
+async def _faq(request: web.Request) -> web.Response:
+    """A published FAQ entry in full (drafts and retired entries are nobody's business here)."""
+    faq_id = int(request.match_info["id"])
+    try:
+        entry = await run_blocking(request.app[SERVICE].kb.faq_get, faq_id)
+    except NotFound:
+        entry = None
+    if entry is None or entry.status != FaqStatus.PUBLISHED:
+        raise web.HTTPNotFound(reason=f"no published FAQ entry {faq_id}")
+    now = datetime.now(UTC)
+    return _json(
+        {
+            "id": entry.id,
+            "question": entry.question,
+            "answer": entry.answer,
+            "tags": list(entry.tags),
+            "verified_by": entry.verified_by,
+            "verified_at": entry.verified_at.isoformat() if entry.verified_at else None,
+            "review_due": entry.review_due(now),
+            "source_thread": entry.source_thread,
+            "updated_at": entry.updated_at.isoformat(),
+        }
+    )
+
+
+async def _feedback(request: web.Request) -> web.Response:
+    """解決した / 役に立たなかった on one suggestion, as the chat platforms' buttons record it."""
+    body = await _body(request)
+    verdict_raw = body.get("verdict")
+    if verdict_raw not in {str(v) for v in Verdict}:
+        raise web.HTTPBadRequest(reason=f"'verdict' is one of {', '.join(Verdict)}")
+    visitor = body.get("visitor")
+    if not isinstance(visitor, str) or not VISITOR.fullmatch(visitor):
+        raise web.HTTPBadRequest(reason="'visitor' must be 8 to 64 letters, digits, '-' or '_'")
+    question_id = body.get("question_id")
+    if not isinstance(question_id, str) or not QUESTION_ID.fullmatch(question_id):
+        raise web.HTTPBadRequest(reason="'question_id' must be the id /api/ask returned")
+    question = _text(body, "question")
+    suggested = _text(body, "suggested_thread")
+    try:
+        parse_thread_key(suggested)
+    except InvalidInput as exc:
+        raise web.HTTPBadRequest(reason=str(exc)) from None
+    await request.app[SERVICE].record_feedback(
+        platform=PLATFORM,
+        channel_id=WEB_CHANNEL,
+        question_message_id=question_id,
+        question=question.strip()[:MAX_QUESTION_CHARS],
+        suggested_thread=suggested,
+        person_id=visitor,
+        verdict=Verdict(verdict_raw),
+    )
+    return _json({"recorded": verdict_raw})
+
+
+def _json(data: object) -> web.Response:
+    return web.json_response(data, dumps=lambda d: json.dumps(d, ensure_ascii=False))

@@ -32,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from knowledge import events as ev
+from knowledge import mentions
 from knowledge.errors import ImportFailed
 from knowledge.model import Visibility
 
@@ -81,22 +82,6 @@ class ImportReport:
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
-    def summary(self) -> str:
-        """A few lines for people: what was read and what was left out, and why."""
-        lines = [
-            f"read {self.days} day files: {self.channels} channels, {self.people} people, "
-            f"{self.messages} messages ({self.replies} replies), {self.reactions} reactions, "
-            f"{self.files_seen} attached files"
-        ]
-        if self.skipped:
-            reasons = ", ".join(
-                f"{reason} {count}" for reason, count in sorted(self.skipped.items(), key=lambda i: -i[1])
-            )
-            lines.append(f"skipped {sum(self.skipped.values())} messages: {reasons}")
-        if self.unlisted_folders:
-            lines.append(f"folders not listed in the export's channel files: {', '.join(self.unlisted_folders)}")
-        return "\n".join(lines)
-
 
 def read_slack_export(
     path: Path,
@@ -136,8 +121,9 @@ def read_slack_export(
 def to_plain_text(text: str, users: Mapping[str, str], channels: Mapping[str, str] | None = None) -> str:
     """Slack's message markup as plain text people would search for.
 
-    ``<@U123>`` becomes ``@表示名`` (``@U123`` for an unknown user), ``<@U123|name>`` ``@name``,
-    ``<#C123|general>`` ``#general``, ``<!here>`` ``@here``, ``<http://x|label>`` ``label (http://x)``,
+    A mention of a person (``<@U123>``, ``<@U123|name>``) stays a reference, ``<@U123>``: the name is
+    read when the text is shown, through the opt-out rule (:mod:`knowledge.mentions`); ``users`` is
+    not used for it. ``<#C123|general>`` becomes ``#general``, ``<!here>`` ``@here``, ``<http://x|label>`` ``label (http://x)``,
     ``<http://x>`` ``http://x``; ``&lt; &gt; &amp;`` are unescaped (Slack escapes only these three).
     """
     out: list[str] = []
@@ -158,7 +144,8 @@ def _render_token(token: str, users: Mapping[str, str], channels: Mapping[str, s
     target, _, label = token.partition("|")
     target, label = _unescape(target), _unescape(label)
     if target.startswith("@"):
-        return "@" + (label or users.get(target[1:], target[1:]))
+        person = target[1:].strip()
+        return mentions.reference(person) if person else "@" + label
     if target.startswith("#"):
         return "#" + (label or channels.get(target[1:], target[1:]))
     if target.startswith("!"):
@@ -535,7 +522,7 @@ def _open_export(path: Path) -> _Export:
         return _open_folder(path)
     if path.is_file():
         return _open_zip(path)
-    raise ImportFailed(f"{path}: no such file or folder")
+    raise ImportFailed(f"{path}: no such file or folder", key="error_no_such_path", params={"path": path})
 
 
 def _open_folder(path: Path) -> _Export:
@@ -548,7 +535,11 @@ def _open_zip(path: Path) -> _Export:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ImportFailed(f"{path}: not a readable ZIP file ({exc}); give a Slack export ZIP or its folder") from exc
+        raise ImportFailed(
+            f"{path}: not a readable ZIP file ({exc}); give a Slack export ZIP or its folder",
+            key="error_not_a_zip",
+            params={"path": path, "reason": exc},
+        ) from exc
     try:
         infos = {_zip_name(i): i for i in archive.infolist() if not i.is_dir()}
         names = _rooted(str(path), list(infos))
@@ -579,7 +570,11 @@ def _rooted(label: str, names: list[str]) -> dict[str, str]:
     roots = sorted((n.removesuffix("channels.json") for n in names if n.rsplit("/", 1)[-1] == "channels.json"), key=len)
     root = next((r for r in roots if r.count("/") <= 1), None)
     if root is None:
-        raise ImportFailed(f"{label}: not a Slack export (no channels.json at its top)")
+        raise ImportFailed(
+            f"{label}: not a Slack export (no channels.json at its top)",
+            key="error_not_slack_export",
+            params={"path": label},
+        )
     return {n[len(root) :]: n for n in names if n.startswith(root)}
 
 

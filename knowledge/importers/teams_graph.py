@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge import events as ev
+from knowledge import mentions
 from knowledge.errors import ImportFailed
 from knowledge.model import Visibility
 
@@ -55,14 +56,6 @@ class GraphImportReport:
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
-    def summary(self) -> str:
-        skipped = ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items())) or "none"
-        return (
-            f"files: {self.files}, channels: {len(self.channels)}, messages: {self.messages} "
-            f"(replies {self.replies}), deleted: {self.deleted}, reactions: {self.reactions}, "
-            f"people: {self.people}, skipped: {skipped}"
-        )
-
 
 # --- HTML ----------------------------------------------------------------------------------------
 
@@ -71,18 +64,24 @@ _SKIP_TAGS = {"script", "style", "systemeventmessage"}
 
 
 class _TextParser(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, people: Mapping[str, str] | None = None) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
         self._in_mention = False
+        # <at id="0"> -> the mentioned person's id (Graph's mentions[].mentioned.user.id).
+        self._people = people or {}
+        self._person_mention = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP_TAGS:
             self._skip += 1
         elif tag == "at":
             self._in_mention = True
-            self.parts.append("@")
+            person = self._people.get(str(dict(attrs).get("id") or ""))
+            # A person stays a reference, named when shown (knowledge.mentions); a channel, team or app by name.
+            self._person_mention = person is not None
+            self.parts.append(mentions.reference(person) if person is not None else "@")
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n")
         elif tag == "img":
@@ -101,11 +100,12 @@ class _TextParser(HTMLParser):
             self._skip = max(0, self._skip - 1)
         elif tag == "at":
             self._in_mention = False
+            self._person_mention = False
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if not self._skip:
+        if not self._skip and not self._person_mention:
             self.parts.append(data)
 
 
@@ -113,21 +113,38 @@ _BLANKS_RE = re.compile(r"\n\s*\n+")
 _SPACES_RE = re.compile(r"[ \t\u00a0]+")
 
 
-def html_to_text(content: str) -> str:
-    """The text a person reads in a Teams HTML body: tags dropped, blocks as lines, mentions as ``@名前``."""
-    parser = _TextParser()
+def html_to_text(content: str, people: Mapping[str, str] | None = None) -> str:
+    """The text a person reads in a Teams HTML body: tags dropped, blocks as lines, mentions as ``@名前``.
+
+    ``people`` maps a mention's ``<at id>`` to the person's id: such a mention is kept as a reference,
+    ``<@id>``, and named only when shown (:mod:`knowledge.mentions`).
+    """
+    parser = _TextParser(people)
     parser.feed(content)
     parser.close()
     text = html.unescape("".join(parser.parts)).replace("\u00a0", " ")
     lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
-    return _BLANKS_RE.sub("\n", "\n".join(lines)).strip()
+    return mentions.collapse(_BLANKS_RE.sub("\n", "\n".join(lines)).strip())
+
+
+def mentioned_people(message: Mapping[str, Any]) -> dict[str, str]:
+    """Graph's ``mentions``: ``<at id>`` -> the mentioned user's id (channels, teams and apps left out)."""
+    out: dict[str, str] = {}
+    for mention in message.get("mentions") or []:
+        if not isinstance(mention, dict):
+            continue
+        user = _object(_object(mention.get("mentioned")).get("user"))
+        person = _string(user.get("id")).strip()
+        if person and mention.get("id") is not None:
+            out[str(mention.get("id"))] = person
+    return out
 
 
 def body_text(message: Mapping[str, Any]) -> str:
     body = _object(message.get("body"))
     content = _string(body.get("content"))
     if _string(body.get("contentType")).lower() == "html":
-        return html_to_text(content)
+        return html_to_text(content, mentioned_people(message))
     return content.strip()
 
 
@@ -176,7 +193,7 @@ def read_teams_graph(
     elif path.is_file():
         files = [path]
     else:
-        raise ImportFailed(f"{path}: no such file or folder")
+        raise ImportFailed(f"{path}: no such file or folder", key="error_no_such_path", params={"path": path})
     return _files_events(
         files, channel_names or {}, channel_visibility or {}, on_progress, report or GraphImportReport()
     )

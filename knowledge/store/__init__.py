@@ -53,7 +53,15 @@ def migrate(engine: Engine) -> None:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DatabaseError as exc:  # OperationalError too
+        if engine.url.get_backend_name() == "sqlite" and "not a database" in str(exc.orig):
+            path = engine.url.database
+            raise StorageError(
+                f"{path} is not a Yorozu database (SQLite) or is damaged: move it away if it is another file, "
+                "or give another --data-dir",
+                key="error_not_a_database",
+                params={"path": path},
+            ) from exc
         raise StorageError(f"cannot open the database {_redact(str(engine.url))}: {exc.orig}") from exc
 
 

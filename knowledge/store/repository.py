@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from knowledge import mentions
 from knowledge.model import Visibility
 from knowledge.store.tables import (
     channels,
@@ -205,6 +206,7 @@ class PersonRow:
     organization: str | None
     is_bot: bool
     opted_out: bool
+    email: str | None = None
 
 
 def upsert_person(
@@ -259,6 +261,7 @@ def find_people(conn: Connection, platform: str, external_ids: Iterable[str]) ->
                 organization=organization,
                 is_bot=bool(row.is_bot),
                 opted_out=bool(row.opted_out),
+                email=row.email,
             )
     return out
 
@@ -607,9 +610,28 @@ def get_embeddings(conn: Connection, model_id: str, thread_ids: Sequence[int]) -
 
 
 def put_embedding(conn: Connection, thread_id: int, model_id: str, document_hash: str, vector: bytes) -> None:
+    """Store a thread's vector, replacing an older one.
+
+    Replicas sharing one database may embed the same thread at the same moment: both find no row to
+    update, and the second insert meets the first one's row. Insert-or-nothing makes that quiet (the
+    other replica's vector is for the same thread; a reader checks its document hash anyway).
+    """
     values = {"model_id": model_id, "document_hash": document_hash, "vector": vector}
     if conn.execute(embeddings.update().where(embeddings.c.thread_id == thread_id).values(**values)).rowcount == 0:
-        conn.execute(embeddings.insert().values(thread_id=thread_id, **values))
+        conn.execute(_insert_or_nothing(conn, embeddings, ["thread_id"]).values(thread_id=thread_id, **values))
+
+
+def _insert_or_nothing(conn: Connection, table: sa.Table, keys: list[str]) -> Any:
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` on SQLite and PostgreSQL alike."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=keys)
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
+    raise NotImplementedError(f"no insert-or-nothing for {conn.dialect.name}")
 
 
 def delete_embeddings(conn: Connection, thread_ids: Sequence[int]) -> None:
@@ -759,9 +781,16 @@ def thread_views(conn: Connection, thread_ids: Sequence[int]) -> dict[int, Threa
                 and m.text.strip()
             ):
                 answers[m.thread_id].append(_message_row(m))
+    # Mentions are shown by name only for people who may be named, read now (knowledge.mentions).
+    names: dict[str, dict[str, str]] = {}
+    for platform in {t.platform for t in trows.values()}:
+        texts = [t.title for t in trows.values() if t.platform == platform]
+        texts += [a.text for tid, found in answers.items() if trows[tid].platform == platform for a in found]
+        names[platform] = mention_names(conn, platform, texts)
     out: dict[int, ThreadView] = {}
     for tid, t in trows.items():
         asked = utc(t.asked_at) or _EPOCH
+        shown = names[t.platform]
         out[tid] = ThreadView(
             thread_id=tid,
             platform=t.platform,
@@ -770,16 +799,31 @@ def thread_views(conn: Connection, thread_ids: Sequence[int]) -> dict[int, Threa
             visibility=Visibility(t.visibility),
             root_external_id=t.root_external_id,
             asker_external_id=t.asker_external_id,
-            title=t.title,
+            title=mentions.render(t.title, shown),
             is_question=bool(t.is_question),
             asked_at=asked,
             last_activity_at=utc(t.last_activity_at) or asked,
             url=t.url,
             accepted_message_id=t.accepted_message_id,
-            answers=tuple(answers[tid]),
+            answers=tuple(
+                replace(a, text=mentions.render(a.text, shown)) if "<@" in a.text else a for a in answers[tid]
+            ),
             best_message_id=t.best_message_id,
         )
     return out
+
+
+def mention_names(conn: Connection, platform: str, texts: Iterable[str]) -> dict[str, str]:
+    """Names for the people mentioned in ``texts``: only those who may be named (not opted out)."""
+    ids = mentions.mentioned(texts)
+    if not ids:
+        return {}
+    return {i: p.display_name for i, p in find_people(conn, platform, ids).items() if not p.opted_out}
+
+
+def render_mentions(conn: Connection, platform: str, text: str) -> str:
+    """``text`` with its mentions named as :func:`mention_names` allows (the rest unnamed)."""
+    return mentions.render(text, mention_names(conn, platform, [text]))
 
 
 def find_thread_id(conn: Connection, platform: str, channel_external_id: str, root_external_id: str) -> int | None:
@@ -883,6 +927,17 @@ def retry_job(conn: Connection, job_id: int, *, error: str, run_after: datetime 
     conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
 
 
+def prune_receipts(conn: Connection, *, before: datetime) -> int:
+    """Forget deliveries received before ``before`` (long past any platform's retries); returns how many."""
+    return int(conn.execute(event_receipts.delete().where(event_receipts.c.received_at < before)).rowcount)
+
+
+def prune_jobs(conn: Connection, *, before: datetime) -> int:
+    """Delete jobs finished (done or given up) before ``before``; pending jobs stay. Returns how many."""
+    where = sa.and_(jobs.c.done_at.is_not(None), jobs.c.done_at < before)
+    return int(conn.execute(jobs.delete().where(where)).rowcount)
+
+
 def job_counts(conn: Connection) -> dict[str, int]:
     pending = conn.execute(sa.select(sa.func.count()).select_from(jobs).where(jobs.c.done_at.is_(None))).scalar_one()
     failed = conn.execute(
@@ -943,7 +998,10 @@ def feedback_counts(conn: Connection) -> dict[str, int]:
 # --- statistics ------------------------------------------------------------------------------------
 
 
-def counts(conn: Connection) -> dict[str, int]:
+def counts(conn: Connection, model_id: str | None = None) -> dict[str, int]:
+    """What the knowledge base holds; with ``model_id`` also ``indexed`` (chat threads with a stored vector
+    of that model for their current text: searchable by every process sharing the database) and
+    ``faq_published``. Counted from the store, so ``yorozu stats``, ``/healthz`` and the console agree."""
     # FAQ mirrors live in their own pseudo-channel; they are not chat threads.
     visible = sa.and_(threads.c.hidden.is_(False), channels.c.deleted.is_(False), channels.c.platform != FAQ_PLATFORM)
 
@@ -971,6 +1029,25 @@ def counts(conn: Connection) -> dict[str, int]:
                 sa.select(sa.func.count()).select_from(messages).where(messages.c.deleted.is_(False))
             ).scalar_one()
         ),
+        **(_index_counts(conn, model_id, visible) if model_id is not None else {}),
+    }
+
+
+def _index_counts(conn: Connection, model_id: str, visible: sa.ColumnElement[bool]) -> dict[str, int]:
+    searchable = (
+        sa.select(sa.func.count())
+        .select_from(threads.join(channels).join(embeddings, embeddings.c.thread_id == threads.c.id))
+        .where(
+            visible,
+            threads.c.document != "",
+            embeddings.c.model_id == model_id,
+            embeddings.c.document_hash == threads.c.document_hash,
+        )
+    )
+    published = sa.select(sa.func.count()).select_from(faq_entries).where(faq_entries.c.status == "published")
+    return {
+        "indexed": int(conn.execute(searchable).scalar_one()),
+        "faq_published": int(conn.execute(published).scalar_one()),
     }
 
 
@@ -1443,9 +1520,131 @@ def question_threads(
     for r in conn.execute(query):
         asked = utc(r.asked_at)
         assert asked is not None
+        # Insights name nobody, mentions included (knowledge.insights).
+        title, text = mentions.render(r.title, {}), mentions.render(r.text, {})
         out.append(
             QuestionRow(
-                r.id, r.platform, r.ch_ext, r.ch_name, r.root_external_id, r.title, r.text, r.answer_count, asked, r.url
+                r.id, r.platform, r.ch_ext, r.ch_name, r.root_external_id, title, text, r.answer_count, asked, r.url
             )
         )
     return out
+
+
+# --- forgetting a person ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What forgetting one person changed: counts, and the threads whose derived state must be redone."""
+
+    messages: int
+    reactions: int
+    feedback: int
+    queries: int
+    faq_entries: int
+    faq_versions: int
+    jobs: int
+    person: bool
+    threads: tuple[int, ...]
+
+
+def erase_person(conn: Connection, platform: str, external_id: str) -> Erasure:
+    """Erase one person's texts, name and e-mail from every table, in the caller's transaction.
+
+    Their messages keep their rows (a late retry or a re-import of the same message then finds it and
+    stores nothing) but lose text, author and link, as a deleted message does. Other people's messages
+    are not touched. The caller re-derives the returned threads, which gives them new change numbers.
+    """
+    own = (
+        sa.select(messages.c.id, messages.c.thread_id, messages.c.external_id, channels.c.external_id.label("ch"))
+        .join(channels, channels.c.id == messages.c.channel_id)
+        .where(channels.c.platform == platform, messages.c.author_external_id == external_id)
+    )
+    mine = conn.execute(own).all()
+    threads_touched = {r.thread_id for r in mine}
+    for chunk in _chunks([r.id for r in mine], 500):
+        conn.execute(
+            messages.update()
+            .where(messages.c.id.in_(chunk))
+            .values(text="", deleted=True, author_external_id=None, url=None)
+        )
+    reacted = conn.execute(
+        sa.select(reactions.c.message_id, messages.c.thread_id)
+        .join(messages, messages.c.id == reactions.c.message_id)
+        .join(channels, channels.c.id == messages.c.channel_id)
+        .where(channels.c.platform == platform, reactions.c.person_external_id == external_id)
+    ).all()
+    threads_touched.update(r.thread_id for r in reacted)
+    for chunk in _chunks(sorted({r.message_id for r in reacted}), 500):
+        conn.execute(
+            reactions.delete().where(reactions.c.message_id.in_(chunk), reactions.c.person_external_id == external_id)
+        )
+    # Questions they asked, as logged with a feedback press (by anyone) or a query: by their message ids.
+    asked_in = {(r.ch, r.external_id) for r in mine}
+    feedback_gone = int(
+        conn.execute(
+            feedback.delete().where(feedback.c.platform == platform, feedback.c.person_external_id == external_id)
+        ).rowcount
+    )
+    queries_gone = 0
+    for channel_id, message_id in sorted(asked_in):
+        conn.execute(
+            feedback.update()
+            .where(
+                feedback.c.platform == platform,
+                feedback.c.channel_external_id == channel_id,
+                feedback.c.question_message_id == message_id,
+            )
+            .values(question="")
+        )
+        queries_gone += int(
+            conn.execute(
+                queries.delete().where(
+                    queries.c.platform == platform,
+                    queries.c.channel_external_id == channel_id,
+                    queries.c.question_message_id == message_id,
+                )
+            ).rowcount
+        )
+    owned = conn.execute(
+        faq_entries.update()
+        .where(faq_entries.c.owner_platform == platform, faq_entries.c.owner_id == external_id)
+        .values(owner_platform=None, owner_id=None)
+    ).rowcount
+    verified = conn.execute(
+        faq_entries.update()
+        .where(faq_entries.c.verified_by_platform == platform, faq_entries.c.verified_by_id == external_id)
+        .values(verified_by_platform=None, verified_by_id=None, verified_by_name=None)
+    ).rowcount
+    versions = conn.execute(
+        faq_versions.update().where(faq_versions.c.editor == f"{platform}:{external_id}").values(editor=None)
+    ).rowcount
+    # Jobs carry the person's id (and often their text) in their payload, as a JSON string.
+    quoted = json.dumps(external_id)
+    jobs_gone = int(conn.execute(jobs.delete().where(jobs.c.payload.contains(quoted, autoescape=True))).rowcount)
+    conn.execute(
+        feedback.update().where(feedback.c.resolved_by == f"{platform}:{external_id}").values(resolved_by=None)
+    )
+    conn.execute(roles.update().where(roles.c.granted_by == f"{platform}:{external_id}").values(granted_by=None))
+    conn.execute(roles.delete().where(roles.c.platform == platform, roles.c.person_external_id == external_id))
+    conn.execute(
+        subscriptions.delete().where(
+            subscriptions.c.platform == platform, subscriptions.c.person_external_id == external_id
+        )
+    )
+    person = conn.execute(
+        people.delete().where(people.c.platform == platform, people.c.external_id == external_id)
+    ).rowcount
+    # The indexes' vectors were made from texts that held theirs: they are made again from what is left.
+    delete_embeddings(conn, sorted(threads_touched))
+    return Erasure(
+        messages=len(mine),
+        reactions=len(reacted),
+        feedback=feedback_gone,
+        queries=queries_gone,
+        faq_entries=int(owned) + int(verified),
+        faq_versions=int(versions),
+        jobs=jobs_gone,
+        person=bool(person),
+        threads=tuple(sorted(threads_touched)),
+    )

@@ -47,8 +47,9 @@ def test_ask_json_shape_and_the_right_thread_first(sample_dir: Path, capsys: pyt
     code, out, _ = run(capsys, sample_dir, "ask", "--json", str(q["question"]))
     assert code == 0
     data = json.loads(out)
-    assert set(data) == {"question", "abstained", "suggestions"}
+    assert set(data) == {"question", "abstained", "auto_suggest", "suggestions"}
     assert data["abstained"] is False
+    assert data["auto_suggest"] is True  # a reworded question of the sample: confidently its thread
     top = data["suggestions"][0]
     assert set(top) == {
         "kind",
@@ -61,13 +62,16 @@ def test_ask_json_shape_and_the_right_thread_first(sample_dir: Path, capsys: pyt
         "answerers",
         "url",
         "asked_at",
+        "answered_at",
         "score",
+        "confidence",
     }
     assert top["kind"] == "thread" and top["platform"] == "slack"
     assert top["root_message_id"] == q["expected_root_ts"]
     assert top["answerers"] and all(set(a) == {"name", "organization"} for a in top["answerers"])
     assert all(a["organization"] for a in top["answerers"])  # the sample names every organisation
     assert isinstance(top["score"], float)
+    assert 0.0 <= top["confidence"] <= 1.0
 
 
 def test_reworded_questions_find_their_thread_and_off_topic_ones_abstain(
@@ -85,8 +89,35 @@ def test_reworded_questions_find_their_thread_and_off_topic_ones_abstain(
         for q, r in answerable
     )
     assert first / len(answerable) >= 0.9
+    # Asked directly, a reworded question is never left empty-handed.
+    assert all(r["suggestions"] for _, r in answerable)
+    # Questions on municipal topics the sample never discussed (空調, 議会, 給食...) may be shown related
+    # threads when asked directly, but none would be posted unasked in a channel.
     unanswerable = [r for q, r in zip(public, results, strict=True) if not q["expected_root_ts"]]
-    assert sum(r["abstained"] for r in unanswerable) / len(unanswerable) >= 0.8
+    assert not any(r["auto_suggest"] for r in unanswerable)
+    assert sum(r["auto_suggest"] for _, r in answerable) / len(answerable) >= 0.5
+
+
+# Small talk that relates to no thread, written for this test (not the calibration's off-topic list).
+CHATTER = [
+    "今夜の夕飯は何にしますか",
+    "週末の天気はどうでしょう",
+    "お先に失礼します",
+    "いつもありがとうございます",
+    "明けましておめでとうございます",
+    "Nice weather today",
+]
+
+
+def test_small_talk_gets_nothing(
+    sample_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(CHATTER) + "\n"))
+    code, out, _ = run(capsys, sample_dir, "ask", "--json", "--stdin")
+    assert code == 0
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["question"] for r in results if r["suggestions"]] == []
+    assert all(r["abstained"] and not r["auto_suggest"] for r in results)
 
 
 def test_private_channel_questions_need_the_channel(sample_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,8 +141,11 @@ def test_who_lists_people_with_evidence(sample_dir: Path, capsys: pytest.Capture
 
 
 def test_human_readable_ask(sample_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, sample_dir, "ask", "給食の献立表はいつ配られますか")
-    assert code == 0 and "No past thread" in out
+    code, out, _ = run(capsys, sample_dir, "ask", "今夜の夕飯は何にしますか")
+    assert code == 0 and "No past thread relates to this" in out
+    q = next(q for q in questions() if q["expected_root_ts"] and q["channel"] == "q-and-a")
+    code, out, _ = run(capsys, sample_dir, "ask", str(q["question"]))
+    assert code == 0 and "[looks like the same question]" in out.splitlines()[0]
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from bot.web.console import STATIC, console_enabled
 from bot.web.console_auth import COOKIE, CSRF_HEADER, SESSION_SECONDS, ConsoleAuth
 from knowledge.base import KnowledgeBase
 from knowledge.model import Actor, FaqStatus, Role, SuggestionKind, Verdict
-from tests.conftest import BACKUP_THREAD, MACRO_THREAD, community
+from tests.conftest import BACKUP_THREAD, MACRO_THREAD, community, post
 
 TOKEN = "console-token-for-tests-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -140,7 +140,7 @@ async def test_page_and_assets_are_local_and_hold_no_data(server: TestServer, ht
         assert resp.status == 200 and resp.content_type == "text/javascript"
         script = await resp.text()
     assert "/api/console/review" in script and CSRF_HEADER in script
-    assert 'startsWith("en")' in script  # English only where the browser asks for it
+    assert "yorozu.console.lang" in script  # Japanese unless English is chosen on the page
     for name in ("console.html", "console.js", "console.css"):
         text = (STATIC / name).read_text(encoding="utf-8")
         # No CDN, no web font, no other origin: the page works on a closed network.
@@ -242,6 +242,9 @@ async def test_review_queue_lists_and_resolves(
         "channel_id": "C1",
         "channel_name": "q-and-a",
         "root_message_id": "100.0",
+        # What the suggestion showed, beside the question: the thread's title and its answer's start.
+        "title": "Excelマクロを作った職員が異動して、誰もVBAを保守できません。",
+        "excerpt": MACRO_THREAD[1].text,
     }
     assert datetime.fromisoformat(item["created_at"]) > datetime.now(UTC) - timedelta(minutes=5)
 
@@ -310,6 +313,118 @@ async def test_due_for_review_is_marked(kb: KnowledgeBase, server: TestServer, h
     assert [e["id"] for e in data["entries"]] == [stale.id]
     _, data = await call(http, server, "GET", "/api/console/insights")
     assert [e["id"] for e in data["faq_review_due"]] == [stale.id]
+
+
+async def test_write_and_edit_an_entry_in_the_console(
+    kb: KnowledgeBase, server: TestServer, http: aiohttp.ClientSession
+) -> None:
+    body = {
+        "question": FAQ_QUESTION,
+        "answer": FAQ_ANSWER,
+        "tags": ["Excel", "異動"],
+        "review_interval_days": 90,
+        "source_thread": "slack:C1:100.0",
+        "publish": True,
+        "verified_by": "佐藤 健一",
+    }
+    status, data = await call(http, server, "POST", "/api/console/faq", body)
+    assert status == 201 and data["status"] == "published" and data["verified_by"] == "佐藤 健一"
+    assert data["review_interval_days"] == 90 and data["source_thread"] == "slack:C1:100.0"
+    faq_id = data["id"]
+    kb.sync()
+    top = kb.suggest(FAQ_QUESTION).suggestions[0]
+    assert top.kind == SuggestionKind.FAQ and top.verified_by == "佐藤 健一"
+
+    status, data = await call(
+        http,
+        server,
+        "POST",
+        f"/api/console/faq/{faq_id}",
+        {"answer": FAQ_ANSWER + "RPA も検討します。", "tags": "Excel"},
+    )
+    assert status == 200 and data["answer"].endswith("RPA も検討します。") and data["tags"] == ["Excel"]
+    # Saving again unchanged adds no version.
+    status, again = await call(http, server, "POST", f"/api/console/faq/{faq_id}", {"tags": ["Excel"]})
+    assert status == 200 and again["version"] == data["version"]
+    _, detail = await call(http, server, "GET", f"/api/console/faq/{faq_id}")
+    last, before = detail["history"][-1], detail["history"][-2]
+    # What changed is there to show: the old and new answer and tags, who, when.
+    assert last["change"] == "edited" and last["editor"] == "cli:console" and last["created_at"]
+    assert last["editor_name"] == "console"
+    kb.grant_role(Actor.operator(), "slack", "U3", Role.SPECIALIST)
+    kb.faq_edit(TAKAHASHI, faq_id, question=FAQ_QUESTION + "（2026年度）")
+    _, detail = await call(http, server, "GET", f"/api/console/faq/{faq_id}")
+    assert detail["history"][-1]["editor_name"] == "高橋 誠（青葉県庁 情報政策課）"
+    last, before = detail["history"][-2], detail["history"][-3]
+    assert before["answer"] == FAQ_ANSWER and last["answer"].endswith("RPA も検討します。")
+    assert before["tags"] == ["Excel", "異動"] and last["tags"] == ["Excel"]
+    # A draft is written the same way, not suggested until published.
+    status, draft = await call(http, server, "POST", "/api/console/faq", {"question": "下書き", "answer": "まだ"})
+    assert status == 201 and draft["status"] == "draft" and draft["verified_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"question": "Q"}, "'answer'"),
+        ({"question": " ", "answer": "A"}, "'question'"),
+        ({"question": "Q", "answer": "A", "tags": 3}, "'tags'"),
+        ({"question": "Q", "answer": "A", "review_interval_days": 0}, "review_interval_days"),
+        ({"question": "Q", "answer": "A", "review_interval_days": "30"}, "review_interval_days"),
+        ({"question": "Q", "answer": "A", "publish": "yes"}, "'publish'"),
+        ({"question": "Q", "answer": "A", "source_thread": "nowhere"}, "thread reference"),
+        ({"question": "Q", "answer": "A", "verified_by": "x" * 101}, "verified_by"),
+        ({"question": "Q", "answer": "A" * 20001}, "longer than"),
+    ],
+)
+async def test_writing_an_entry_with_bad_input_is_a_clear_400(
+    kb: KnowledgeBase, server: TestServer, http: aiohttp.ClientSession, body: dict[str, Any], message: str
+) -> None:
+    status, data = await call(http, server, "POST", "/api/console/faq", body)
+    assert status in (400, 413) and (status == 413 or message in data["error"]), data
+    assert kb.faq_list() == []
+
+
+async def test_a_whole_thread_and_an_entry_drafted_from_it(
+    kb: KnowledgeBase, server: TestServer, http: aiohttp.ClientSession
+) -> None:
+    status, data = await call(http, server, "GET", "/api/console/thread?key=slack:C1:100.0")
+    assert status == 200 and data["title"].startswith("Excelマクロを作った職員が異動して")
+    assert [(r["author"], r["organization"]) for r in data["replies"]] == [
+        ("鈴木 花子", "南川町 総務課"),
+        ("高橋 誠", "青葉県庁 情報政策課"),
+    ]
+    status, draft = await call(http, server, "GET", "/api/console/thread/draft?key=slack:C1:100.0")
+    assert status == 200 and draft["question"] == MACRO_THREAD[0].text and draft["answer"] == MACRO_THREAD[1].text
+    assert draft["source_thread"] == "slack:C1:100.0" and draft["faq_id"] is None
+    for path, code in [
+        ("/api/console/thread?key=slack:G1:200.0", 404),  # private: not through the console's public scope
+        ("/api/console/thread/draft?key=slack:G1:200.0", 404),
+        ("/api/console/thread?key=slack:C1:1.0", 404),
+        ("/api/console/thread?key=bad", 400),
+    ]:
+        status, data = await call(http, server, "GET", path)
+        assert status == code and "error" in data, path
+
+
+async def test_the_console_counts_what_stats_and_healthz_count(
+    kb: KnowledgeBase, server: TestServer, http: aiohttp.ClientSession
+) -> None:
+    kb.faq_create(Actor.operator(), question=FAQ_QUESTION, answer=FAQ_ANSWER, publish=True)
+    kb.sync()
+    status, data = await call(http, server, "GET", "/api/console/stats")
+    assert status == 200
+    async with http.get(server.make_url("/healthz")) as resp:
+        health = await resp.json()
+    stats = kb.stats()
+    # FAQ entries are counted apart: threads and indexed both count chat threads only.
+    assert data["stats"] == stats.to_json() and (stats.threads, stats.indexed, stats.faq_published) == (2, 2, 1)
+    assert {k: health[k] for k in ("threads", "indexed", "faq_published")} == {
+        "threads": 2,
+        "indexed": 2,
+        "faq_published": 1,
+    }
+    assert "FAQ" in data["meaning"]["ja"]["threads"] and data["meaning"]["en"]["indexed"]
 
 
 # --- insights --------------------------------------------------------------------------------------
@@ -439,3 +554,26 @@ async def test_the_token_is_never_logged(
         assert resp.status == 200
     assert (await call(http, server, "GET", "/api/console/faq"))[0] == 200
     assert "console login refused" in caplog.text and TOKEN not in caplog.text
+
+
+async def test_private_questions_are_counted_not_shown(
+    kb: KnowledgeBase, server: TestServer, http: aiohttp.ClientSession
+) -> None:
+    """Whoever holds the console token sees no private channel's question, title or name (knowledge.insights)."""
+    kb.ingest(post("G1", "800.0", "U3", "機密区分ごとの暗号化鍵はどこに保管していますか？", 40))
+    kb.record_feedback(
+        platform="slack",
+        channel_id="G1",
+        question_message_id="801.0",
+        question="機密の監査ログはどこに置く？",
+        suggested_thread="slack:G1:200.0",
+        person_id="U4",
+        verdict=Verdict.UNHELPFUL,
+    )
+    _, review = await call(http, server, "GET", "/api/console/review")
+    _, report = await call(http, server, "GET", "/api/console/insights?days=3650")
+    shown = json.dumps([review, report], ensure_ascii=False)
+    for secret in ("暗号化鍵", "監査ログ", "ciso-private", "G1", "200.0"):
+        assert secret not in shown
+    assert [item["private"] for item in review["items"]] == [True]
+    assert report["unanswered"]["total"] == 1 and report["unanswered"]["latest"] == []

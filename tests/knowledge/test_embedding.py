@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -76,3 +79,24 @@ def test_unknown_embedders_are_clear_errors() -> None:
         build_embedder("word2vec")
     with pytest.raises(EmbedderUnavailable, match="cannot load"):
         build_embedder("sentence-transformers:/nonexistent/model/path")
+
+
+def test_a_local_model_folder_gets_its_familys_prefixes(tmp_path: Path) -> None:
+    """A model folder named like a ruri-v3 model (here a local copy of the shipped MiniLM) is loaded with
+    ruri's 検索クエリ / 検索文書 prefixes, so queries and documents are embedded as that family expects."""
+    from sentence_transformers import SentenceTransformer
+
+    from knowledge.embedding import prefixes_for, shipped_minilm_path
+
+    folder = tmp_path / "ruri-v3-local"
+    shutil.copytree(shipped_minilm_path(), folder)
+    embedder = build_embedder(f"sentence-transformers:{folder}")
+    plain = SentenceTransformer(str(folder), device="cpu")
+    text = "パスワードの変更"
+    want_query = plain.encode(["検索クエリ: " + text], normalize_embeddings=True)[0]
+    want_document = plain.encode(["検索文書: " + text], normalize_embeddings=True)[0]
+    assert np.allclose(embedder.embed_queries([text])[0], want_query, atol=1e-5)
+    assert np.allclose(embedder.embed_documents([text])[0], want_document, atol=1e-5)
+    assert prefixes_for("intfloat/multilingual-e5-large") == ("query: ", "passage: ")
+    assert prefixes_for("cl-nagoya/ruri-v3-70m") == ("検索クエリ: ", "検索文書: ")
+    assert prefixes_for("sentence-transformers/all-MiniLM-L6-v2") == ("", "")

@@ -32,7 +32,7 @@ def test_a_file_from_excel_with_a_byte_order_mark_imports(kb: KnowledgeBase, tmp
     path.write_bytes(GOOD.encode("utf-8-sig"))
     items = read_faq_csv(path)
     assert [i.line for i in items] == [2, 4]  # the first record spans two lines
-    assert kb.faq_import(OPERATOR, items) == (2, 0)
+    assert kb.faq_import(OPERATOR, items) == (2, 0, 0)
     first, second = kb.faq_list()
     assert first.status == FaqStatus.PUBLISHED and first.tags == ("Excel", "VBA") and first.review_interval_days == 90
     assert first.answer.endswith("改行も入ります") and first.verified_by == "高橋 誠"
@@ -46,7 +46,7 @@ def test_export_then_import_updates_in_place(kb: KnowledgeBase, tmp_path: Path) 
     out = io.StringIO()
     assert write_faq_csv(kb.faq_list(), out) == 2
     edited = out.getvalue().replace("5年ごとです", "6年ごとです").replace(",draft,", ",published,")
-    assert kb.faq_import(OPERATOR, parse_faq_csv(edited)) == (0, 2)
+    assert kb.faq_import(OPERATOR, parse_faq_csv(edited)) == (0, 1, 1)  # only the second row changed
     entries = kb.faq_list()
     assert len(entries) == 2 and entries[1].answer == "6年ごとです" and entries[1].status == FaqStatus.PUBLISHED
     assert [v.change for v in kb.faq_history(entries[1].id)] == ["created", "imported"]
@@ -66,7 +66,7 @@ def test_bad_rows_are_reported_with_line_numbers_and_nothing_is_imported(kb: Kno
     with pytest.raises(ImportFailed) as info:
         parse_faq_csv(bad)
     message = str(info.value)
-    assert "nothing imported, 6 bad row(s)" in message
+    assert "nothing imported, 6 bad rows" in message
     for line, what in [
         (5, "question is empty"),
         (6, "id must be a number"),
@@ -91,9 +91,10 @@ def test_a_row_naming_a_missing_entry_rolls_back_the_whole_import(kb: KnowledgeB
     ("text", "message"),
     [
         ("", "is empty"),
-        ("question,answre\r\n", "unknown column(s) 'answre'"),
-        ("id,answer\r\n", "missing column(s) question"),
-        ("question,answer,question\r\n", "repeated column(s) question"),
+        ("question,answre\r\n", "unknown column 'answre'"),
+        ("question,answre,tgs\r\n", "unknown columns 'answre', 'tgs'"),
+        ("id,answer\r\n", "missing column question"),
+        ("question,answer,question\r\n", "repeated column question"),
     ],
 )
 def test_a_bad_header_is_explained(text: str, message: str) -> None:

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from knowledge import events as ev
 from knowledge import insights
 from knowledge.base import ExcludeThread, KnowledgeBase
-from knowledge.model import Actor, Scope, Verdict
+from knowledge.model import Actor, Scope, Verdict, Visibility
+from knowledge.store import repository as repo
 from tests.conftest import MACRO_THREAD, PRINTER_THREAD, community, post
 
 VPN = [
@@ -20,7 +22,9 @@ VPN = [
 
 
 def test_the_report(kb: KnowledgeBase) -> None:
-    kb.ingest_many(community() + MACRO_THREAD + PRINTER_THREAD + VPN)
+    # Questions are recorded where Yorozu stores the channel (C2, C3 and C9 are public channels it is in).
+    places = [ev.ChannelSeen("slack", c, c.lower(), Visibility.PUBLIC) for c in ("C2", "C3", "C9")]
+    kb.ingest_many(community() + places + MACRO_THREAD + PRINTER_THREAD + VPN)
     # Questions asked to Yorozu in chat: one answered (then solved), one answered (no press), one gap.
     asked = kb.suggest(
         MACRO_THREAD[0].text, scope=Scope("slack", "C2"), exclude=ExcludeThread("slack", "C2", "1.0"), record=True
@@ -84,3 +88,81 @@ def test_clusters_do_not_chain_through_neighbours() -> None:
     c = np.array([np.cos(0.6), np.sin(0.6)], dtype=np.float32)
     groups = insights.cluster(np.vstack([a, b, c]), threshold=float(np.cos(0.35)))
     assert groups == [[0, 1], [2]]
+
+
+PRIVATE_QUESTION = post("G1", "700.0", "U3", "機密区分ごとの暗号化鍵の保管場所はどうしていますか？", 30)
+DM_QUESTION = "個人的な相談ですが、上司の端末の管理者権限はどうすべき？"
+
+
+def test_private_places_are_counted_never_shown(kb: KnowledgeBase) -> None:
+    """The rule of knowledge.insights.disclosed: public text only; private counted (shown only with the
+    admin's flag); DMs and places Yorozu does not store are not recorded at all."""
+    dm = ev.ChannelSeen("slack", "D1", "dm", Visibility.DM)
+    kb.ingest_many([*community(), dm, PRIVATE_QUESTION, *PRINTER_THREAD])
+    kb.suggest("議会答弁の想定問答はどう作る？", scope=Scope("slack", "G1"), record=True)  # a gap, in private
+    kb.suggest(DM_QUESTION, scope=Scope("slack", "D1"), record=True)  # a stored DM
+    kb.suggest(DM_QUESTION, scope=Scope("slack", "D9"), record=True)  # a personal chat Yorozu never stored
+    kb.suggest(DM_QUESTION, record=True)  # the local web chat: no place at all
+    for channel, message in (("G1", "701.0"), ("D9", "702.0")):
+        kb.record_feedback(
+            platform="slack",
+            channel_id=channel,
+            question_message_id=message,
+            question=f"{channel}での質問",
+            suggested_thread="slack:C1:300.0",
+            person_id="U1",
+            verdict=Verdict.UNHELPFUL,
+        )
+
+    report = kb.insights(days=365, now=datetime(2026, 5, 1, tzinfo=UTC))
+    shown = json.dumps(report.to_json(), ensure_ascii=False)
+    assert report.unanswered_total == 2 and [u.root_message_id for u in report.unanswered] == ["300.0"]
+    assert report.gaps_total == 1 and report.gaps == ()  # the private gap is counted, not shown
+    assert "暗号化鍵" not in shown and "議会答弁" not in shown and "ciso-private" not in shown and "G1" not in shown
+    assert "上司の端末" not in shown and "での質問" not in shown
+    assert [(r.private, r.question, r.channel_id, r.suggested_thread) for r in report.review_queue] == [
+        (True, "", None, ""),
+        (True, "", None, ""),
+    ]
+    assert [r.private for r in kb.review_queue()] == [True, True]  # the console's queue: the same rule
+
+    # The DM question was never recorded; a press in an unknown place kept no question text.
+    with kb.store.begin() as conn:
+        texts = [q.question for q in repo.recent_queries(conn, since=datetime(2000, 1, 1, tzinfo=UTC))]
+        assert texts == ["議会答弁の想定問答はどう作る？"]
+        assert {f.channel_external_id: f.question for f in repo.all_feedback(conn)} == {"G1": "G1での質問", "D9": ""}
+
+    # An admin's explicit flag shows private channels; DMs and unknown places stay hidden.
+    full = kb.insights(days=365, now=datetime(2026, 5, 1, tzinfo=UTC), include_private=True)
+    assert [u.root_message_id for u in full.unanswered] == ["700.0", "300.0"]
+    assert [g.question for g in full.gaps] == ["議会答弁の想定問答はどう作る？"]
+    assert [r.question for r in full.review_queue] == ["G1での質問", ""]
+    assert "上司の端末" not in json.dumps(full.to_json(), ensure_ascii=False)
+
+
+def test_gaps_are_grouped_by_meaning_and_chatter_stays_out(kb: KnowledgeBase) -> None:
+    kb.ingest_many(community() + MACRO_THREAD)
+    for question in (
+        "庁舎の空調が故障した時の連絡先",
+        "庁舎の空調が故障した時の連絡先は？",
+        "庁舎の空調が故障した時の連絡先？",
+        "ありがとうございます",
+        "テスト",
+        "了解です",
+    ):
+        assert kb.suggest(question, scope=Scope("slack", "C1"), record=True).abstained
+    report = kb.insights(days=30)
+    # The same question asked three ways is one row with a count; thanks and one-word chatter are left out.
+    (group,) = report.gap_groups
+    assert group.count == 3 and group.question.startswith("庁舎の空調が故障した時の連絡先")
+    assert len(group.examples) == 3
+    assert report.gaps_total == 3 and report.off_topic == 3
+    data = report.to_json()["gaps"]
+    assert data["groups"][0]["count"] == 3 and data["off_topic"] == 3
+
+
+def test_chatter() -> None:
+    for text in ("ありがとうございます！", "テスト", "了解です", "お疲れさまです"):
+        assert insights.is_chatter(text), text
+    for text in ("VPNが遅いです", "庁舎の空調が故障した時の連絡先", "ありがとうございます。ところでVPNの設定方法は？"):
+        assert not insights.is_chatter(text), text

@@ -55,7 +55,9 @@ def test_scores_agree_with_a_textbook_bm25() -> None:
 
 
 def test_after_edits_and_deletes_the_ranking_is_the_textbook_ranking_and_no_score_is_negative() -> None:
-    docs = {i: f"共通 文書{i} " + ("フォルダ 権限 " if i % 3 == 0 else "バックアップ ") * (1 + i % 4) for i in range(200)}
+    docs = {
+        i: f"共通 文書{i} " + ("フォルダ 権限 " if i % 3 == 0 else "バックアップ ") * (1 + i % 4) for i in range(200)
+    }
     index = LexicalIndex.in_memory()
     index.add_many(docs.items(), fresh=True)
     for i in range(0, 200, 2):  # edit half of them

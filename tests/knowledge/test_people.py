@@ -10,7 +10,7 @@ import pytest
 from knowledge import events as ev
 from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput, NotAllowed, NotFound
-from knowledge.model import Actor, Role, Scope, Verdict
+from knowledge.model import Actor, Role, Scope, Verdict, Visibility
 from tests.conftest import MACRO_THREAD, PRINTER_THREAD, community, post
 
 ADMIN = Actor.operator()
@@ -175,6 +175,7 @@ def test_solved_feedback_marks_the_answer_and_counts_as_helpful(filled: Knowledg
 
 
 def test_unhelpful_feedback_goes_to_the_review_queue(filled: KnowledgeBase) -> None:
+    filled.ingest(ev.ChannelSeen("slack", "C2", "general", Visibility.PUBLIC))
     press = dict(platform="slack", channel_id="C2", question_message_id="901.0", question="VPNが遅い", person_id="U4")
     filled.record_feedback(**press, suggested_thread="slack:C1:100.0", verdict=Verdict.UNHELPFUL)  # type: ignore[arg-type]
     filled.record_feedback(**press, suggested_thread="slack:C1:400.0", verdict=Verdict.SOLVED)  # type: ignore[arg-type]

@@ -268,9 +268,10 @@ USERS = {"U123": "佐藤健一_青葉市"}
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("<@U123> さん", "@佐藤健一_青葉市 さん"),
-        ("<@U999> さん", "@U999 さん"),
-        ("<@U999|kato> さん", "@kato さん"),
+        # A person stays a reference, named when shown through the opt-out rule (knowledge.mentions).
+        ("<@U123> さん", "<@U123> さん"),
+        ("<@U999> さん", "<@U999> さん"),
+        ("<@U999|kato> さん", "<@U999> さん"),
         ("<#C123|general> へ", "#general へ"),
         ("<#C777> へ", "#q-and-a へ"),
         ("<#C888> へ", "#C888 へ"),
@@ -344,7 +345,7 @@ def test_modern_export_messages_threads_and_skips(modern: Path) -> None:
     parent = messages[PARENT_TS]
     assert parent.is_root and parent.channel_id == "C01QANDA" and parent.author_id == KATO
     assert parent.text == (
-        "西野村の加藤です。@佐藤健一_青葉市 さん、人事異動のときの <共有フォルダ> の"
+        f"西野村の加藤です。<@{SATO}> さん、人事異動のときの <共有フォルダ> の"
         "アクセス権はどう管理していますか？ 参考: 総務省ガイドライン (https://www.soumu.go.jp/)"
     )
     assert parent.posted_at == datetime(2025, 4, 14, 1, 0, 0, 123456, tzinfo=UTC)
@@ -581,7 +582,8 @@ def test_houstondatavis_export(tmp_path: Path) -> None:
     messages = posted(events)
     names = {p.person_id: p.display_name for p in of_type(events, ev.PersonSeen)}
     edited = messages["1437705127.000003"]
-    assert edited.text == f"keep us posted @{names['U061A5N1G']} :-)"
+    assert edited.text == "keep us posted <@U061A5N1G> :-)"  # a reference, named when shown
+    assert names["U061A5N1G"] == "Neeraj Tandon"  # whom the export's users.json lets Yorozu name
     assert edited.edited_at == datetime(2015, 7, 24, 2, 32, 18, tzinfo=UTC)
     assert ev.ReactionChanged("slack", "C061A0WJG", "1446567461.000002", "U061A1R2R", "clap::skin-tone-3") in events
     # As of 2016, a file comment has no "user": the commenter is comment.user.

@@ -23,7 +23,8 @@ def test_reference_pages_convert_and_skip_system_messages() -> None:
     events = list(read_teams_graph(folder, report=report))
     posted = [e for e in events if isinstance(e, ev.MessagePosted)]
     by_id = {e.message_id: e for e in posted}
-    assert by_id["1616965872395"].text == "Hello World @Jane Smith"  # <at id="0">Jane Smith</at>
+    # <at id="0">Jane Smith</at>: a reference to her user id, named when shown (knowledge.mentions).
+    assert by_id["1616965872395"].text == "Hello World <@ef1c916a-3135-4417-ba27-8eb7bd084193>"
     assert by_id["1616965872395"].url.startswith("https://teams.microsoft.com/l/message/")
     assert by_id["1616989753153"].thread_id == "1616989510408"  # a reply names its root
     assert by_id["1622071758431"].text == "reply 9 to new conv"  # <div itemprop="copy-paste-block">…&nbsp;…

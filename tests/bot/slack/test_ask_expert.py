@@ -153,7 +153,7 @@ async def test_nothing_found_for_a_slash_question_can_go_to_the_specialists(
     await seed_macro_thread(curated)
     await curated.form(command(fake_slack, "ask 給食の献立はいつ決まりますか？", user="U2", name="cmd"))
     (answer,) = await fake_slack.wait_for_responses()
-    assert "よく合う過去のスレッドは見つかりませんでした" in everything(answer)
+    assert "関連する過去のスレッドは見つかりませんでした" in everything(answer)
     await press(curated, fake_slack, ask_button(answer["blocks"]), "U2", "ask1")
     (post,) = specialists_posts(fake_slack)
     assert "鈴木 花子さんからの質問です。" in everything(post)

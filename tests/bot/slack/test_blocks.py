@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.messages import Locale
-from bot.replies import ExpertRequestReply, FollowupReply, QuestionRef, SuggestionsReply
+from bot.replies import ExpertRequestReply, ExpertsReply, FollowupReply, QuestionRef, SuggestionsReply
 from bot.slack import blocks
 from knowledge.model import (
     Answerer,
@@ -116,7 +117,7 @@ def test_ask_expert_once_per_message_carrying_the_question_and_who_asked() -> No
 
 def test_nothing_found_offers_ask_expert_when_asked_directly_only() -> None:
     direct = blocks.render(suggestions(), asker_id="U1")
-    assert text_of(direct[0]).startswith("よく合う過去のスレッドは見つかりませんでした")
+    assert text_of(direct[0]).startswith("関連する過去のスレッドは見つかりませんでした")
     assert [b["action_id"] for b in buttons(direct)] == [blocks.ACTION_ASK_EXPERT]
     assert buttons(blocks.render(suggestions(automatic=True))) == []
 
@@ -202,3 +203,56 @@ def test_a_followup_with_subscribers_only_pings_them_without_naming_anybody() ->
         "Nobody has replied to this question yet.",
         "Subscribed to this topic: <@U4>",
     ]
+
+
+# Text people typed, as it must read in Slack: every one of these once came out formatted or swallowed.
+TRICKY = ["*.xlsm,*.xls,*.xlam", "\\\\fs01\\share", "```", "<@U123>", "a & b", "_下書き_ と ~取消~ と `code`"]
+ZWSP = "\u200b"
+
+
+def _shown(mrkdwn: str) -> str:
+    """What Slack shows of escaped mrkdwn: its three entities decoded, the zero-width spaces invisible."""
+    return mrkdwn.replace(ZWSP, "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _formatting_runs(mrkdwn: str) -> list[str]:
+    """Spans Slack would format: a marker with no zero-width space on either side, up to the next such one."""
+    return re.findall(r"(?<![\u200b])([*_~`])(?![\u200b]).*?(?<![\u200b])\1(?![\u200b])", mrkdwn)
+
+
+def test_user_text_is_shown_as_typed_in_mrkdwn() -> None:
+    for value in TRICKY:
+        escaped = blocks.escape(value)
+        assert _shown(escaped) == value
+        assert "<" not in escaped and ">" not in escaped  # no mention, link or channel can be made
+        assert "&" not in escaped.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "")
+        assert _formatting_runs(escaped) == []
+        for marker in "*_~`":  # every formatting character is fenced off on both sides
+            assert escaped.count(marker) == escaped.count(f"{ZWSP}{marker}{ZWSP}")
+
+
+def test_suggestions_experts_and_requests_escape_what_people_wrote() -> None:
+    tricky = replace(
+        thread(),
+        title="*.xlsm,*.xls,*.xlam を開けない",
+        answer_excerpt="\\\\fs01\\share に置いて ``` を使う",
+        answerers=(Answerer("a & b", "<@U123>"),),
+    )
+    text = text_of(blocks.render_suggestion(tricky, Locale.JA))
+    assert _shown(text).startswith(
+        "*<https://aoba-jichitai.slack.com/archives/C1/p1000|*.xlsm,*.xls,*.xlam を開けない>*"
+    )
+    assert "> \\\\fs01\\share に置いて ``` を使う" in _shown(text)
+    assert "回答: a & b（<@U123>）" in _shown(text)
+    assert "<@U123>" not in text and "a & b" not in text
+    title = text.split("|", 1)[1].split(">", 1)[0]
+    assert _formatting_runs(title) == [] and _formatting_runs(text.split("\n", 1)[1]) == []
+    expert = Expert("*佐藤*", "_北山市_", 2, 1, ASKED, 1.0, ("`VBA` の保守",))
+    (section,) = blocks.render_experts(ExpertsReply("*.xlsm", (expert,), Locale.JA))
+    shown = text_of(section)
+    assert "「*.xlsm」" in _shown(shown) and "*" + ZWSP + "*" + ZWSP + "佐藤" in shown
+    assert "· `VBA` の保守" in _shown(shown) and "`VBA`" not in shown
+    request = ExpertRequest("<@U123> *.xls を ~消す~ には？", None, "a & b", "q", private=False, subscribers=())
+    posted = text_of(blocks.render_expert_request(ExpertRequestReply(request, Locale.JA))[0])
+    assert "<@U123>" not in posted and _formatting_runs(posted) == []
+    assert "> <@U123> *.xls を ~消す~ には？" in _shown(posted)

@@ -281,7 +281,7 @@ async def test_what_the_knowledge_base_refuses_is_shown_on_its_field(
     assert list(body["errors"]) == [modals.BLOCK_TAGS]
     assert (
         body["errors"][modals.BLOCK_TAGS].startswith("保存できませんでした：")
-        and "20" in body["errors"][modals.BLOCK_TAGS]
+        and "タグは20個までです（21個あります）" in body["errors"][modals.BLOCK_TAGS]
     )
     assert curated.kb.faq_list() == []
 

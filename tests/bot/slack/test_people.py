@@ -54,7 +54,7 @@ async def test_subscribe_through_a_mention_and_list_and_unsubscribe_with_the_com
     assert curated.kb.subscriptions("slack", "U2") == ["権限管理"]
     await curated.form(command(fake_slack, "unsubscribe", user="U4", name="off"))
     answers = {a["name"]: a for a in await fake_slack.wait_for_responses(3)}
-    assert said(answers["off"]) == "Stopped notifications for 1 topic(s)."
+    assert said(answers["off"]) == "Stopped notifications for 1 topic."
     assert curated.kb.subscriptions("slack", "U4") == []
     assert curated.kb.subscriptions("slack", "U2") == ["権限管理"]  # only the person's own
 

@@ -6,9 +6,29 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.messages import Locale
-from bot.replies import ExpertsReply, QuestionRef, SuggestionsReply
-from bot.teams.cards import ACTION_KIND, ASK_EXPERT_KIND, render_experts, render_suggestions
-from knowledge.model import Answerer, Expert, SearchResult, Suggestion, SuggestionKind, Verdict
+from bot.replies import ExpertRequestReply, ExpertsReply, FollowupReply, QuestionRef, SuggestionsReply
+from bot.teams.cards import (
+    ACTION_KIND,
+    ASK_EXPERT_KIND,
+    ExpertNote,
+    card_state,
+    parse_card_state,
+    render_expert_request,
+    render_experts,
+    render_followup,
+    render_suggestions,
+)
+from knowledge.model import (
+    Answerer,
+    Expert,
+    ExpertRequest,
+    Followup,
+    SearchResult,
+    Subscriber,
+    Suggestion,
+    SuggestionKind,
+    Verdict,
+)
 
 
 def _suggestion(n: int, *, kind: SuggestionKind = SuggestionKind.THREAD, accepted: bool = False) -> Suggestion:
@@ -125,3 +145,29 @@ def test_experts_card() -> None:
     texts = _all(render_experts(reply), "text")
     assert "**鈴木 花子**（南川町 総務課）" in texts
     assert "このテーマで3件回答（うち解決1件）、最新 2026-03" in texts
+
+
+def test_followups_and_expert_requests_escape_names_and_questions_but_not_mentions() -> None:
+    latest = datetime(2026, 3, 1, tzinfo=UTC)
+    expert = Expert("山田 *太郎*", "北山市_情報課", 2, 0, latest, 1.0, ())
+    subscriber = Subscriber("teams", "aad-1", "田中 亮", "VBA")
+    followup = render_followup(FollowupReply(Followup("teams", "C", "1", "VBA?", (expert,), (subscriber,)), Locale.JA))
+    words = "\n".join(str(t) for t in _all(followup["body"], "text"))
+    assert "**山田 \\*太郎\\***（北山市\\_情報課）" in words
+    assert "<at>田中 亮</at>" in words  # the mention stays as Teams matches it with its entity
+    request = ExpertRequest("\\\\fs01\\share の *.xls を <@U123> に？", None, "a & b", "q_a", False, (subscriber,))
+    posted = _all(render_expert_request(ExpertRequestReply(request, Locale.JA))["body"], "text")
+    assert "\\\\\\\\fs01\\\\share の \\*.xls を &lt;@U123&gt; に？" in posted
+    assert "専門家の皆さん、a &amp; bさんからの質問です。" in posted and "#q\\_a での質問" in posted
+    assert any("<at>田中 亮</at>" in str(t) for t in posted)
+
+
+def test_a_card_state_carries_only_what_yorozu_recorded() -> None:
+    state = card_state((Verdict.UNHELPFUL, "佐藤", None), ExpertNote("ask_expert_sent", "x" * 300))
+    assert state == {"verdict": "unhelpful", "by": "佐藤", "expert": "ask_expert_sent", "asker": "x" * 100}
+    assert parse_card_state({"state": state}) == (
+        (Verdict.UNHELPFUL, "佐藤", None),
+        ExpertNote("ask_expert_sent", "x" * 100),
+    )
+    forged = {"state": {"verdict": "great", "expert": "help", "by": 3}}
+    assert parse_card_state(forged) == (None, None) and parse_card_state({"state": "x"}) == (None, None)

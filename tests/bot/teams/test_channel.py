@@ -140,7 +140,11 @@ async def test_personal_chat_help_and_question(teams: TeamsHarness) -> None:
     await teams.post(personal_message(teams.service_url, "1800000000114", NEW_MACRO_QUESTION, locale="en-US"))
     sent = teams.connector.sent()
     assert "a:1personal-chat-with-tanaka" in unquote(sent[0].path)
-    assert sent[0].body["text"].startswith("Yorozu（よろず）は")
+    # help is a card, one TextBlock a line: a chat message's single line breaks run together.
+    lines = texts(card_of(sent[0].body))
+    assert lines[0].startswith("Yorozu（よろず）は") and len(lines) == 7
+    assert all("\n" not in line for line in lines)
+    assert any(line.startswith("・who &lt;テーマ&gt;：") for line in lines)  # "<" is not read as HTML
     card = card_of(sent[1].body)
     assert texts(card)[0] == "These past threads may answer this question."
     assert teams.kb.stats().messages == 3  # 1:1 questions are not indexed

@@ -8,6 +8,7 @@ with the message-extension fields the Teams docs give for ``composeExtension/fet
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,10 @@ from aiohttp.test_utils import TestServer
 from bot.app import create_app
 from bot.service import KnowledgeService
 from bot.teams import mount
+from knowledge import events as ev
 from knowledge.base import KnowledgeBase
 from knowledge.embedding import build_embedder
-from knowledge.model import FaqStatus, Role
+from knowledge.model import FaqStatus, Role, Visibility
 from tests.bot.teams.conftest import (
     CHANNEL,
     MACRO_ANSWER_2,
@@ -35,6 +37,7 @@ from tests.bot.teams.conftest import (
     personal_message,
     teams_settings,
 )
+from tests.bot.teams.conftest import t as t_
 from tests.bot.teams.fakes import FakeBotConnector, FakeGraph, FakeMicrosoftLogin
 
 SPECIALISTS = "19:specialists0000000000000000000000@thread.tacv2"
@@ -306,3 +309,65 @@ async def test_a_foreign_or_broken_task_fetch_gets_a_message_not_a_500(curating_
     status, body = await curating_fake.post_json(invoke(base, "task/fetch", {"data": data}))
     assert status == 200 and body["task"]["type"] == "message"
     assert curating_fake.kb.faq_list() == []
+
+
+SLACK_CHANNEL = "C0SHARE01"
+SLACK_QUESTION = "異動の時期に、ファイルサーバの共有フォルダのアクセス権をどうやって棚卸ししていますか？"
+SLACK_ANSWER = "人事異動の内示が出たら、所属ごとの権限一覧を出して各課に確認してもらっています。"
+
+
+async def test_faq_from_a_thread_of_another_platform_opens_prefilled_and_saves(curating_fake: TeamsHarness) -> None:
+    t = curating_fake
+    # A Slack thread in the same community (the demo's threads all come from the Slack-shaped sample).
+    t.kb.ingest_many(
+        [
+            ev.ChannelSeen("slack", SLACK_CHANNEL, "情シス相談", Visibility.PUBLIC),
+            ev.PersonSeen("slack", "U0TANAKA", "田中 亮", "東浜市 デジタル推進課"),
+            ev.PersonSeen("slack", "U0SUZUKI", "鈴木 花子", "南川町 総務課"),
+            ev.MessagePosted("slack", SLACK_CHANNEL, "1712000000.000100", "U0TANAKA", SLACK_QUESTION, t_(1)),
+            ev.MessagePosted(
+                "slack", SLACK_CHANNEL, "1712000000.000200", "U0SUZUKI", SLACK_ANSWER, t_(2), "1712000000.000100"
+            ),
+        ]
+    )
+    t.kb.sync()
+    asked = personal_message(t.service_url, "p:slack", SLACK_QUESTION)
+    asked["from"] = {"id": SATO[1], "name": SATO[2], "aadObjectId": SATO[0]}
+    assert (await t.post(asked)).status == 200
+    (sent,) = await t.connector.wait_for(1)
+    key = f"slack:{SLACK_CHANNEL}:1712000000.000100"
+    actions = _walk_actions(sent.body["attachments"][0]["content"])
+    button = next(a for a in actions if isinstance(a.get("data"), dict) and a["data"].get("thread") == key)
+    assert button["title"] == "FAQにする"
+    base = personal_message(t.service_url, "f:task-slack", "")
+    base["from"] = asked["from"]
+    status, body = await t.post_json(invoke(base, "task/fetch", {"data": button["data"], "context": {}}))
+    assert status == 200
+    inputs = dialog_inputs(body)
+    assert inputs["question"]["value"] == SLACK_QUESTION and inputs["answer"]["value"] == SLACK_ANSWER
+    form = {**submit_data_of(body), "question": SLACK_QUESTION, "answer": SLACK_ANSWER, "publish": "true"}
+    status, saved = await t.post_json(invoke(base, "task/submit", {"data": form, "context": {}}))
+    assert status == 200 and "公開" in saved["task"]["value"]
+    (entry,) = t.kb.faq_list()
+    assert entry.source_thread == key and entry.status == FaqStatus.PUBLISHED
+
+
+async def test_why_the_dialog_cannot_open_is_said_and_logged(
+    curating_fake: TeamsHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    base = personal_message(curating_fake.service_url, "f:task", "")
+    base["from"] = {"id": SATO[1], "name": SATO[2], "aadObjectId": SATO[0]}
+    caplog.set_level(logging.INFO, logger="bot.teams.handler")
+    broken = {"kind": "yorozu.make_faq", "thread": "nonsense", "locale": "ja"}
+    status, body = await curating_fake.post_json(invoke(base, "task/fetch", {"data": broken}))
+    assert status == 200 and body["task"]["type"] == "message"
+    (record,) = [r for r in caplog.records if r.name == "bot.teams.handler"]
+    assert record.exc_info is not None and "not a thread reference" in str(record.exc_info[1])  # with its cause
+    caplog.clear()
+    gone = {"kind": "yorozu.make_faq", "thread": f"slack:{SLACK_CHANNEL}:1712000000.999999", "locale": "ja"}
+    status, body = await curating_fake.post_json(invoke(base, "task/fetch", {"data": gone}))
+    assert body["task"] == {
+        "type": "message",
+        "value": "このスレッドは見つかりませんでした。削除された可能性があります。",
+    }
+    assert any("no longer stored" in r.getMessage() for r in caplog.records)

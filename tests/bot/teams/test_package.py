@@ -17,10 +17,23 @@ import pytest
 
 from bot.cli import main
 from bot.teams.dialogs import MAKE_FAQ_COMMAND
-from bot.teams.package import SOURCE, PackageError, render_manifest
+from bot.teams.package import SOURCE, Developer, PackageError, render_manifest
 from tests.conftest import shared_path
 
 APP_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
+# Who publishes the app, as an operator configures it (settings from the environment).
+PUBLISHER = {
+    "YOROZU_TEAMS_DEVELOPER_NAME": "青葉県 情報政策課",
+    "YOROZU_TEAMS_WEBSITE_URL": "https://www.pref.aoba.example.jp/joho/",
+    "YOROZU_TEAMS_PRIVACY_URL": "https://www.pref.aoba.example.jp/joho/yorozu-privacy.html",
+    "YOROZU_TEAMS_TERMS_URL": "https://www.pref.aoba.example.jp/joho/yorozu-terms.html",
+}
+DEVELOPER = Developer.checked(
+    name=PUBLISHER["YOROZU_TEAMS_DEVELOPER_NAME"],
+    website_url=PUBLISHER["YOROZU_TEAMS_WEBSITE_URL"],
+    privacy_url=PUBLISHER["YOROZU_TEAMS_PRIVACY_URL"],
+    terms_url=PUBLISHER["YOROZU_TEAMS_TERMS_URL"],
+)
 
 
 def _validator(version: str) -> jsonschema.Draft4Validator:
@@ -39,7 +52,10 @@ def _png_size(data: bytes) -> tuple[int, int, int]:
 def test_cli_builds_a_package_that_validates(tmp_path: Path) -> None:
     out = tmp_path / "yorozu.zip"
     assert (
-        main(["--data-dir", str(tmp_path), "manifest", "teams", "--app-id", APP_ID, "--out", str(out)], environ={}) == 0
+        main(
+            ["--data-dir", str(tmp_path), "manifest", "teams", "--app-id", APP_ID, "--out", str(out)], environ=PUBLISHER
+        )
+        == 0
     )
     with zipfile.ZipFile(out) as archive:
         assert sorted(archive.namelist()) == ["color.png", "ja-jp.json", "manifest.json", "outline.png"]
@@ -50,6 +66,12 @@ def test_cli_builds_a_package_that_validates(tmp_path: Path) -> None:
     errors = [e.message for e in _validator("v1.17").iter_errors(manifest)]
     assert errors == []
     assert manifest["id"] == APP_ID and manifest["bots"][0]["botId"] == APP_ID
+    assert manifest["developer"] == {
+        "name": "青葉県 情報政策課",
+        "websiteUrl": "https://www.pref.aoba.example.jp/joho/",
+        "privacyUrl": "https://www.pref.aoba.example.jp/joho/yorozu-privacy.html",
+        "termsOfUseUrl": "https://www.pref.aoba.example.jp/joho/yorozu-terms.html",
+    }
     assert manifest["webApplicationInfo"]["id"] == APP_ID
     assert set(manifest["bots"][0]["scopes"]) == {"team", "personal", "groupChat"}
     assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in manifest["authorization"]["permissions"][
@@ -73,7 +95,7 @@ def test_cli_builds_a_package_that_validates(tmp_path: Path) -> None:
 
 
 def test_manifest_also_validates_against_the_newest_schema() -> None:
-    manifest = render_manifest(APP_ID)
+    manifest = render_manifest(APP_ID, developer=DEVELOPER, version="1.2.3")
     manifest["manifestVersion"] = "1.30"
     manifest["$schema"] = manifest["$schema"].replace("v1.17", "v1.30")
     assert [e.message for e in _validator("v1.30").iter_errors(manifest)] == []
@@ -88,8 +110,67 @@ def test_schema_catches_a_broken_manifest() -> None:
 def test_app_id_must_be_a_guid(tmp_path: Path) -> None:
     with pytest.raises(PackageError):
         render_manifest("my-bot")
-    code = main(["--data-dir", str(tmp_path), "manifest", "teams", "--app-id", "x", "--out", str(tmp_path / "a.zip")])
-    assert code == 1 and not (tmp_path / "a.zip").exists()
+    argv = ["--data-dir", str(tmp_path), "manifest", "teams", "--app-id", "x", "--out", str(tmp_path / "a.zip")]
+    assert main(argv, environ=PUBLISHER) == 1 and not (tmp_path / "a.zip").exists()
+
+
+def _manifest_cli(tmp_path: Path, *options: str, environ: dict[str, str]) -> tuple[int, Path]:
+    out = tmp_path / "a.zip"
+    argv = ["--data-dir", str(tmp_path), "manifest", "teams", "--app-id", APP_ID, "--out", str(out), *options]
+    return main(argv, environ=environ), out
+
+
+@pytest.mark.parametrize("version", ["1.0", "1", "1.0.0.0", "v1.0.0", "01.0.0", "1.0.0-beta"])
+def test_the_version_must_be_x_y_z(tmp_path: Path, capsys: pytest.CaptureFixture[str], version: str) -> None:
+    code, out = _manifest_cli(tmp_path, "--version", version, environ=PUBLISHER)
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    assert "x.y.z" in err and repr(version) in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_good_version_and_options_override_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _manifest_cli(
+        tmp_path,
+        "--version",
+        "2.10.0",
+        "--developer-name",
+        "北山市 情報政策課",
+        "--privacy-url",
+        "https://www.city.kitayama.example.jp/privacy",
+        environ=PUBLISHER,
+    )
+    assert code == 0, capsys.readouterr().err
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["version"] == "2.10.0"
+    assert manifest["developer"]["name"] == "北山市 情報政策課"
+    assert manifest["developer"]["privacyUrl"] == "https://www.city.kitayama.example.jp/privacy"
+    assert manifest["developer"]["termsOfUseUrl"] == PUBLISHER["YOROZU_TEAMS_TERMS_URL"]  # from the settings
+    assert [e.message for e in _validator("v1.17").iter_errors(manifest)] == []
+
+
+def test_the_publisher_is_required_and_its_urls_must_be_https(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _manifest_cli(tmp_path, environ={})
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    for option in ("--developer-name", "--website-url", "--privacy-url", "--terms-url"):
+        assert option in err
+    assert "YOROZU_TEAMS_PRIVACY_URL" in err and "Traceback" not in err
+    bad = {
+        **PUBLISHER,
+        "YOROZU_TEAMS_WEBSITE_URL": "http://www.pref.aoba.example.jp/",  # not https
+        "YOROZU_TEAMS_PRIVACY_URL": "privacy.html",
+        "YOROZU_TEAMS_TERMS_URL": "https://",
+    }
+    code, out = _manifest_cli(tmp_path, environ=bad)
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    assert "'http://www.pref.aoba.example.jp/'" in err and "'privacy.html'" in err and "'https://'" in err
+    assert "--developer-name" not in err  # the good value is not reported
+    with pytest.raises(PackageError, match="at most 32"):
+        Developer.checked(**{**DEVELOPER.__dict__, "name": "あ" * 33})
 
 
 def test_outline_icon_is_white_on_transparent() -> None:
@@ -128,7 +209,7 @@ def test_an_installed_wheel_builds_the_package(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "-c", script, tmp_path / "data", APP_ID, out],
         cwd=tmp_path,  # not the repository: only the installed copy can be imported
-        env={**os.environ, "PYTHONPATH": str(site)},
+        env={**os.environ, **PUBLISHER, "PYTHONPATH": str(site)},
         capture_output=True,
         text=True,
         check=True,
@@ -137,3 +218,17 @@ def test_an_installed_wheel_builds_the_package(tmp_path: Path) -> None:
     with zipfile.ZipFile(out) as archive:
         assert sorted(archive.namelist()) == ["color.png", "ja-jp.json", "manifest.json", "outline.png"]
         assert json.loads(archive.read("manifest.json"))["id"] == APP_ID
+
+
+def test_package_errors_in_japanese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    japanese = {"LANG": "ja_JP.UTF-8"}
+    bad = {**PUBLISHER, **japanese, "YOROZU_TEAMS_PRIVACY_URL": "http://www.pref.aoba.example.jp/privacy"}
+    del bad["YOROZU_TEAMS_TERMS_URL"]
+    code, out = _manifest_cli(tmp_path, environ=bad)
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists() and len(err.strip().splitlines()) == 1
+    assert "Teams のアプリパッケージには発行者の情報が必要です" in err
+    assert "--terms-url (or YOROZU_TEAMS_TERMS_URL) がありません" in err
+    assert "https:// で始まる URL にしてください" in err and "'http://www.pref.aoba.example.jp/privacy'" in err
+    code, out = _manifest_cli(tmp_path, "--version", "1.0", environ={**PUBLISHER, **japanese})
+    assert code == 1 and "3つの数字 x.y.z" in capsys.readouterr().err
