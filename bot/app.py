@@ -15,6 +15,7 @@ from bot.service import KnowledgeService
 from bot.settings import Settings
 from bot.web import console as web_console
 from bot.web import routes as web_routes
+from bot.web.console_auth import is_loopback
 from knowledge.model import Stats
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ def create_app(
     Each platform mounts itself (``bot.teams.mount``, ``bot.slack.mount``) and hands back the job
     handlers that send its replies; one job runner serves them all.
     """
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors_as_json])
+    middlewares = [_errors_as_json, _loopback_only] if settings.local else [_errors_as_json]
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares)
     app[SETTINGS_KEY] = settings
     app[SERVICE_KEY] = service
     app.router.add_get("/healthz", _health)
@@ -131,6 +133,20 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
         return web.json_response({"error": "internal error"}, status=500)
 
 
+@web.middleware
+async def _loopback_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Local mode has no login in front of the web chat, the console or the Emulator's endpoint: every
+    request must come from loopback *and* name a loopback host. The second check stops a web page whose
+    name an attacker pointed at 127.0.0.1 (DNS rebinding) from using them from the victim's browser."""
+    try:
+        host = request.url.host
+    except ValueError:  # a Host header that is no host name at all
+        host = None
+    if not (is_loopback(request.remote) and is_loopback(host)):
+        raise web.HTTPForbidden(reason="local mode answers requests to localhost (127.0.0.1, ::1) only")
+    return await handler(request)
+
+
 def _allowed(exc: web.HTTPException) -> dict[str, str]:
-    allow = exc.headers.get("Allow")
-    return {"Allow": allow} if allow else {}
+    """The headers of an HTTP error that tell the client what to do next."""
+    return {name: exc.headers[name] for name in ("Allow", "Retry-After", "WWW-Authenticate") if name in exc.headers}

@@ -390,6 +390,10 @@ TEXTS: dict[str, dict[Locale, str | Plural]] = {
         "アップロードしてください",
         Locale.EN: "wrote {out}: upload it in Teams (Apps → Manage your apps → Upload an app)",
     },
+    "cli_ready_endpoints": {
+        Locale.JA: "Yorozu の準備ができました（http://{host}:{port}）：{endpoints}（Ctrl-C で終了）",
+        Locale.EN: "Yorozu is ready on http://{host}:{port}: {endpoints} (Ctrl-C to stop)",
+    },
     "cli_ready": {
         Locale.JA: "Yorozu の準備ができました：http://{host}:{port}/ を開いてください（Ctrl-C で終了）",
         Locale.EN: "Yorozu is ready: open http://{host}:{port}/ (Ctrl-C to stop)",

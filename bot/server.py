@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import signal
 import sys
 from importlib import resources
@@ -13,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import LOOPBACK_HOSTS, configured_platforms, create_app
+from bot.logs import keep_text_out_of
 from bot.messages import text
 from bot.service import WORKER_NICENESS, KnowledgeService, lower_thread_priority, open_knowledge_base, run_blocking
 from bot.settings import ConfigError, Settings
@@ -21,6 +23,62 @@ from knowledge.base import KnowledgeBase
 from knowledge.model import Actor
 
 log = logging.getLogger(__name__)
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def check_platforms(settings: Settings) -> list[str]:
+    """Refuse (:class:`ConfigError`) platform settings that would start a server nobody can reach or
+    that fails at the first message; return warnings for settings that are ignored."""
+    warnings: list[str] = []
+    app_id = settings.microsoft_app_id
+    if app_id:
+        if not _GUID.match(app_id):
+            raise ConfigError(
+                f"MicrosoftAppId must be the bot's Microsoft App ID, a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), "
+                f"not {app_id!r}"
+            )
+        if settings.microsoft_app_type != "UserAssignedMSI" and not settings.microsoft_app_password:
+            raise ConfigError(
+                "MicrosoftAppId is set but MicrosoftAppPassword is not: Yorozu could not answer Teams "
+                "(set the client secret of the app registration, or MicrosoftAppType=UserAssignedMSI)"
+            )
+        if settings.microsoft_app_type == "SingleTenant" and not settings.microsoft_app_tenant_id:
+            raise ConfigError(
+                "MicrosoftAppType is SingleTenant but MicrosoftAppTenantId is not set "
+                "(the Directory (tenant) ID of the app registration)"
+            )
+    elif settings.microsoft_app_password or settings.microsoft_app_tenant_id:
+        warnings.append("MicrosoftAppPassword/MicrosoftAppTenantId are set without MicrosoftAppId: Teams stays off")
+    if settings.slack_bot_token and not (settings.slack_signing_secret or settings.slack_socket_mode):
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: Yorozu cannot verify that requests come "
+            "from Slack. Set SLACK_SIGNING_SECRET (the app's Basic Information page), or use "
+            "--slack-socket-mode with SLACK_APP_TOKEN"
+        )
+    token = settings.slack_bot_token.reveal() if settings.slack_bot_token else ""
+    if token and not token.startswith("xoxb-"):
+        warnings.append("SLACK_BOT_TOKEN does not start with xoxb-: Yorozu needs the bot token, not a user token")
+    return warnings
+
+
+def endpoints(settings: Settings) -> list[str]:
+    """What the server answers, for the ready line."""
+    on = ["GET /healthz"]
+    if settings.microsoft_app_id:
+        on.append("Teams POST /api/messages")
+    elif settings.local:
+        on.append("Teams POST /api/messages (Bot Framework Emulator, no authentication)")
+    if settings.slack_signing_secret:
+        on.append("Slack POST /slack/events")
+    if settings.slack_socket_mode:
+        on.append("Slack Socket Mode")
+    if settings.local:
+        on.append("web chat /")
+    if console_enabled(settings):
+        on.append("console /console")
+    return on
 
 
 def check_bind(settings: Settings) -> None:
@@ -92,6 +150,10 @@ async def serve(settings: Settings, *, load_sample: bool, allow_sample: bool = F
     Without ``load_sample`` a database holding the sample community is refused unless ``allow_sample``.
     """
     check_bind(settings)
+    for warning in check_platforms(settings):
+        log.warning("%s", warning)
+    for handler in logging.getLogger().handlers:
+        keep_text_out_of(handler)  # no library logs message text above DEBUG (bot.logs)
     platforms = [
         name
         for name, on in (
@@ -141,6 +203,14 @@ async def serve(settings: Settings, *, load_sample: bool, allow_sample: bool = F
                 ) from None
         if not settings.does_background_work:
             log.info("web role: a `yorozu serve --role worker` on the same database embeds threads and replies")
+        if serving:
+            port = runner.addresses[0][1] if runner.addresses else settings.port  # the real one for --port 0
+            on = ", ".join(endpoints(settings))
+            print(
+                text("cli_ready_endpoints", settings.language, host=settings.host, port=port, endpoints=on),
+                file=sys.stderr,
+                flush=True,
+            )
         if settings.local and serving:
             log.warning(
                 "local mode: loopback only, no platform credentials; web chat at http://%s:%d/",

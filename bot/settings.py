@@ -173,6 +173,9 @@ class Settings:
     # Test and sovereign-cloud overrides for Microsoft's endpoints (the public cloud's when unset).
     teams_openid_metadata_url: str | None = None
     teams_token_url: str | None = None
+    # How long a Teams request may wait for its token to be checked (Microsoft's signing keys fetched):
+    # past it the request is 503 and the platform retries; the rest of the server never waits.
+    teams_auth_timeout: timedelta = timedelta(seconds=10)
     graph_url: str = "https://graph.microsoft.com/v1.0"
     graph_token_url: str | None = None
     slack_bot_token: Secret | None = field(default=None, repr=False)
@@ -230,6 +233,7 @@ class Settings:
             microsoft_app_tenant_id=env.get("MicrosoftAppTenantId") or None,
             teams_openid_metadata_url=env.get("YOROZU_TEAMS_OPENID_METADATA_URL") or None,
             teams_token_url=env.get("YOROZU_TEAMS_TOKEN_URL") or None,
+            teams_auth_timeout=_duration(env, "YOROZU_TEAMS_AUTH_TIMEOUT", timedelta(seconds=10)),
             graph_url=(env.get("YOROZU_GRAPH_URL") or "https://graph.microsoft.com/v1.0").rstrip("/"),
             graph_token_url=env.get("YOROZU_GRAPH_TOKEN_URL") or None,
             slack_bot_token=secret("SLACK_BOT_TOKEN"),

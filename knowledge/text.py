@@ -475,3 +475,48 @@ def shorten(text: str, limit: int) -> str:
         if space >= limit // 2:  # inside an English word: end at the space before it
             cut = cut[:space]
     return cut.rstrip() + "…"
+
+
+# What no database can store as text: NUL (PostgreSQL refuses it) and UTF-16 surrogates without their
+# pair (no UTF-8 encoding exists for them). JSON can carry both as \u escapes.
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` without NUL characters and with each lone surrogate replaced by U+FFFD, so that every
+    backend stores it and every encoder accepts it (the rest of the text is kept as sent)."""
+    if not _UNSTORABLE_RE.search(text):
+        return text
+    return _UNSTORABLE_RE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+
+
+# No payload a platform sends nests deeper than this; deeper JSON is refused as malformed.
+MAX_JSON_DEPTH = 64
+
+
+def storable_json(value: object, *, _depth: int = 0) -> object:
+    """A parsed JSON value with :func:`storable` applied to every string in it, keys included.
+
+    Raises ``ValueError`` for a value nested deeper than ``MAX_JSON_DEPTH``.
+    """
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict | list) and _depth >= MAX_JSON_DEPTH:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, dict):
+        return {storable(k) if isinstance(k, str) else k: storable_json(v, _depth=_depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable_json(v, _depth=_depth + 1) for v in value]
+    return value
+
+
+_SAFE_LINK_RE = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
+
+
+def safe_link(url: object) -> str | None:
+    """``url`` when it is an absolute http(s) link, else ``None``: a ``javascript:`` or ``data:`` link
+    stored from an import would run script in a page that shows it as ``href``."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    return url if _SAFE_LINK_RE.match(url) and not any(c in url for c in "\x00\r\n\t") else None

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.jobs import PermanentJobError
 from bot.settings import ConfigError, Settings
 from bot.slack.scopes import METHODS
+from knowledge.text import storable_json
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,8 @@ class SlackApi:
             response = await self.client.api_call(method, data=data)
         except SlackApiError as exc:
             raise SlackCallFailed(method, str(exc.response.get("error", "unknown_error"))) from None
-        return dict(response.data) if isinstance(response.data, dict) else {}
+        # A name or topic holding NUL or a lone surrogate would fail every store of it: clean it here.
+        return storable_json(dict(response.data)) if isinstance(response.data, dict) else {}  # type: ignore[return-value]
 
 
 def _form_value(value: Any) -> str:

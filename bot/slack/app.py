@@ -25,11 +25,13 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.jobs import JobHandler, PermanentJobError
+from bot.logs import keep_text_out_of
 from bot.messages import text
 from bot.replies import ExpertsReply, QuestionRef, Reply, SuggestionsReply, handle_direct
 from bot.service import KnowledgeService
@@ -44,7 +46,7 @@ from knowledge.base import ExcludeThread
 from knowledge.errors import InvalidQuestion
 from knowledge.importers.slack_export import to_plain_text
 from knowledge.model import NewJob, Scope, Visibility
-from knowledge.text import looks_like_question
+from knowledge.text import looks_like_question, storable_json
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +81,12 @@ class SlackBot:
         self._secret = secret.encode()
         self._requested_people: set[str] = set()
         self._requested_channels: set[str] = set()
+        bolt_logger = logging.getLogger("bot.slack.bolt")
+        # Bolt copies this logger's filters into each of its own: no body above DEBUG (bot.logs).
+        keep_text_out_of(bolt_logger)
         self.bolt = AsyncApp(
             name="yorozu",
-            logger=logging.getLogger("bot.slack.bolt"),
+            logger=bolt_logger,
             # Credentials from settings only: the client carries the bot token, the secret is explicit.
             client=self.client,
             signing_secret=secret,
@@ -127,6 +132,7 @@ class SlackBot:
             raise AssertionError(
                 f"listeners and bot.slack.scopes.EVENTS differ: {set(handlers) ^ listener_event_types()}"
             )
+        self.bolt.middleware(self._storable_socket_text)
         for event_type, handler in handlers.items():
             self.bolt.event(event_type)(handler)
         self.bolt.command(COMMAND)(self.on_command)
@@ -137,6 +143,17 @@ class SlackBot:
         # The manifest lists the shortcuts of bot.slack.scopes.SHORTCUTS: the curation listens to exactly them.
         if set(SHORTCUTS) != {modals.CALLBACK_SHORTCUT}:
             raise AssertionError(f"bot.slack.scopes.SHORTCUTS {set(SHORTCUTS)} differ from the listeners")
+
+    async def _storable_socket_text(
+        self, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        """Socket Mode envelopes do not pass :meth:`handle_http`: their unstorable text is cleaned here."""
+        if req.mode == "socket_mode":
+            try:
+                req.body = storable_json(req.body)  # type: ignore[assignment]
+            except ValueError:
+                return BoltResponse(status=400, body="")
+        return await next()
 
     def job_handlers(self) -> dict[str, JobHandler]:
         return {
@@ -154,26 +171,37 @@ class SlackBot:
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
         """``POST /slack/events``: aiohttp request → Bolt request → ``async_dispatch`` → aiohttp response.
 
-        Bolt checks the signature and the 5-minute window itself (401). A body that cannot even be
-        parsed is answered here: 401 when unsigned, 400 when signed (never a 500).
+        The signature and its 5-minute window are checked over the raw bytes before anything reads the
+        body: an unsigned request (a missing, malformed or stale timestamp included) is 401 and touches
+        nothing, neither the store nor the receipts nor the logs. A signed body that cannot be parsed is
+        400; Bolt checks the signature again as it always does. Text that no database can store (NUL,
+        lone surrogates) is cleaned here, at the edge, so such an event is stored instead of failing on
+        every retry.
         """
         raw = await request.read()
+        if not self._signed(raw, request):
+            log.info("Slack request refused: missing, stale or invalid signature (%d bytes)", len(raw))
+            return web.json_response({"error": "invalid signature"}, status=401)
         try:
             bolt_request = AsyncBoltRequest(
                 body=raw.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
             )
             _check_shape(bolt_request.body)
-        except (ValueError, TypeError, AttributeError, KeyError):
-            if not self._signed(raw, request):
-                return web.json_response({"error": "invalid signature"}, status=401)
+            bolt_request.body = storable_json(bolt_request.body)  # type: ignore[assignment]
+            bolt_request.context = build_async_context(AsyncBoltContext({}), bolt_request.body)
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
+            # RecursionError: JSON nested a thousand levels deep is no payload Slack sends.
             return web.json_response({"error": "malformed body"}, status=400)
         response: BoltResponse = await self.bolt.async_dispatch(bolt_request)
         if response.status == 404 and bolt_request.body.get("type") == "event_callback":
             # An event nobody listens to (member_left_channel, ...): a 404 would make Slack retry it.
             return web.Response(status=200)
+        if response.status == 401:
+            return web.json_response({"error": "invalid signature"}, status=401)
         if response.status >= 500:
             # Storing failed after the delivery was recorded (the database went away mid-event): forget
-            # the receipt and ask Slack to retry, so the event is delayed, not lost.
+            # the receipt and ask Slack to retry, so the event is delayed, not lost. The request's
+            # signature was verified above, so the event id is Slack's own.
             event_id = bolt_request.body.get("event_id")
             if isinstance(event_id, str) and event_id:
                 with contextlib.suppress(Exception):
@@ -182,13 +210,18 @@ class SlackBot:
         return await to_aiohttp_response(response)
 
     def _signed(self, raw: bytes, request: web.Request) -> bool:
-        """Slack's signature over the raw bytes (slack_sdk's verifier wants UTF-8 text; these may not be)."""
+        """Slack's signature over the raw bytes (slack_sdk's verifier wants UTF-8 text; these may not be)
+        and a timestamp inside the window. A timestamp that is not a plain number of seconds (``abc``,
+        ``1.5``, ``""``, thousands of digits) is no signature."""
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
-        if not self._secret or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > SIGNATURE_WINDOW:
+        if not self._secret or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            return False
+        if abs(time.time() - int(timestamp)) > SIGNATURE_WINDOW:
             return False
         expected = hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
-        return hmac.compare_digest("v0=" + expected, signature)
+        # As bytes: compare_digest refuses str with non-ASCII characters, which a forged header may hold.
+        return hmac.compare_digest(("v0=" + expected).encode(), signature.encode("utf-8", "surrogateescape"))
 
     # --- ack path: store, enqueue, return --------------------------------------------------------
 
@@ -609,6 +642,8 @@ def _check_shape(body: object) -> None:
     for key in ("view", "message", "container"):
         if body.get(key) is not None and not isinstance(body[key], dict):
             raise ValueError(f"{key} is not an object")
+    if isinstance(body.get("view"), dict) and not isinstance(body["view"].get("type"), str):
+        raise ValueError("view has no type")  # Bolt reads view.type of every view payload
     actions = body.get("actions")
     if actions is not None and not (
         isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)

@@ -35,9 +35,10 @@ _VISIBILITY = {
 _MENTION_RE = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
-def visibility_of(channel_type: str | None) -> Visibility | None:
-    """``channel``/``C`` → public, ``group``/``G`` → private, ``im``/``mpim`` → DM, unknown → ``None``."""
-    return _VISIBILITY.get(channel_type or "")
+def visibility_of(channel_type: object) -> Visibility | None:
+    """``channel``/``C`` → public, ``group``/``G`` → private, ``im``/``mpim`` → DM, unknown (or not a
+    string at all) → ``None``."""
+    return _VISIBILITY.get(channel_type) if isinstance(channel_type, str) else None
 
 
 def ts_datetime(ts: object) -> datetime | None:

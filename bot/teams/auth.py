@@ -6,6 +6,15 @@ failures and other exceptions (``IndexError`` for an unknown signing key, PyJWT 
 expired tokens) for the rest, which its aiohttp integration answers with 500; :func:`authenticate` turns
 every one of them into :class:`Unauthorized` (401).
 
+botbuilder fetches the OpenID metadata and signing keys with a blocking ``requests.get`` without a timeout,
+on the caller's event loop: with Microsoft's (or a proxy's) endpoint hanging, one token stalled the whole
+server, health check and Slack acknowledgements included. So authentication runs off the server's event
+loop, in one thread of its own (:class:`AuthenticationThread`), under a deadline
+(``YOROZU_TEAMS_AUTH_TIMEOUT``), and the signing keys are fetched asynchronously with the same timeout,
+one fetch at a time, with the last good keys kept when a refresh fails (:class:`SigningKeys`). A request
+whose keys cannot be had in time is :class:`AuthenticationUnavailable` (503, the platform retries);
+every other request, and every other endpoint, goes on.
+
 Outbound: replies to the Bot Connector carry a client-credentials token from
 :class:`~bot.teams.tokens.ClientCredentialsTokens`, attached by an async pipeline policy so no request
 blocks the event loop.
@@ -13,9 +22,15 @@ blocks the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+import threading
+import time
+from collections.abc import Coroutine
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
+import aiohttp
 from botbuilder.schema import Activity
 from botframework.connector.auth import (
     AppCredentials,
@@ -28,6 +43,7 @@ from botframework.connector.auth import (
     MicrosoftAppCredentials,
     ServiceClientCredentialsFactory,
 )
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdConfig, _OpenIdMetadata
 from msrest.pipeline import AsyncHTTPPolicy
 
 from bot.settings import Secret, Settings
@@ -43,8 +59,141 @@ EMULATOR_OPENID_METADATA_URL = (
 )
 
 
+# After a failed fetch of the signing keys, requests that need new keys are refused (503) for this long
+# before the next fetch is tried: a hanging endpoint is not asked again by every request.
+KEYS_RETRY_SECONDS = 30.0
+
+T = TypeVar("T")
+
+
 class Unauthorized(Exception):
     """The request is not from the Bot Framework for this bot: answered with 401."""
+
+
+class AuthenticationUnavailable(Exception):
+    """The request could not be checked in time (the signing keys could not be fetched): answered with
+    503, so that the platform sends it again later; it is never let in unchecked."""
+
+
+class SigningKeys(_OpenIdMetadata):
+    """botbuilder's cache of one OpenID metadata URL's signing keys, fetched without blocking.
+
+    botbuilder looks its caches up by URL (``JwtTokenExtractor.metadataCache``); :func:`use_signing_keys`
+    puts one of these there. Same rules as botbuilder's: keys older than a day are refreshed, an unknown
+    key id refreshes them at most once an hour. Added: each fetch has a timeout, concurrent requests share
+    one fetch, a failed fetch is not retried for ``KEYS_RETRY_SECONDS``, and the last good keys stay in
+    use while a refresh fails. Used only on the authentication thread's event loop.
+    """
+
+    def __init__(self, url: str, timeout: float) -> None:
+        super().__init__(url)
+        self.timeout = timeout
+        self._fetching: asyncio.Task[None] | None = None
+        self._failed_at = float("-inf")
+
+    async def get(self, key_id: str) -> _OpenIdConfig:
+        now = datetime.now()
+        if self.last_updated < now - timedelta(days=1):
+            await self._refresh_or_keep()
+        key = self._find(key_id)
+        if key is None and self.last_updated < now - timedelta(hours=1):
+            await self._refresh_or_keep()
+            key = self._find(key_id)
+        if key is None:
+            raise PermissionError("the token is signed by an unknown key")
+        return key
+
+    async def _refresh_or_keep(self) -> None:
+        """Refresh the keys; a failure is :class:`AuthenticationUnavailable` only when there are none."""
+        try:
+            await self._refresh()
+        except AuthenticationUnavailable:
+            if not self.keys:
+                raise
+
+    async def _refresh(self) -> None:
+        if time.monotonic() - self._failed_at < KEYS_RETRY_SECONDS:
+            raise AuthenticationUnavailable("the Bot Framework signing keys could not be fetched a moment ago")
+        if self._fetching is None or self._fetching.done():
+            self._fetching = asyncio.get_running_loop().create_task(self._fetch())
+            self._fetching.add_done_callback(self._fetched)
+        try:
+            # Shielded: a request that gives up (its deadline) leaves the fetch to the others.
+            await asyncio.shield(self._fetching)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # whatever the fetch met: no connection, a timeout, no key set
+            raise AuthenticationUnavailable("the Bot Framework signing keys could not be fetched") from exc
+
+    def _fetched(self, task: asyncio.Task[None]) -> None:
+        """Remember a failed fetch (even when every request waiting for it has given up)."""
+        problem = "cancelled" if task.cancelled() else type(task.exception()).__name__ if task.exception() else None
+        if problem is not None:
+            self._failed_at = time.monotonic()
+            log.warning("cannot fetch the Bot Framework signing keys from %s: %s", self.url, problem)
+
+    async def _fetch(self) -> None:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as session:
+            async with session.get(self.url) as response:
+                response.raise_for_status()
+                jwks_uri = (await response.json(content_type=None))["jwks_uri"]
+            async with session.get(str(jwks_uri)) as response:
+                response.raise_for_status()
+                keys = (await response.json(content_type=None))["keys"]
+        if not isinstance(keys, list) or not all(isinstance(k, dict) for k in keys):
+            raise ValueError("the key set is not a list of keys")
+        self.keys = keys
+        self.last_updated = datetime.now()
+        self._failed_at = float("-inf")
+
+    def _find(self, key_id: str) -> _OpenIdConfig | None:
+        for key in self.keys:
+            if key.get("kid") == key_id:
+                return super()._find(key_id)
+        return None
+
+
+# A fetch of the signing keys gets this share of a request's deadline, so that it fails (and is
+# remembered as failed, answering the next requests at once) before the request's deadline passes.
+FETCH_SHARE = 0.8
+
+
+def use_signing_keys(url: str, deadline: float) -> None:
+    """Make botbuilder's token validation use :class:`SigningKeys` for ``url``."""
+    timeout = deadline * FETCH_SHARE
+    cache = JwtTokenExtractor.metadataCache
+    existing = cache.get(url)
+    if isinstance(existing, SigningKeys):
+        existing.timeout = timeout
+    else:
+        cache[url] = SigningKeys(url, timeout)
+
+
+class AuthenticationThread:
+    """The one thread, with an event loop of its own, where Teams requests are authenticated.
+
+    One for the process, as botbuilder's key cache is one for the process; a daemon, so it never holds
+    the process at exit.
+    """
+
+    _lock = threading.Lock()
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def loop(cls) -> asyncio.AbstractEventLoop:
+        with cls._lock:
+            if cls._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="yorozu-teams-auth", daemon=True).start()
+                cls._loop = loop
+            return cls._loop
+
+    @classmethod
+    async def run(cls, work: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Run ``work`` on the authentication thread; ``TimeoutError`` (and ``work`` cancelled) after
+        ``timeout`` seconds, while the caller's event loop stays free throughout."""
+        future = asyncio.run_coroutine_threadsafe(work, cls.loop())
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
 
 
 def login_url(settings: Settings) -> str:
@@ -149,6 +298,8 @@ def build_authentication_with(
     settings: Settings, credentials: ServiceClientCredentialsFactory
 ) -> BotFrameworkAuthentication:
     metadata = settings.teams_openid_metadata_url
+    for url in {metadata or CHANNEL_OPENID_METADATA_URL, metadata or EMULATOR_OPENID_METADATA_URL}:
+        use_signing_keys(url, settings.teams_auth_timeout.total_seconds())
     return BotFrameworkAuthenticationFactory.create(
         validate_authority=True,
         to_channel_from_bot_login_url=login_url(settings),
@@ -163,17 +314,29 @@ def build_authentication_with(
 
 
 async def authenticate(
-    auth: BotFrameworkAuthentication, activity: Activity, header: str | None, *, required: bool
+    auth: BotFrameworkAuthentication,
+    activity: Activity,
+    header: str | None,
+    *,
+    required: bool,
+    timeout: float,
 ) -> AuthenticateRequestResult:
-    """Validate the request's ``Authorization`` header; :class:`Unauthorized` for any failure.
+    """Validate the request's ``Authorization`` header off the event loop, within ``timeout`` seconds.
 
-    ``required`` is false only in local mode without an app id, where requests carry no token.
+    :class:`Unauthorized` for any failure of the token, :class:`AuthenticationUnavailable` when it could
+    not be checked in time. ``required`` is false only in local mode without an app id, where requests
+    carry no token.
     """
     if required and not (header and header.startswith("Bearer ")):
         raise Unauthorized("missing or non-Bearer Authorization header")
     try:
-        result = await auth.authenticate_request(activity, header if header else None)
-    except Exception as exc:  # PermissionError, PyJWT errors, IndexError for an unknown key, metadata fetch
+        result = await AuthenticationThread.run(
+            auth.authenticate_request(activity, header if header else None), timeout
+        )
+    except (AuthenticationUnavailable, TimeoutError) as exc:
+        log.warning("Teams request not checked in time (503): %s", str(exc) or f"deadline of {timeout:g} s passed")
+        raise AuthenticationUnavailable(str(exc)) from exc
+    except Exception as exc:  # PermissionError, PyJWT errors, an unknown key, a malformed header
         log.info("Teams request refused: %s: %s", type(exc).__name__, exc)
         raise Unauthorized(str(exc)) from exc
     if result is None or result.claims_identity is None or not result.claims_identity.is_authenticated:

@@ -30,6 +30,7 @@ from bot.settings import Secret, Settings
 from bot.teams import cards, convert, msrest_retry
 from bot.teams.auth import (
     LOGIN_HOST,
+    AuthenticationUnavailable,
     Unauthorized,
     authenticate,
     build_authentication_with,
@@ -53,6 +54,7 @@ from bot.teams.tokens import ClientCredentialsTokens
 from knowledge import events as ev
 from knowledge.base import ExcludeThread
 from knowledge.model import ExpertRequest, Scope, Subscriber, Visibility
+from knowledge.text import storable_json
 
 log = logging.getLogger(__name__)
 
@@ -93,19 +95,30 @@ class TeamsEndpoint:
             raise web.HTTPUnauthorized(reason="missing Authorization header")
         raw = await request.read()
         try:
-            body = json.loads(raw)
-        except ValueError:
+            # Text no database stores (NUL, lone surrogates) is cleaned here, before anything reads it.
+            body = storable_json(json.loads(raw))
+        except (ValueError, RecursionError):  # RecursionError, ValueError: nested deeper than any activity
             raise web.HTTPBadRequest(reason="the body is not JSON") from None
         if not isinstance(body, dict):
             raise web.HTTPBadRequest(reason="the body is not an activity object")
         try:
             activity = Activity().deserialize(body)
-        except (DeserializationError, ValueError, TypeError, AttributeError):
+        except (DeserializationError, ValueError, TypeError, AttributeError, RecursionError):
             raise web.HTTPBadRequest(reason="the body is not a Bot Framework activity") from None
         try:
-            auth = await authenticate(self.auth, activity, header, required=bool(self.app_id))
+            auth = await authenticate(
+                self.auth,
+                activity,
+                header,
+                required=bool(self.app_id),
+                timeout=self.settings.teams_auth_timeout.total_seconds(),
+            )
         except Unauthorized:
             raise web.HTTPUnauthorized(reason="not authenticated") from None
+        except AuthenticationUnavailable:
+            raise web.HTTPServiceUnavailable(
+                reason="the request could not be authenticated now, retry", headers={"Retry-After": "30"}
+            ) from None
         problem = _shape_problem(activity)
         if problem:
             raise web.HTTPBadRequest(reason=problem)
@@ -113,11 +126,29 @@ class TeamsEndpoint:
             response = await self.adapter.process_activity(auth, activity, self.bot.on_turn)
         except convert.NotConvertible as exc:
             raise web.HTTPBadRequest(reason=f"malformed activity: {exc}") from None
+        except (DeserializationError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            if activity.type != "invoke":
+                raise
+            # botbuilder reads an invoke's value into its models and fails on any other shape: that is
+            # the sender's mistake (Teams never sends such a value), not the server's.
+            log.info("malformed %s invoke refused: %s", activity.name, type(exc).__name__)
+            raise web.HTTPBadRequest(reason="the invoke's value is malformed") from None
+        if isinstance(response, InvokeResponse) and response.status == 501:
+            # botbuilder's answer to an invoke no handler takes (an unknown name): the sender's mistake too.
+            raise web.HTTPBadRequest(reason=f"unsupported invoke {activity.name!r}")
         if isinstance(response, InvokeResponse):
             body = response.body
             # botbuilder hands back some invoke bodies already serialized (a dict), others as models.
-            payload = body if body is None or isinstance(body, dict | list | str) else serializer_helper(body)
-            return web.json_response(payload, status=response.status or 200)
+            status = int(response.status or 200)
+            try:
+                payload = body if body is None or isinstance(body, dict | list | str) else serializer_helper(body)
+            except Exception:
+                if status < 400:
+                    raise
+                # botbuilder's own refusal of a malformed Adaptive Card action carries a Python exception
+                # as its value, which its serializer cannot write (botbuilder 4.17): say it plainly.
+                payload = {"error": "the invoke's value is malformed"}
+            return web.json_response(payload, status=status)
         return web.Response(status=200)
 
     # --- jobs --------------------------------------------------------------------------------------
@@ -375,6 +406,8 @@ def _shape_problem(activity: Activity) -> str | None:
     """What makes an authenticated activity unusable, or ``None``."""
     if not activity.type:
         return "activity without a type"
+    if activity.type == "invoke" and not (isinstance(activity.name, str) and activity.name):
+        return "invoke without a name"
     if activity.type in ("message", "messageUpdate", "messageDelete", "messageReaction", "conversationUpdate"):
         if activity.conversation is None or not activity.conversation.id:
             return "activity without a conversation"

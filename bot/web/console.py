@@ -32,7 +32,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput, KnowledgeError, NotAllowed, NotFound
 from knowledge.faq import DEFAULT_REVIEW_DAYS, parse_thread_key
 from knowledge.model import Actor, FaqEntry, FaqStatus, Scope, Stats
-from knowledge.text import excerpt_of
+from knowledge.text import excerpt_of, storable_json
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +185,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        # NUL and lone surrogates cannot be stored: cleaned here. Too deep a body is refused.
+        body = storable_json(json.loads(raw.decode("utf-8")))
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deep
         raise json_error(web.HTTPBadRequest, "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise json_error(web.HTTPBadRequest, "the body must be a JSON object")
@@ -226,8 +227,7 @@ async def _login(console: Console, request: web.Request) -> web.Response:
     token = (await _body(request)).get("token")
     if not isinstance(token, str) or not token:
         raise json_error(web.HTTPBadRequest, "'token' must be a non-empty string")
-    if not console.auth.token_matches(token):
-        log.warning("console login refused (wrong token) from %s", request.remote)
+    if not console.auth.check_token(request, token):  # throttled per client, logged once per burst
         raise json_error(web.HTTPUnauthorized, "wrong console token")
     response = _json({"authenticated": True, "token_required": True})
     # Behind a TLS proxy the app sees plain HTTP; the proxy's header says what the browser used.

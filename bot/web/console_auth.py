@@ -9,6 +9,10 @@ Two ways in, chosen by configuration:
   request is checked again for a loopback peer and a loopback ``Host`` header. The second check stops a
   web page whose name an attacker pointed at 127.0.0.1 (DNS rebinding) from reading the console.
 
+Wrong tokens are throttled per client (:class:`Throttle`): a few are free, then each further attempt
+waits twice as long as the one before (429 with ``Retry-After``, the token not even compared), up to
+five minutes; a burst of wrong tokens is logged once, not per attempt.
+
 POST requests must carry ``Content-Type: application/json`` and the ``X-Yorozu-Console`` header that
 the page sets: a cross-site form cannot send either, and a cross-site ``fetch`` with them needs a CORS
 preflight that this server never approves. With the SameSite=Strict cookie that is CSRF closed twice.
@@ -20,7 +24,11 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
+import math
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -32,6 +40,63 @@ COOKIE = "yorozu_console"
 SESSION_SECONDS = 12 * 3600
 CSRF_HEADER = "X-Yorozu-Console"
 REALM = 'Bearer realm="yorozu-console"'
+
+log = logging.getLogger(__name__)
+
+# Wrong tokens a client may send before it has to wait; the wait doubles with each further one.
+FREE_ATTEMPTS = 5
+MAX_WAIT_SECONDS = 300.0
+# A client that sent no wrong token for this long starts afresh (and a new burst is logged again).
+BURST_ENDS_AFTER_SECONDS = 900.0
+# Clients remembered at most (the oldest forgotten first): a flood of addresses cannot fill the memory.
+MAX_CLIENTS = 10_000
+
+
+@dataclass
+class _Failures:
+    count: int
+    last: float
+    wait_until: float
+
+
+class Throttle:
+    """Per-client back-off for wrong console tokens; ``clock`` is injectable for tests."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._clients: OrderedDict[str, _Failures] = OrderedDict()
+
+    def _current(self, client: str) -> _Failures | None:
+        failures = self._clients.get(client)
+        if failures is not None and self.clock() - failures.last > BURST_ENDS_AFTER_SECONDS:
+            del self._clients[client]
+            return None
+        return failures
+
+    def wait(self, client: str) -> float:
+        """Seconds ``client`` must still wait before its next attempt is looked at (0: none)."""
+        failures = self._current(client)
+        return max(0.0, failures.wait_until - self.clock()) if failures is not None else 0.0
+
+    def failed(self, client: str) -> None:
+        """A wrong token from ``client``: the first of a burst is logged, the next ones only counted."""
+        now = self.clock()
+        failures = self._current(client)
+        if failures is None:
+            log.warning("console login refused (wrong token) from %s; more from it are slowed down, not logged", client)
+            failures = self._clients[client] = _Failures(0, now, now)
+            while len(self._clients) > MAX_CLIENTS:
+                self._clients.popitem(last=False)
+        failures.count += 1
+        failures.last = now
+        if failures.count >= FREE_ATTEMPTS:
+            failures.wait_until = now + min(MAX_WAIT_SECONDS, 2.0 ** (failures.count - FREE_ATTEMPTS))
+        self._clients.move_to_end(client)
+
+    def succeeded(self, client: str) -> None:
+        failures = self._clients.pop(client, None)
+        if failures is not None and failures.count >= FREE_ATTEMPTS:
+            log.warning("console: %s presented the right token after %d wrong ones", client, failures.count)
 
 
 def json_error(
@@ -65,6 +130,23 @@ class ConsoleAuth:
     """The console's gate. ``token`` ``None`` means local mode: loopback requests only."""
 
     token: Secret | None = field(repr=False)
+    throttle: Throttle = field(default_factory=Throttle, repr=False, compare=False)
+
+    def check_token(self, request: web.Request, candidate: str) -> bool:
+        """Compare a presented token, throttled per client: 429 while the client must wait."""
+        client = request.remote or "unknown"
+        wait = self.throttle.wait(client)
+        if wait > 0:
+            raise json_error(
+                web.HTTPTooManyRequests,
+                f"too many wrong console tokens: try again in {math.ceil(wait)} s",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+        if self.token_matches(candidate):
+            self.throttle.succeeded(client)
+            return True
+        self.throttle.failed(client)
+        return False
 
     def token_matches(self, candidate: str) -> bool:
         """Constant-time comparison of a presented token with the configured one."""
@@ -101,7 +183,7 @@ class ConsoleAuth:
         header = request.headers.get("Authorization", "")
         scheme, _, presented = header.partition(" ")
         if header:
-            if scheme.lower() != "bearer" or not self.token_matches(presented.strip()):
+            if scheme.lower() != "bearer" or not self.check_token(request, presented.strip()):
                 raise json_error(web.HTTPUnauthorized, "wrong console token", headers={"WWW-Authenticate": REALM})
             return
         cookie = request.cookies.get(COOKIE)

@@ -36,6 +36,7 @@ from knowledge.events import ChannelSeen
 from knowledge.faq import parse_thread_key
 from knowledge.model import FaqStatus, Scope, Verdict, Visibility
 from knowledge.search import MAX_QUESTION_CHARS
+from knowledge.text import safe_link, storable_json
 
 STATIC = Path(__file__).with_name("static")
 SERVICE = web.AppKey("web_service", KnowledgeService)
@@ -54,6 +55,17 @@ ASSETS = {
     "chat.css": "text/css; charset=utf-8",
 }
 ASSET_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+# The page loads only its own script and style: no inline code, no other origin, never framed. With this,
+# a stored link that is not http(s) could not run script even if the page set it as href.
+PAGE_HEADERS = {
+    **ASSET_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def mount(app: web.Application, service: KnowledgeService, settings: Settings | None = None) -> None:
@@ -95,9 +107,7 @@ def _guarded(handler: Handler, guard: ConsoleAuth | None) -> Handler:
 
 
 async def _index(_: web.Request) -> web.FileResponse:
-    return web.FileResponse(
-        STATIC / "index.html", headers={**ASSET_HEADERS, "Content-Type": "text/html; charset=utf-8"}
-    )
+    return web.FileResponse(STATIC / "index.html", headers={**PAGE_HEADERS, "Content-Type": "text/html; charset=utf-8"})
 
 
 async def _asset(request: web.Request) -> web.FileResponse:
@@ -109,8 +119,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(reason="send JSON (Content-Type: application/json)")
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        # A lone surrogate would fail the encoder and NUL the database: cleaned here, at the edge.
+        body = storable_json(json.loads(await request.read()))
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested deeper than any request is
         raise web.HTTPBadRequest(reason="the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(reason="the body must be a JSON object")
@@ -231,4 +242,14 @@ async def _feedback(request: web.Request) -> web.Response:
 
 
 def _json(data: object) -> web.Response:
-    return web.json_response(data, dumps=lambda d: json.dumps(d, ensure_ascii=False))
+    return web.json_response(_safe_links(data), dumps=lambda d: json.dumps(d, ensure_ascii=False))
+
+
+def _safe_links(data: object) -> object:
+    """Every link the page is given (``url``, ``contact_url``, ...) only when it is http(s), else ``None``:
+    the page sets them as ``href``, where a stored ``javascript:`` link would run."""
+    if isinstance(data, dict):
+        return {k: safe_link(v) if k.endswith("url") and v is not None else _safe_links(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_safe_links(v) for v in data]
+    return data

@@ -32,6 +32,7 @@ from knowledge import events as ev
 from knowledge import mentions
 from knowledge.errors import ImportFailed
 from knowledge.model import Visibility
+from knowledge.text import safe_link
 
 JsonObject = dict[str, Any]
 PLATFORM = "teams"
@@ -314,7 +315,8 @@ class GraphConverter:
             text=text,
             posted_at=posted_at,
             thread_id=thread_id,
-            url=_string(message.get("webUrl")) or None,
+            # Only an http(s) link is kept: a page shows it as href, where javascript: would run.
+            url=safe_link(_string(message.get("webUrl"))),
             is_bot=is_bot,
             edited_at=edited_at,
         )
