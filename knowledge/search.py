@@ -206,15 +206,18 @@ def build_suggestion(
     people: Callable[[str, Iterable[str]], dict[str, PersonRow]],
     confidence: float | None = None,
 ) -> Suggestion:
-    """A thread as a suggestion: its best answer's excerpt and the people who answered, accepted first."""
+    """A thread as a suggestion: the excerpt of the reply that answers (:attr:`ThreadView.shown_answer`:
+    the accepted answer, else the reply most related to the question) and the people who answered,
+    the accepted answer's author first, then the shown reply's."""
     answers = list(view.answers)
     accepted = next((a for a in answers if a.id == view.accepted_message_id), None)
-    best = accepted or (answers[0] if answers else None)
+    best = view.shown_answer
     author_ids = [a.author_external_id for a in answers if a.author_external_id]
     known = people(view.platform, author_ids)
     order: list[str] = []
-    if accepted and accepted.author_external_id:
-        order.append(accepted.author_external_id)
+    for first in (accepted, best):
+        if first is not None and first.author_external_id and first.author_external_id not in order:
+            order.append(first.author_external_id)
     order.extend(a for a in author_ids if a not in order)
     answerers = []
     for person_id in order:

@@ -142,6 +142,8 @@ def build(data_dir: Path, count: int, *, seed: int = 0) -> dict[str, Any]:
     doc_chars = []
     with store.begin() as conn:
         conn.execute(t.meta.insert().values(key="embedder", value=MODEL_ID))
+        # Derived here with the same rules as ingest, so opening it re-derives nothing.
+        conn.execute(t.meta.insert().values(key="derivation", value=str(ingest.DERIVATION_VERSION)))
         conn.execute(t.channels.insert().values(id=1, platform=PLATFORM, external_id=CHANNEL, name="q-and-a"))
         conn.execute(
             t.people.insert(),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -428,6 +428,7 @@ class ThreadFacts:
     channel: ChannelRow
     messages: tuple[MessageRow, ...]
     reactions: dict[int, tuple[tuple[str, str], ...]]  # message id -> (person, reaction name)
+    names: dict[str, str] = field(default_factory=dict)  # author external id -> display name
 
     @property
     def root(self) -> MessageRow | None:
@@ -442,16 +443,25 @@ def thread_facts(conn: Connection, thread_id: int) -> ThreadFacts:
     )
     msgs = tuple(_message_row(r) for r in rows)
     reacts: dict[int, list[tuple[str, str]]] = {}
+    names: dict[str, str] = {}
     if msgs:
         rrows = conn.execute(sa.select(reactions).where(reactions.c.message_id.in_([m.id for m in msgs])))
         for r in rrows:
             reacts.setdefault(r.message_id, []).append((r.person_external_id, r.name))
+        authors = sorted({m.author_external_id for m in msgs if m.author_external_id})
+        prows = conn.execute(
+            sa.select(people.c.external_id, people.c.display_name).where(
+                people.c.platform == crow.platform, people.c.external_id.in_(authors)
+            )
+        )
+        names = {r.external_id: r.display_name for r in prows}
     return ThreadFacts(
         thread_id=thread_id,
         root_external_id=trow.root_external_id,
         channel=_channel_row(crow),
         messages=msgs,
         reactions={k: tuple(sorted(v)) for k, v in reacts.items()},
+        names=names,
     )
 
 
@@ -470,6 +480,8 @@ class ThreadState:
     url: str | None
     document: str
     document_hash: str
+    # The reply a suggestion shows (ingest.best_reply); None without answers.
+    best_message_id: int | None = None
 
 
 def save_thread_state(conn: Connection, thread_id: int, state: ThreadState) -> bool:
@@ -481,6 +493,7 @@ def save_thread_state(conn: Connection, thread_id: int, state: ThreadState) -> b
         "is_question": state.is_question,
         "answer_count": state.answer_count,
         "accepted_message_id": state.accepted_message_id,
+        "best_message_id": state.best_message_id,
         "asked_at": state.asked_at,
         "last_activity_at": state.last_activity_at,
         "hidden": state.hidden,
@@ -494,6 +507,18 @@ def save_thread_state(conn: Connection, thread_id: int, state: ThreadState) -> b
     values["change_seq"] = next_change_seq(conn)
     conn.execute(threads.update().where(threads.c.id == thread_id).values(**values))
     return True
+
+
+def message_thread_ids(conn: Connection, after: int = 0, limit: int = 500) -> list[int]:
+    """Ids of threads derived from chat messages (FAQ pseudo-threads aside) above ``after``, in order."""
+    query = (
+        sa.select(threads.c.id)
+        .join(channels, channels.c.id == threads.c.channel_id)
+        .where(threads.c.id > after, channels.c.platform != FAQ_PLATFORM)
+        .order_by(threads.c.id)
+        .limit(limit)
+    )
+    return list(conn.execute(query).scalars())
 
 
 def touch_threads(conn: Connection, thread_ids: Iterable[int]) -> None:
@@ -647,6 +672,17 @@ class ThreadView:
     url: str | None
     accepted_message_id: int | None
     answers: tuple[MessageRow, ...]
+    # The reply a suggestion shows; None before the thread was derived with it (see `shown_answer`).
+    best_message_id: int | None = None
+
+    @property
+    def shown_answer(self) -> MessageRow | None:
+        """The reply a suggestion shows: the derived best reply, else the accepted one, else the first."""
+        for wanted in (self.best_message_id, self.accepted_message_id):
+            found = next((a for a in self.answers if wanted is not None and a.id == wanted), None)
+            if found is not None:
+                return found
+        return self.answers[0] if self.answers else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -689,6 +725,7 @@ _THREAD_RANKS = _visible_threads(
     threads.c.answer_count, sa.func.coalesce(threads.c.last_activity_at, threads.c.asked_at).label("activity")
 )
 _THREAD_VIEWS = _visible_threads(
+    threads.c.best_message_id,
     threads.c.last_activity_at,
     threads.c.asker_external_id,
     threads.c.title,
@@ -771,6 +808,7 @@ def thread_views(conn: Connection, thread_ids: Sequence[int]) -> dict[int, Threa
             answers=tuple(
                 replace(a, text=mentions.render(a.text, shown)) if "<@" in a.text else a for a in answers[tid]
             ),
+            best_message_id=t.best_message_id,
         )
     return out
 

@@ -91,6 +91,8 @@ threads = Table(
     Column("is_question", Boolean, nullable=False, default=False),
     Column("answer_count", Integer, nullable=False, default=0),
     Column("accepted_message_id", Integer, nullable=True),
+    # The reply a suggestion shows: the accepted answer, else the reply most related to the question.
+    Column("best_message_id", Integer, nullable=True),
     Column("asked_at", DateTime(timezone=True), nullable=True),
     Column("last_activity_at", DateTime(timezone=True), nullable=True),
     # A thread is hidden while its root is missing or deleted, or its channel is deleted.

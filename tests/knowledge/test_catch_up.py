@@ -165,7 +165,7 @@ def test_new_threads_are_embedded_before_indexed_ones_are_re_embedded_and_update
             kb.ingest(
                 post("C1", f"1000.{k + 2}", "U3", f"追加の回答{k}です。手順書を共有します。", 7 + k, thread="1000.0")
             )
-        kb.ingest(post("C1", "1001.2", "U4", "うちも同じです。", 8, thread="1001.0"))
+        kb.ingest(post("C1", "1001.2", "U4", "うちは保守業者に更新を任せています。", 8, thread="1001.0"))
         kb.ingest_many(
             [
                 post("C1", "2000.0", "U1", "新しい質問です。電子申請の導入は？", 9),
@@ -179,7 +179,7 @@ def test_new_threads_are_embedded_before_indexed_ones_are_re_embedded_and_update
         assert len(embedder.documents) == 4  # thread 1000 once, for its three new answers
         assert "電子申請" in embedder.documents[0] and "庁内LAN" in embedder.documents[1]  # new threads first
         assert "追加の回答1" in embedder.documents[2]  # the oldest update, with its latest answers
-        assert "うちも同じ" in embedder.documents[3]
+        assert "保守業者に更新を任せ" in embedder.documents[3]
     finally:
         kb.close()
 

@@ -177,7 +177,8 @@ async def test_private_channel_threads_stay_in_their_channel(teams: TeamsHarness
 
 async def test_edits_and_deletes_change_later_suggestions(teams: TeamsHarness) -> None:
     original = channel_message(teams.service_url, "1700000000002", MACRO_ANSWER, person=SUZUKI, root="1700000000001")
-    edited_text = "マクロは全部Power Automateに移行しました。"
+    # The shown reply is the one most related to the question: the edit makes this one that reply.
+    edited_text = "ExcelのVBAマクロは全部Power Automateに移行して、保守できる人がいない状態をなくしました。"
     edit = as_type(original, "messageUpdate", "editMessage", text=edited_text)
     assert (await teams.post(edit)).status == 200
     await teams.idle()
