@@ -45,7 +45,7 @@ PLATFORM = "web"
 # The web chat is one place of the community, public like its open channels: its questions and feedback
 # are recorded (knowledge gaps, the review queue) as a public channel's would be.
 WEB_CHANNEL = "chat"
-WEB_CHANNEL_NAME = "Web チャット"
+WEB_CHANNEL_NAME = "ウェブチャット"
 # The browser's own random id (kept in its local storage): one press per person and suggestion, as in chat.
 VISITOR = re.compile(r"[A-Za-z0-9_-]{8,64}")
 QUESTION_ID = re.compile(r"[0-9a-f]{32}")

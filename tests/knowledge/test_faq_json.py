@@ -39,8 +39,8 @@ def test_the_sample_ships_published_entries_made_from_its_threads() -> None:
 
 
 def test_imported_the_sample_entries_are_published_verified_and_some_due(kb: KnowledgeBase) -> None:
-    created, updated = kb.faq_import(Actor.operator(), read_faq_json(sample_faq_path()))
-    assert (created, updated) == (5, 0)
+    created, updated, unchanged = kb.faq_import(Actor.operator(), read_faq_json(sample_faq_path()))
+    assert (created, updated, unchanged) == (5, 0, 0)
     entries = kb.faq_list(FaqStatus.PUBLISHED)
     assert {e.verified_by for e in entries} >= {"佐藤 健一", "高橋 誠"}
     due = kb.faq_due_for_review(SAMPLE_NOW)

@@ -62,7 +62,9 @@ async def test_people_s_text_reads_as_typed_in_the_card(teams: TeamsHarness) -> 
     words, tags = shown(title)
     assert words.startswith("*.xlsm,*.xls,*.xlam のマクロ付きファイル") and tags == ["strong"]  # bold, no italics
     excerpt = next(b for b in blocks if "fs01" in b)
-    assert shown(excerpt) == (TRICKY_ANSWER, [])  # both backslashes, the fence, the mention and "&" as typed
+    # Both backslashes, the fence and "&" as typed; the mention of someone Yorozu does not know is kept as a
+    # reference when stored and shown as @*** (knowledge/mentions.py: never a name it may not show).
+    assert shown(excerpt) == (TRICKY_ANSWER.replace("<@U123>", "@***"), [])
     facts = next(b for b in blocks if "山田" in b)
     assert shown(facts)[0].startswith("回答: 山田 *太郎*（北山市_情報課）") and shown(facts)[1] == []
 
