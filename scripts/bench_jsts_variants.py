@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge.lexical import BM25Index  # noqa: E402
+from knowledge.lexical import LexicalIndex  # noqa: E402
 from knowledge.search import CANDIDATES, LEXICAL_WEIGHT  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "eval" / "jsts-paraphrase"
@@ -74,8 +74,8 @@ def main() -> None:
     Qq = cached("Qq", [q["text"] for q in queries], query=True)
     Qp = cached("Qp", [q["text"] for q in queries], query=False)
 
-    lexical = BM25Index()
-    lexical.add_many((i, c["text"]) for i, c in enumerate(corpus))
+    lexical = LexicalIndex.in_memory()
+    lexical.add_many(((i, c["text"]) for i, c in enumerate(corpus)), fresh=True)
     lex: list[dict[int, float]] = []
     for q in queries:
         top = lexical.max_score(q["text"])
