@@ -916,12 +916,13 @@ class KnowledgeBase:
     ) -> tuple[Suggestion, ...]:
         """Published FAQ entries that are confidently the answer first (best first), then the rest.
 
-        Confidently: past the channel's operating point, or as confident as the best thread (with a
-        fixed threshold: past it). Other entries are ranked among threads by relevance.
+        Confidently: past the channel's operating point, as confident as the best thread, or about as
+        relevant as it (with a fixed threshold: past it). Other entries are ranked among threads by relevance.
         """
         first: list[tuple[float, Suggestion]] = []
         later = list(threads)
         best_thread = max((t.confidence or 0.0 for _, t in threads), default=0.0)
+        best_relevance = max((t.score for _, t in threads), default=0.0)
         for relevance, row in faq_hits:
             if row.status != FaqStatus.PUBLISHED:
                 continue
@@ -930,7 +931,11 @@ class KnowledgeBase:
             conf = confidence.get(row.thread_id) if row.thread_id is not None else None
             if conf is not None:
                 suggestion = replace(suggestion, confidence=conf)
-                confident = conf >= min(self.calibration.auto_at, best_thread)
+                # A curated entry shown at all comes first when it is about as relevant as the best thread
+                # (it usually was made from such a thread, so the margin signal always favours the thread).
+                confident = conf >= min(self.calibration.auto_at, best_thread) or (
+                    relevance >= best_relevance - s.FAQ_FIRST_MARGIN
+                )
             else:
                 confident = relevance >= self.abstain_below
             (first if confident else later).append((relevance, suggestion))

@@ -44,6 +44,8 @@ EXPERT_MARGIN = 0.02
 # With a calibration, `who` weighs the threads among this many best candidates that relate to the topic.
 EXPERT_CANDIDATES = 30
 ACCEPTED_BONUS = 0.015
+# A shown FAQ entry comes before the threads when its relevance is at most this far below the best one's.
+FAQ_FIRST_MARGIN = 0.02
 RECENCY_BONUS = 0.01  # for a thread active today, fading with RECENCY_HALF_LIFE_DAYS
 RECENCY_HALF_LIFE_DAYS = 365.0
 EXCERPT_CHARS = 160

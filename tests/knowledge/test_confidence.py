@@ -203,3 +203,21 @@ def test_evaluate_reports_the_confidence_and_calibrate_fits_one(tmp_path: Path) 
     assert cal.model_id == "fake:hashing-v1"
     assert cal.measured["channel_precision"] >= 0.9
     assert ExcludeThread  # the evaluation excludes the query's own document through it
+
+
+def test_a_curated_entry_as_relevant_as_its_thread_comes_first(calibrated: KnowledgeBase) -> None:
+    from knowledge.model import Actor, SuggestionKind
+
+    calibrated.faq_create(
+        Actor.operator(),
+        question="Excelマクロを作った職員が異動してVBAを保守できないときは？",
+        answer="マクロを棚卸しして、残すものは手順書を作り、RPAや標準機能への置き換えを検討します。",
+        source_thread="slack:C1:100.0",
+        publish=True,
+    )
+    calibrated.sync()
+    # Neither past the channel point: the entry comes first by being about as relevant as its thread.
+    calibrated.calibration = replace(FAKE_CALIBRATION, auto_at=0.9999)
+    result = calibrated.suggest("マクロを作った職員が異動してVBAを保守できない")
+    kinds = [s.kind for s in result.suggestions]
+    assert kinds[0] == SuggestionKind.FAQ and SuggestionKind.THREAD in kinds
