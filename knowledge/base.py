@@ -850,8 +850,7 @@ class KnowledgeBase:
             if calibrated and pool:
                 top = pool[: s.CONFIDENCE_TOP]
                 with self._index_lock:
-                    coverage = s.coverage_of(self._lexical, retrieved.terms, retrieved.idf, [c.thread_id for c in top])
-                signals = s.signals_of(pool, coverage, len(retrieved.terms))
+                    signals = s.pool_signals(self._lexical, retrieved, pool)
                 confidence = {i: self.calibration.confidence(sig) for i, sig in signals.items()}
                 if abstain and automatic:
                     pool = [c for c in top if confidence[c.thread_id] >= self.calibration.auto_at]
@@ -984,9 +983,7 @@ class KnowledgeBase:
             for hide in hides:
                 hidden = set(hide)
                 pool = [c for c in retrieved.candidates if c.thread_id not in hidden]
-                ids = [c.thread_id for c in pool[:top]]
-                coverage = s.coverage_of(self._lexical, retrieved.terms, retrieved.idf, ids)
-                signals = s.signals_of(pool, coverage, len(retrieved.terms), top=top)
+                signals = s.pool_signals(self._lexical, retrieved, pool, top=top)
                 out.append([(c.thread_id, c, signals[c.thread_id]) for c in pool[:top]])
         return out
 
@@ -1079,10 +1076,8 @@ class KnowledgeBase:
             candidates = retrieved.candidates
             if self._fixed_threshold is None:
                 # Calibrated: the threads related to the topic, as a direct question would be shown them.
-                top = candidates[: s.EXPERT_CANDIDATES]
-                coverage = s.coverage_of(self._lexical, retrieved.terms, retrieved.idf, [c.thread_id for c in top])
+                signals = s.pool_signals(self._lexical, retrieved, candidates, top=s.EXPERT_CANDIDATES)
         if self._fixed_threshold is None:
-            signals = s.signals_of(candidates, coverage, len(retrieved.terms), top=s.EXPERT_CANDIDATES)
             relevant = [
                 c
                 for c in candidates[: s.EXPERT_CANDIDATES]

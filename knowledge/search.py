@@ -151,6 +151,16 @@ def signals_of(
     return out
 
 
+def pool_signals(
+    lexical: LexicalIndex, retrieved: Retrieved, pool: Sequence[Candidate], *, top: int = CONFIDENCE_TOP
+) -> dict[int, Signals]:
+    """The confidence's signals for the first ``top`` of ``pool`` (candidates that may be suggested, best
+    relevance first): their coverage of the question's words, then :func:`signals_of`. The caller holds
+    the index lock (coverage reads the lexical index)."""
+    coverage = coverage_of(lexical, retrieved.terms, retrieved.idf, [c.thread_id for c in pool[:top]])
+    return signals_of(pool, coverage, len(retrieved.terms), top=top)
+
+
 def coverage_of(lexical: LexicalIndex, terms: list[str], idf: dict[str, float], ids: list[int]) -> dict[int, float]:
     """The idf-weighted share of the question's words that each thread holds (0..1)."""
     total = sum(idf.values())
