@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from knowledge import events as ev
 from knowledge import faq, followup, ingest, mentions
@@ -119,6 +119,14 @@ INDEX_FILE = "threads.faiss"
 LEXICAL_DIR = "lexical"  # a tantivy folder (knowledge.lexical)
 # What earlier versions kept instead of that folder; removed when found.
 OLD_LEXICAL_FILES = ("threads.bm25.npz",)
+
+
+def _concurrent(exc: DBAPIError) -> bool:
+    """Whether a failed transaction lost a race another one won, so doing it again will succeed."""
+    if isinstance(exc, IntegrityError):
+        return True
+    # PostgreSQL's deadlock_detected and serialization_failure.
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -519,13 +527,14 @@ class KnowledgeBase:
                     for job in jobs:
                         _enqueue_in(conn, job, now)
                     return changed
-            except IntegrityError:
+            except DBAPIError as exc:
                 # Another worker created the same channel or thread row between this transaction's
                 # read and its insert (a reply and its root arriving together), or recorded the same
-                # delivery. Applying is idempotent, so the retry finds the row (or the receipt).
-                if attempt == INGEST_ATTEMPTS - 1:
+                # delivery, or PostgreSQL broke a deadlock between two requests touching the same threads
+                # in different orders. Applying is idempotent, so the retry finds the row (or the receipt).
+                if not _concurrent(exc) or attempt == INGEST_ATTEMPTS - 1:
                     raise
-                log.debug("concurrent insert while accepting a request; retrying")
+                log.debug("concurrent write while accepting a request; retrying")
         raise AssertionError("unreachable")
 
     def ingest_many(self, events: Iterable[ev.Event], *, batch: int = 500) -> tuple[int, int]:
@@ -535,14 +544,24 @@ class KnowledgeBase:
 
         def flush() -> None:
             nonlocal changed, unchanged
-            now = datetime.now(UTC)
-            with self.store.begin() as conn:
-                for event in pending:
-                    if ingest.apply_in(conn, event):
-                        followup.schedule(conn, event, after=self.followup_after, now=now)
-                        changed += 1
-                    else:
-                        unchanged += 1
+            for attempt in range(INGEST_ATTEMPTS):
+                now = datetime.now(UTC)
+                counts = [0, 0]
+                try:
+                    with self.store.begin() as conn:
+                        for event in pending:
+                            if ingest.apply_in(conn, event):
+                                followup.schedule(conn, event, after=self.followup_after, now=now)
+                                counts[0] += 1
+                            else:
+                                counts[1] += 1
+                    break
+                except DBAPIError as exc:  # a batch meeting live traffic on the same threads: all again
+                    if not _concurrent(exc) or attempt == INGEST_ATTEMPTS - 1:
+                        raise
+                    log.debug("concurrent write while storing a batch; retrying")
+            changed += counts[0]
+            unchanged += counts[1]
             pending.clear()
 
         for event in events:

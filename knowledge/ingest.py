@@ -231,7 +231,13 @@ def _reaction_changed(conn: Connection, event: ev.ReactionChanged) -> bool:
 
 
 def refresh_thread(conn: Connection, thread_id: int) -> bool:
-    """Re-derive a thread's state from its stored facts; ``True`` when the state changed."""
+    """Re-derive a thread's state from its stored facts; ``True`` when the state changed.
+
+    The thread's row is locked first: a root and its reply committed at the same moment by two workers
+    would otherwise each derive the state from what it alone saw, and the later commit could leave the
+    thread hidden although its root is stored.
+    """
+    repo.lock_thread(conn, thread_id)
     return repo.save_thread_state(conn, thread_id, derive_state(repo.thread_facts(conn, thread_id)))
 
 

@@ -484,6 +484,17 @@ class ThreadState:
     best_message_id: int | None = None
 
 
+def lock_thread(conn: Connection, thread_id: int) -> None:
+    """Hold the thread's row until commit, so two transactions deriving its state take turns.
+
+    ``FOR NO KEY UPDATE``: it does not wait for the key-share locks that inserting a message or reaction
+    under the thread takes, so a transaction that stored a message first and locks second cannot deadlock
+    with another one that did the same. Under READ COMMITTED the facts read after the lock include every
+    message committed before it. SQLite writes one transaction at a time and needs no lock.
+    """
+    conn.execute(sa.select(threads.c.id).where(threads.c.id == thread_id).with_for_update(key_share=True))
+
+
 def save_thread_state(conn: Connection, thread_id: int, state: ThreadState) -> bool:
     """Store a thread's derived state; bumps its change number only when something changed."""
     row = conn.execute(sa.select(threads).where(threads.c.id == thread_id)).one()
