@@ -3,8 +3,9 @@
 The Slack export under ``knowledge/data/sample_community/`` is the data itself, not the output of a
 generator (its README says why). So nothing re-derives the fields a Slack export repeats (a thread root's
 ``replies``, ``reply_users`` and ``latest_reply``, the day file a message sits in): :func:`load_sample_community`
-reads the export into typed values and checks them on load, naming the file and the message of each
-problem, so a hand edit that breaks the export fails the tests instead of the demo.
+reads the export into typed values and checks them on load (the repeated fields agree, a message's
+rich_text blocks say what its text says), naming the file and the message of each problem, so a hand edit
+that breaks the export fails the tests instead of the demo.
 
 The held-out questions (``tests/data/sample_questions*.jsonl``) are read by :func:`read_held_out_questions`,
 checked line by line.
@@ -274,7 +275,37 @@ def _channel_messages(folder: Path, channel: Channel, by_id: dict[str, Person], 
                 problems.append(f"{where}: edited before it was posted")
             if not message.is_root and "parent_user_id" not in raw:
                 problems.append(f"{where}: a reply without parent_user_id")
+            if "blocks" in raw and _squeezed(_blocks_text(raw["blocks"])) != _squeezed(message.text):
+                problems.append(f"{where}: its rich_text blocks say something else than its text")
     return messages
+
+
+def _blocks_text(blocks: list[dict[str, Any]]) -> str:
+    """The mrkdwn a message's rich_text blocks show: Slack clients show the blocks, Yorozu reads ``text``,
+    so an edit of one must be made in the other too."""
+    out = []
+    for block in blocks:
+        for section in block.get("elements", []):
+            for element in section.get("elements", []):
+                kind = element.get("type")
+                if kind == "text":
+                    out.append(_escape(element.get("text", "")))
+                elif kind == "emoji":
+                    out.append(f":{element.get('name')}:")
+                elif kind == "user":
+                    out.append(f"<@{element.get('user_id')}>")
+                elif kind == "link":
+                    out.append(f"<{element.get('url')}|{_escape(element.get('text', ''))}>")
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _squeezed(text: str) -> str:
+    """Text without whitespace and code fences (blocks keep code apart, ``text`` fences it)."""
+    return re.sub(r"\s+", "", text.replace("```", ""))
 
 
 def _threads(messages: list[Message], problems: list[str]) -> list[Thread]:

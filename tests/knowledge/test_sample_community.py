@@ -65,3 +65,19 @@ def test_a_bad_question_line_is_named(tmp_path: Path) -> None:
     path.write_text('{"question": "ok?", "expected_root_ts": null}\n{"question": ""}\n', encoding="utf-8")
     with pytest.raises(SampleError, match=r"questions.jsonl line 2: no question"):
         read_held_out_questions(path)
+
+
+def test_a_text_edited_without_its_blocks_is_named(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(sample_community_path(), export)
+    day = sorted((export / "general").glob("*.json"))[0]
+    messages = json.loads(day.read_text(encoding="utf-8"))
+    edited = next(m for m in messages if "blocks" in m)
+    edited["text"] += "（追記）"
+    day.write_text(json.dumps(messages), encoding="utf-8")
+
+    with pytest.raises(SampleError) as caught:
+        load_sample_community(export)
+    assert caught.value.problems == [
+        f"general/{day.name}: message {edited['ts']}: its rich_text blocks say something else than its text"
+    ]
