@@ -109,6 +109,8 @@ def read_held_out_questions(path: Path) -> list[HeldOutQuestion]:
 
 @dataclass(frozen=True)
 class Person:
+    """A user of users.json; the organisation and department come from ``profile.title``."""
+
     id: str
     name: str
     real_name: str
@@ -122,6 +124,8 @@ class Person:
 
 @dataclass(frozen=True)
 class Channel:
+    """A public (channels.json) or private (groups.json) channel."""
+
     id: str
     name: str
     private: bool
@@ -131,6 +135,8 @@ class Channel:
 
 @dataclass(frozen=True)
 class Message:
+    """One message of a day file, with the raw object for the fields a check needs."""
+
     channel: str
     ts: str
     user: str | None
@@ -146,6 +152,8 @@ class Message:
 
 @dataclass(frozen=True)
 class Thread:
+    """A root (a tombstone when deleted) and its replies in order."""
+
     channel: str
     root: Message
     replies: tuple[Message, ...]
@@ -153,6 +161,8 @@ class Thread:
 
 @dataclass(frozen=True)
 class SampleCommunity:
+    """What the sample export holds, checked."""
+
     people: tuple[Person, ...]
     channels: tuple[Channel, ...]
     messages: tuple[Message, ...]
