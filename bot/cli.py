@@ -18,7 +18,6 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -38,11 +37,6 @@ log = logging.getLogger("yorozu")
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-
-
-def sample_community_path() -> Path:
-    """The sample community (Slack export layout) shipped inside the package."""
-    return Path(str(resources.files("knowledge") / "data" / "sample_community"))
 
 
 def default_demo_dir(environ: dict[str, str]) -> Path:

@@ -8,7 +8,6 @@ import logging
 import re
 import signal
 import sys
-from importlib import resources
 from pathlib import Path
 
 from aiohttp import web
@@ -21,6 +20,7 @@ from bot.settings import ConfigError, Settings
 from bot.web.console import console_enabled
 from knowledge.base import KnowledgeBase
 from knowledge.model import Actor
+from knowledge.sample import sample_community_path, sample_faq_path
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,6 @@ class SampleInStore(ConfigError):
 
 def sample_channel_ids(sample: Path | None = None) -> list[str]:
     """The channel ids of the bundled sample community (its channels.json and groups.json)."""
-    from bot.cli import sample_community_path
-
     folder = sample or sample_community_path()
     ids = []
     for name in ("channels.json", "groups.json"):
@@ -121,17 +119,11 @@ def holds_sample(kb: KnowledgeBase) -> bool:
     return any(kb.channel("slack", channel_id) is not None for channel_id in sample_channel_ids())
 
 
-def sample_faq_path() -> Path:
-    """The sample community's curated FAQ entries (published; some due for review)."""
-    return Path(str(resources.files("knowledge") / "data" / "sample_faq.json"))
-
-
 def load_sample_if_empty(kb: KnowledgeBase) -> bool:
     """Import the bundled sample community and its FAQ entries into an empty knowledge base; ``True``
     when it did."""
     if kb.stats().threads:
         return False
-    from bot.cli import sample_community_path
     from knowledge.importers.faq_json import read_faq_json
     from knowledge.importers.slack_export import read_slack_export
 

@@ -27,11 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from knowledge.lexical import LexicalIndex
+from knowledge.search import CANDIDATES, LEXICAL_WEIGHT
 
-from knowledge.lexical import LexicalIndex  # noqa: E402
-from knowledge.search import CANDIDATES, LEXICAL_WEIGHT  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DATA = ROOT.parent / "shared" / "eval" / "jsts-paraphrase"
 

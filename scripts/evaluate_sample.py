@@ -20,10 +20,11 @@ from knowledge.base import KnowledgeBase
 from knowledge.embedding import build_embedder
 from knowledge.importers.slack_export import read_slack_export
 from knowledge.model import Scope
+from knowledge.sample import sample_community_path
 from knowledge.store import sqlite_url
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "knowledge" / "data" / "sample_community"
+SAMPLE = sample_community_path()
 QUESTIONS = ROOT / "tests" / "data" / "sample_questions.jsonl"
 
 

@@ -13,17 +13,13 @@ margin that keeps every chatter question out:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from bot.service import open_knowledge_base
+from bot.settings import Settings
+from knowledge.sample import read_held_out_questions
 
-import sample_community_content as content  # noqa: E402
-
-from bot.service import open_knowledge_base  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+QUESTIONS = Path(__file__).resolve().parents[1] / "tests" / "data" / "sample_questions.jsonl"
 
 CHATTER = [
     "今日のお昼ごはんは何にしようかな",
@@ -60,9 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"abstain below {kb.abstain_below:.3f} ({kb.embedder.model_id})")
         nearest: dict[str, list[float]] = {}
+        abstain = [q.question for q in read_held_out_questions(QUESTIONS) if q.abstains]
         for name, questions in (
             ("chatter", CHATTER),
-            ("municipal, not IT (the sample's abstain questions)", content.ABSTAIN_QUESTIONS),
+            ("municipal, not IT (the sample's abstain questions)", abstain),
             ("IT questions", IT_QUESTIONS),
         ):
             print(f"\n{name}")

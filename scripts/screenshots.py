@@ -6,8 +6,11 @@ asks a few questions the way members would (three wordings of one question nobod
 chatter, an answer found unhelpful), then photographs both pages in headless Chromium at 1280 px and
 at 390 px (a phone):
 
-    python scripts/screenshots.py            # writes docs/images/*.png (about 3 minutes)
-    python scripts/screenshots.py --data-dir /tmp/yorozu-shots   # keeps (and reuses) the imported data
+    python -m scripts.screenshots            # writes docs/images/*.png (about 3 minutes)
+    python -m scripts.screenshots --data-dir /tmp/yorozu-shots   # keeps (and reuses) the imported data
+
+Run from the repository's root as a module: it drives the browser with the tests' helper (``tests.browser``),
+which is not part of the installed package.
 
 Needs chromium, chromium-driver and fonts-noto-cjk (Debian packages; fonts-noto-color-emoji for the reactions)
 and the ``selenium`` package.
@@ -22,15 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bot.app import create_app
+from bot.server import load_sample_if_empty
+from bot.service import KnowledgeService, open_knowledge_base
+from bot.settings import Settings
+from knowledge.model import Scope
+from tests import browser
 
-from bot.app import create_app  # noqa: E402
-from bot.server import load_sample_if_empty  # noqa: E402
-from bot.service import KnowledgeService, open_knowledge_base  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from knowledge.model import Scope  # noqa: E402
-from tests import browser  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 OUT = ROOT / "docs" / "images"
 # What members asked Yorozu in chat before the screenshots: one question asked three ways that no

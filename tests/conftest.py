@@ -129,7 +129,8 @@ def imported_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Tests must not change it: take a copy with :func:`copy_of_sample`.
     """
-    from bot.cli import main, sample_community_path
+    from bot.cli import main
+    from knowledge.sample import sample_community_path
 
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         data_dir = tmp_path_factory.mktemp("sample-template")

@@ -11,7 +11,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 # Package data (pyproject's [tool.setuptools.package-data]): an installed wheel carries the manifest,
-# its localisation and icons next to this module, so the package builds without the repository.
+# its localisation and icons next to this module, so the package builds without the repository. They stay
+# here rather than beside manifest/slack/: `yorozu manifest teams` reads them at run time, and a wheel only
+# carries files that belong to a package (mapping a folder outside bot/ into one would trade pyproject's
+# package discovery for a hand-kept list, and need a second lookup for source checkouts). The Slack manifest
+# is a document pasted into Slack's settings, read by no code but a test, so it can live outside.
 SOURCE = Path(__file__).resolve().parent / "manifest"
 FILES = ("color.png", "outline.png", "ja-jp.json")
 PLACEHOLDER = "{{APP_ID}}"

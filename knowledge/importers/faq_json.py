@@ -1,7 +1,7 @@
 """FAQ entries from a JSON file: a list of objects with the :class:`~knowledge.faq.FaqInput` fields.
 
-The sample community ships its curated entries this way (``knowledge/data/sample_faq.json``, written by
-``scripts/build_sample_community.py``); every entry is published, and verified when it says by whom and
+The sample community ships its curated entries this way (``knowledge/data/sample_faq.json``, each naming
+the sample thread it was made from); every entry is published, and verified when it says by whom and
 when. Spreadsheet users import CSV instead (:mod:`knowledge.importers.faq_csv`).
 """
 

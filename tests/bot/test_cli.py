@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser, main, sample_community_path
+from bot.cli import build_parser, main
 from bot.settings import Settings
+from knowledge.sample import sample_community_path
 from tests.conftest import copy_of_sample
 from tests.conftest import run_cli as run
 

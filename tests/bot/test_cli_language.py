@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import default_demo_dir, main, sample_community_path
+from bot.cli import default_demo_dir, main
 from bot.messages import TEXTS, Locale, Plural, locale_of_environ, text
 from bot.settings import Settings
+from knowledge.sample import sample_community_path
 
 JA = {"LANG": "ja_JP.UTF-8"}
 EN = {"LANG": "en_US.UTF-8"}

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.server import sample_faq_path
 from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput
 from knowledge.faq import parse_thread_key
 from knowledge.importers.faq_json import read_faq_json
 from knowledge.model import Actor, FaqStatus
+from knowledge.sample import sample_faq_path
 
 SAMPLE = Path(__file__).resolve().parents[2] / "knowledge" / "data" / "sample_community"
 # The sample's "now" (its threads end in October 2026): which entries are due for review then.
