@@ -26,9 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.model import (
-    Stats,
-)
+from knowledge.model import Stats
 from knowledge.state import KnowledgeState
 from knowledge.store import repository as repo
 from knowledge.vectors import vector_bytes, vector_from_bytes

@@ -15,9 +15,7 @@ import time
 import numpy as np
 
 from knowledge import faq, ingest
-from knowledge.errors import (
-    EmbedderMismatch,
-)
+from knowledge.errors import EmbedderMismatch
 from knowledge.index.catch_up import CatchUp
 from knowledge.lexical import LexicalIndex
 from knowledge.store import repository as repo

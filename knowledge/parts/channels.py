@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from knowledge import faq
 from knowledge import insights as ins
-from knowledge.errors import (
-    InvalidInput,
-)
-from knowledge.model import (
-    Job,
-    NewJob,
-    Verdict,
-    Visibility,
-)
+from knowledge.errors import InvalidInput
+from knowledge.model import Job, NewJob, Verdict, Visibility
 from knowledge.parts.ingest import enqueue_in
 from knowledge.state import KnowledgeState
 from knowledge.store import repository as repo
-
-log = logging.getLogger(__name__)
 
 # How long delivery receipts and finished jobs are kept (pruned by the worker, :meth:`Channels.prune`).
 # Slack retries an event three times within about five minutes and Teams redelivers within minutes as

@@ -10,19 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from knowledge import faq
-from knowledge.errors import (
-    ImportFailed,
-    InvalidInput,
-    KnowledgeError,
-    NotFound,
-)
-from knowledge.model import (
-    Actor,
-    FaqDraft,
-    FaqEntry,
-    FaqStatus,
-    FaqVersion,
-)
+from knowledge.errors import ImportFailed, InvalidInput, KnowledgeError, NotFound
+from knowledge.model import Actor, FaqDraft, FaqEntry, FaqStatus, FaqVersion
 from knowledge.parts.roles import Roles
 from knowledge.store import repository as repo
 

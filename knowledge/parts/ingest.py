@@ -15,9 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from knowledge import events as ev
 from knowledge import followup, ingest
-from knowledge.model import (
-    NewJob,
-)
+from knowledge.model import NewJob
 from knowledge.state import KnowledgeState
 from knowledge.store import repository as repo
 

@@ -10,18 +10,9 @@ import logging
 
 from knowledge import ingest
 from knowledge import search as s
-from knowledge.errors import (
-    InvalidInput,
-    InvalidQuestion,
-    NotShareable,
-)
+from knowledge.errors import InvalidInput, InvalidQuestion, NotShareable
 from knowledge.index.catch_up import CatchUp
-from knowledge.model import (
-    Actor,
-    ExpertRequest,
-    Subscriber,
-    Visibility,
-)
+from knowledge.model import Actor, ExpertRequest, Subscriber, Visibility
 from knowledge.parts.roles import Roles
 from knowledge.people import topic_matches
 from knowledge.store import repository as repo

@@ -16,20 +16,9 @@ from knowledge import faq
 from knowledge import insights as ins
 from knowledge import search as s
 from knowledge.confidence import Signals
-from knowledge.errors import (
-    InvalidQuestion,
-    NotFound,
-)
+from knowledge.errors import InvalidQuestion, NotFound
 from knowledge.index.catch_up import CatchUp
-from knowledge.model import (
-    Expert,
-    FaqStatus,
-    Scope,
-    SearchResult,
-    Suggestion,
-    ThreadDetail,
-    ThreadPost,
-)
+from knowledge.model import Expert, FaqStatus, Scope, SearchResult, Suggestion, ThreadDetail, ThreadPost
 from knowledge.people import rank_experts
 from knowledge.store import repository as repo
 from knowledge.text import looks_like_question

@@ -12,16 +12,8 @@ from typing import Any
 
 from knowledge import faq, followup, mentions
 from knowledge import insights as ins
-from knowledge.errors import (
-    InvalidInput,
-    NotFound,
-)
-from knowledge.model import (
-    Actor,
-    Followup,
-    ReviewItem,
-    Scope,
-)
+from knowledge.errors import InvalidInput, NotFound
+from knowledge.model import Actor, Followup, ReviewItem, Scope
 from knowledge.parts.curation import Curation
 from knowledge.parts.people import People
 from knowledge.parts.questions import Questions

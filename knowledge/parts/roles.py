@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from knowledge.errors import (
-    NotAllowed,
-)
-from knowledge.model import (
-    Actor,
-    Role,
-)
+from knowledge.errors import NotAllowed
+from knowledge.model import Actor, Role
 from knowledge.state import KnowledgeState
 from knowledge.store import repository as repo
 
