@@ -38,8 +38,9 @@ from knowledge import followup
 from knowledge import search as s
 from knowledge.confidence import Calibration, default_for
 from knowledge.embedding import Embedder
-from knowledge.index.catch_up import EMBED_BATCH, TurnLock
+from knowledge.index.catch_up import EMBED_BATCH
 from knowledge.index.files import DERIVATION_KEY, INDEX_FILE, LEXICAL_DIR, IndexFiles
+from knowledge.index.turn_lock import TurnLock
 from knowledge.lexical import LexicalIndex
 from knowledge.model import Role
 from knowledge.parts.channels import JOB_RETENTION, RECEIPT_RETENTION, Channels

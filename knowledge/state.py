@@ -10,20 +10,18 @@ import threading
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from knowledge.confidence import Calibration
 from knowledge.embedding import Embedder
+from knowledge.index.turn_lock import TurnLock
 from knowledge.lexical import LexicalIndex
 from knowledge.model import Role
 from knowledge.store import Store
 from knowledge.store import repository as repo
 from knowledge.vectors import FaissIndex, IvfIndex
-
-if TYPE_CHECKING:
-    from knowledge.index.catch_up import TurnLock
 
 
 class KnowledgeState:

@@ -11,15 +11,14 @@ number saved with the index files stays below the oldest queued change, so a res
 
 Three locks, nested only in the order catch-up, embedder, indexes (so they cannot deadlock):
 ``_catch_up_lock`` lets one caller at a time work through the embedding queue; ``_lock`` owns the
-embedder and is a :class:`TurnLock`, granted in arrival order, so a question queues behind one batch
-rather than behind the whole backlog; ``_index_lock`` guards the indexes and change numbers and is held
-for applying changes and searching, never while embedding.
+embedder and is granted in arrival order (:class:`~knowledge.index.turn_lock.TurnLock`), so a question
+queues behind one batch rather than behind the whole backlog; ``_index_lock`` guards the indexes and
+change numbers and is held for applying changes and searching, never while embedding.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -47,51 +46,6 @@ QUESTION_EMBED_SECONDS = 0.1
 # expected to fit in its share anyway: with a fast embedder the question then sees every thread stored
 # before it; with e5 and anything queued it does not wait at all.
 QUESTION_WAIT_SECONDS = 2.0
-
-
-class TurnLock:
-    """A reentrant lock granted in arrival order.
-
-    ``threading.RLock`` lets the thread that releases it take it straight back, so a worker embedding
-    batch after batch could keep a waiting question out for the whole backlog; here a waiter is served
-    before anyone who asks after it.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._owner: int | None = None
-        self._depth = 0
-        self._next_ticket = 0
-        self._serving = 0
-
-    def acquire(self) -> None:
-        me = threading.get_ident()
-        with self._cond:
-            if self._owner == me:
-                self._depth += 1
-                return
-            ticket = self._next_ticket
-            self._next_ticket += 1
-            while self._serving != ticket or self._owner is not None:
-                self._cond.wait()
-            self._owner, self._depth = me, 1
-
-    def release(self) -> None:
-        with self._cond:
-            if self._owner != threading.get_ident():
-                raise RuntimeError("release of a TurnLock not held by this thread")
-            self._depth -= 1
-            if self._depth == 0:
-                self._owner = None
-                self._serving += 1
-                self._cond.notify_all()
-
-    def __enter__(self) -> TurnLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
 
 
 class CatchUp(KnowledgeState):
