@@ -16,7 +16,7 @@ each: :mod:`knowledge.index.catch_up` and :mod:`knowledge.index.files` (the inde
 ``KnowledgeBase`` *inherits* the parts rather than holding part objects it forwards to. The parts are
 not independent services: they share one store, one embedder, two indexes and the three locks that
 guard them, and call each other (a follow-up asks for experts and subscribers, forgetting a person
-applies changes at once). Forwarding would write each of some seventy public signatures twice, so a
+applies changes at once). Forwarding would write each of some sixty public signatures twice, so a
 feature would again be edited in two places, and callers (the bot, the tests, the scripts) would lose
 nothing but gain a layer. As classes over one declared state, each part is a module to read on its own,
 mypy checks every call between them, and the public API (``kb.suggest``, ``kb.faq_create``, ``kb.store``,
@@ -125,9 +125,9 @@ class KnowledgeBase(IndexFiles, Ingest, Channels, Review):
     ) -> KnowledgeBase:
         """Open (creating or migrating) a knowledge base and bring its indexes up to date.
 
-        Raises :class:`EmbedderMismatch` when the stored vectors come from another embedder, unless
-        ``adopt_embedder`` (what ``yorozu reindex`` does): then the old vectors are dropped and every
-        thread is embedded again with ``embedder``. ``vector_index`` is ``exact``, ``ivf`` or ``auto``
+        Raises :class:`~knowledge.errors.EmbedderMismatch` when the stored vectors come from another
+        embedder, unless ``adopt_embedder`` (what ``yorozu reindex`` does): then the old vectors are dropped
+        and every thread is embedded again with ``embedder``. ``vector_index`` is ``exact``, ``ivf`` or ``auto``
         (exact until the corpus is large; :mod:`knowledge.vectors`). Without ``embeds_documents`` the
         knowledge base embeds no thread: it waits for the vectors another process sharing the store makes.
         """
