@@ -19,12 +19,9 @@ changes nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import unicodedata
-import zipfile
-import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +31,7 @@ from typing import Any
 from knowledge import events as ev
 from knowledge import mentions
 from knowledge.errors import ImportFailed
+from knowledge.importers.slack_archive import SlackArchive, open_archive
 from knowledge.model import Visibility
 
 log = logging.getLogger(__name__)
@@ -103,7 +101,7 @@ def read_slack_export(
     first file), and messages get no URL when the export has none. ``on_progress(done, total)`` is called
     after each day file. ``report``, when given, is filled in while the events are consumed.
     """
-    with _open_export(path) as export:
+    with open_archive(path) as export:
         meta = _read_metadata(export)
     return _events(
         path,
@@ -254,7 +252,7 @@ def _person_seen(platform: str, user: JsonObject) -> ev.PersonSeen:
     )
 
 
-def _read_metadata(export: _Export) -> _Metadata:
+def _read_metadata(export: SlackArchive) -> _Metadata:
     conversations: list[_Conversation] = []
     seen: set[str] = set()
     folders = _day_files_by_folder(export)
@@ -286,7 +284,7 @@ def _conversation(entry: JsonObject, visibility: Visibility, folders: Mapping[st
     )
 
 
-def _entries(export: _Export, name: str) -> list[JsonObject]:
+def _entries(export: SlackArchive, name: str) -> list[JsonObject]:
     data = export.load(name)
     if not isinstance(data, list):
         raise ImportFailed(f"{name}: expected a list, found {_kind(data)}")
@@ -296,7 +294,7 @@ def _entries(export: _Export, name: str) -> list[JsonObject]:
     return data
 
 
-def _day_files_by_folder(export: _Export) -> dict[str, tuple[str, ...]]:
+def _day_files_by_folder(export: SlackArchive) -> dict[str, tuple[str, ...]]:
     folders: dict[str, list[str]] = {}
     for name in export.names():
         parts = PurePosixPath(name).parts
@@ -353,7 +351,7 @@ def _events(
         report.people += 1
         yield _person_seen(platform, user)
     work = [(c, name) for c in meta.conversations if c.folder for name in meta.day_files[c.folder]]
-    with _open_export(path) as export:
+    with open_archive(path) as export:
         ctx.host = _host(workspace_domain) if workspace_domain else _find_host(export, [n for _, n in work])
         report.workspace_host = ctx.host
         for done, (conversation, name) in enumerate(work, start=1):
@@ -364,7 +362,7 @@ def _events(
                 on_progress(done, len(work))
 
 
-def _day_messages(export: _Export, name: str) -> list[JsonObject]:
+def _day_messages(export: SlackArchive, name: str) -> list[JsonObject]:
     data = export.load(name)
     if not isinstance(data, list):
         raise ImportFailed(f"{name}: expected a list of messages, found {_kind(data)}")
@@ -463,7 +461,7 @@ def _host(domain: str) -> str:
     return domain if "." in domain else f"{domain}.slack.com"
 
 
-def _find_host(export: _Export, day_files: list[str]) -> str | None:
+def _find_host(export: SlackArchive, day_files: list[str]) -> str | None:
     """The workspace host from the first file permalink in the export (``None`` when it has no files)."""
     for name in day_files:
         for message in _day_messages(export, name):
@@ -479,103 +477,6 @@ def _permalink(host: str | None, channel_id: str, ts: str, thread_id: str | None
         return None
     url = f"https://{host}/archives/{channel_id}/p{ts.replace('.', '')}"
     return f"{url}?thread_ts={thread_id}&cid={channel_id}" if thread_id else url
-
-
-# --- reading ZIP files and folders ---------------------------------------------------------------
-
-
-class _Export:
-    """The files of one export by path relative to its root (the folder holding ``channels.json``)."""
-
-    def __init__(self, label: str, files: Mapping[str, Callable[[], bytes]], close: Callable[[], None]) -> None:
-        self.label = label
-        self._files = files
-        self._close = close
-
-    def __enter__(self) -> _Export:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._close()
-
-    def names(self) -> list[str]:
-        return sorted(self._files)
-
-    def has(self, name: str) -> bool:
-        return name in self._files
-
-    def load(self, name: str) -> Any:
-        """The JSON in one file; ``ImportFailed`` naming the file when it cannot be read or parsed."""
-        try:
-            data = self._files[name]()
-        except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise ImportFailed(f"{name}: cannot be read from {self.label}: {exc}") from exc
-        try:
-            return json.loads(data)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise ImportFailed(f"{name}: not valid JSON ({exc})") from exc
-
-
-def _open_export(path: Path) -> _Export:
-    path = Path(path)
-    if path.is_dir():
-        return _open_folder(path)
-    if path.is_file():
-        return _open_zip(path)
-    raise ImportFailed(f"{path}: no such file or folder", key="error_no_such_path", params={"path": path})
-
-
-def _open_folder(path: Path) -> _Export:
-    files = {p.relative_to(path).as_posix(): p for p in path.rglob("*.json") if p.is_file()}
-    names = _rooted(str(path), list(files))
-    return _Export(str(path), {short: files[full].read_bytes for short, full in names.items()}, lambda: None)
-
-
-def _open_zip(path: Path) -> _Export:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ImportFailed(
-            f"{path}: not a readable ZIP file ({exc}); give a Slack export ZIP or its folder",
-            key="error_not_a_zip",
-            params={"path": path, "reason": exc},
-        ) from exc
-    try:
-        infos = {_zip_name(i): i for i in archive.infolist() if not i.is_dir()}
-        names = _rooted(str(path), list(infos))
-    except BaseException:
-        archive.close()
-        raise
-
-    def reader(info: zipfile.ZipInfo) -> Callable[[], bytes]:
-        return lambda: archive.read(info)
-
-    return _Export(str(path), {short: reader(infos[full]) for short, full in names.items()}, archive.close)
-
-
-def _zip_name(info: zipfile.ZipInfo) -> str:
-    # Archivers that do not set the UTF-8 flag still write UTF-8 names; zipfile then decodes them as cp437
-    # and Japanese channel names come out garbled.
-    if info.flag_bits & 0x800:
-        return info.filename
-    try:
-        return info.filename.encode("cp437").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return info.filename
-
-
-def _rooted(label: str, names: list[str]) -> dict[str, str]:
-    """Names relative to the export's root, which is the top or one folder down (a zipped folder)."""
-    names = [n for n in names if not n.startswith("__MACOSX/")]
-    roots = sorted((n.removesuffix("channels.json") for n in names if n.rsplit("/", 1)[-1] == "channels.json"), key=len)
-    root = next((r for r in roots if r.count("/") <= 1), None)
-    if root is None:
-        raise ImportFailed(
-            f"{label}: not a Slack export (no channels.json at its top)",
-            key="error_not_slack_export",
-            params={"path": label},
-        )
-    return {n[len(root) :]: n for n in names if n.startswith(root)}
 
 
 # --- small helpers ---------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from knowledge import base
 from knowledge import events as ev
 from knowledge.base import EMBED_BATCH, INDEX_FILE, KnowledgeBase, TurnLock
 from knowledge.embedding import Vectors
+from knowledge.index import catch_up
 from knowledge.store import Store, tables
 from knowledge.vectors import load_vector_index
 from tests.conftest import FAKE_ABSTAIN_BELOW, MACRO_THREAD, at, community, post
@@ -136,7 +136,7 @@ def test_deletes_and_edits_apply_at_once_and_an_indexed_thread_keeps_its_vector_
     try:
         kb.ingest_many(community() + MACRO_THREAD + backlog(3))
         kb.sync()
-        monkeypatch.setattr(base, "QUESTION_EMBED_SECONDS", 0.0)  # questions only apply changes now
+        monkeypatch.setattr(catch_up, "QUESTION_EMBED_SECONDS", 0.0)  # questions only apply changes now
         kb.ingest(ev.MessageEdited("slack", "C1", "1001.0", "庁内無線LANの認証方式を教えてください", at(7)))
         kb.ingest(ev.MessageDeleted("slack", "C1", "1002.0"))
         hits = kb.nearest("無線LANの認証方式", mode="lexical", k=5)
@@ -160,7 +160,7 @@ def test_new_threads_are_embedded_before_indexed_ones_are_re_embedded_and_update
     try:
         kb.ingest_many(community() + backlog(3))
         kb.sync()
-        monkeypatch.setattr(base, "QUESTION_EMBED_SECONDS", 0.0)
+        monkeypatch.setattr(catch_up, "QUESTION_EMBED_SECONDS", 0.0)
         for k in range(3):  # three more answers to thread 1000: one re-embedding
             kb.ingest(
                 post("C1", f"1000.{k + 2}", "U3", f"追加の回答{k}です。手順書を共有します。", 7 + k, thread="1000.0")
@@ -220,7 +220,7 @@ def test_replicas_on_one_database_embed_each_document_once(
     a = open_kb(database_url, tmp_path / "a", first)
     b = open_kb(database_url, tmp_path / "b", second)
     try:
-        monkeypatch.setattr(base, "QUESTION_EMBED_SECONDS", 0.0)
+        monkeypatch.setattr(catch_up, "QUESTION_EMBED_SECONDS", 0.0)
         a.ingest_many(community() + backlog(6))
         a.suggest("業務システム", abstain=False)  # a has queued the six threads
         assert a.queued == (6, 0)

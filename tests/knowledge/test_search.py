@@ -15,6 +15,8 @@ from knowledge.base import ExcludeThread, KnowledgeBase
 from knowledge.errors import InvalidQuestion
 from knowledge.model import Scope
 from knowledge.store import repository as repo
+from knowledge.store.repository import people as people_rows
+from knowledge.store.repository import threads as thread_rows
 from knowledge.store.tables import people, threads
 from tests.conftest import BACKUP_THREAD, MACRO_THREAD, PRINTER_THREAD, at, community, post
 
@@ -211,7 +213,9 @@ def test_a_question_reads_in_full_only_the_threads_it_suggests(
         ]
     )
     monkeypatch.setattr(repo, "thread_views", counting_views)
-    monkeypatch.setattr(repo, "find_people", counting_people)
+    # Every module that reads people: the callers through the package, the cache and the mentions beside them.
+    for module in (repo, people_rows, thread_rows):
+        monkeypatch.setattr(module, "find_people", counting_people)
     result = filled.suggest("Excelマクロ VBA 保守", abstain=False, limit=2)
     assert len(result.suggestions) == 2
     with filled.store.begin() as conn:
