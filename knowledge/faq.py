@@ -24,7 +24,17 @@ from sqlalchemy.engine import Connection
 
 from knowledge.errors import InvalidInput, NotFound
 from knowledge.ingest import thread_document
-from knowledge.model import Actor, FaqDraft, FaqEntry, FaqStatus, FaqVersion, Suggestion, SuggestionKind
+from knowledge.model import (
+    Actor,
+    FaqDraft,
+    FaqEntry,
+    FaqStatus,
+    FaqVersion,
+    Suggestion,
+    SuggestionKind,
+    parse_thread_key,
+    thread_key,
+)
 from knowledge.store import repository as repo
 from knowledge.text import excerpt_of, title_of
 
@@ -75,22 +85,6 @@ def _checked_interval(days: int) -> int:
     if not 1 <= days <= 3650:
         raise InvalidInput(f"the review interval must be between 1 and 3650 days, not {days}")
     return days
-
-
-def thread_key(platform: str, channel_id: str, root_id: str) -> str:
-    """How a thread is named in feedback and FAQ sources: ``platform:channel:root``."""
-    return f"{platform}:{channel_id}:{root_id}"
-
-
-def parse_thread_key(key: str) -> tuple[str, str, str]:
-    """Inverse of :func:`thread_key`. Teams channel ids contain colons; platforms and message ids do not."""
-    platform, sep, rest = key.partition(":")
-    channel, sep2, root = rest.rpartition(":")
-    if not (sep and sep2 and platform and channel and root):
-        raise InvalidInput(
-            f"not a thread reference (platform:channel:root): {key!r}", key="error_thread_key", params={"value": key}
-        )
-    return platform, channel, root
 
 
 # --- drafting --------------------------------------------------------------------------------------

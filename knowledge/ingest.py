@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -61,6 +63,10 @@ DocumentRecipe = Literal["question", "question+answer", "question+answers"]
 DOCUMENT_RECIPE: DocumentRecipe = "question+answers"
 MAX_ANSWERS = 3
 ANSWER_CHARS = 400
+# Learned wordings (questions the thread solved, 解決した) a document holds: the newest few, each cut
+# short, so a popular thread's document stays about its question and answers.
+MAX_PHRASINGS = 5
+PHRASING_CHARS = 200
 
 # The version of the rules in `derive_state` (titles, accepted and best replies, the document). Stored
 # threads derived under another version are derived again once, when a knowledge base opens
@@ -68,7 +74,8 @@ ANSWER_CHARS = 400
 #   1: first sentence as title; the last reply before the asker's thanks; the first reply shown.
 #   2: the sentence that asks as title; a short follow-up gives way to the reply it belongs to; the
 #      reply most related to the question shown; the document's answers best first.
-DERIVATION_VERSION = 2
+#   3: questions the thread solved (解決した) join its document as other wordings of its question.
+DERIVATION_VERSION = 3
 
 # A reply scores by how much of the question it speaks to and how much it says (`reply_score`).
 OVERLAP_WEIGHT = 0.6
@@ -274,7 +281,11 @@ def derive_state(facts: repo.ThreadFacts) -> repo.ThreadState:
     rest = sorted(others, key=lambda a: -scores[a.id])
     ordered = ([best] if best else []) + rest
     # The indexes hold no mentions of people (their names are read when shown: knowledge.mentions).
-    document = thread_document(mentions.plain(root.text), [mentions.plain(a.text) for a in ordered])
+    document = thread_document(
+        mentions.plain(root.text),
+        [mentions.plain(a.text) for a in ordered],
+        phrasings=learned_wordings(root.text, facts.phrasings),
+    )
     return repo.ThreadState(
         asker_external_id=asker,
         title=title,
@@ -442,16 +453,40 @@ def best_reply(
     return max(answers, key=lambda a: reply_score(question, a, reactions))
 
 
-def thread_document(question: str, answers: list[str], recipe: DocumentRecipe | None = None) -> str:
-    """The text the indexes hold for a thread: its question, then its best answer(s).
+def thread_document(
+    question: str, answers: list[str], recipe: DocumentRecipe | None = None, *, phrasings: Sequence[str] = ()
+) -> str:
+    """The text the indexes hold for a thread: its question, other wordings of it, then its best answer(s).
 
     ``answers`` come best first (the accepted one, else the most related to the question, then the
-    others by the same measure; acknowledgements left out).
+    others by the same measure; acknowledgements left out). ``phrasings`` are questions the thread
+    solved (:func:`learned_wordings`): people asking again tend to word it as someone already did.
     """
     recipe = recipe or DOCUMENT_RECIPE
-    question = question.strip()
+    question = "\n".join([question.strip(), *phrasings])
     if recipe == "question" or not answers:
         return question
     count = 1 if recipe == "question+answer" else MAX_ANSWERS
     joined = "\n".join(shorten(a, ANSWER_CHARS) for a in answers[:count])
     return f"{question}\n{joined}"
+
+
+def learned_wordings(question: str, solved: Sequence[str]) -> list[str]:
+    """The questions a thread solved that its document holds: distinct, not its own question again,
+    without mentions of people, the newest :data:`MAX_PHRASINGS`, each cut to :data:`PHRASING_CHARS`."""
+    seen = {_same(mentions.plain(question))}
+    kept: list[str] = []
+    for text in solved:
+        plain = mentions.plain(text).strip()
+        if not plain or _same(plain) in seen:
+            continue
+        seen.add(_same(plain))
+        kept.append(shorten(plain, PHRASING_CHARS))
+        if len(kept) == MAX_PHRASINGS:
+            break
+    return kept
+
+
+def _same(text: str) -> str:
+    """What two wordings must share to count as one: the text without case and spacing differences."""
+    return "".join(unicodedata.normalize("NFKC", text).lower().split())

@@ -7,6 +7,24 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from knowledge.errors import InvalidInput
+
+
+def thread_key(platform: str, channel_id: str, root_id: str) -> str:
+    """How a thread is named in feedback and FAQ sources: ``platform:channel:root``."""
+    return f"{platform}:{channel_id}:{root_id}"
+
+
+def parse_thread_key(key: str) -> tuple[str, str, str]:
+    """Inverse of :func:`thread_key`. Teams channel ids contain colons; platforms and message ids do not."""
+    platform, sep, rest = key.partition(":")
+    channel, sep2, root = rest.rpartition(":")
+    if not (sep and sep2 and platform and channel and root):
+        raise InvalidInput(
+            f"not a thread reference (platform:channel:root): {key!r}", key="error_thread_key", params={"value": key}
+        )
+    return platform, channel, root
+
 
 class Visibility(enum.StrEnum):
     """Who may see a channel's threads."""

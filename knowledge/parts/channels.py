@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from knowledge import faq
+from knowledge import faq, ingest
 from knowledge import insights as ins
 from knowledge.errors import InvalidInput
 from knowledge.model import Job, NewJob, Verdict, Visibility
@@ -107,8 +107,10 @@ class Channels(KnowledgeState):
         """Remember a person's verdict on a suggestion (pressing again replaces it).
 
         解決した on a thread records the answer it showed (accepted, else first) as the one that solved
-        this question: that answer's author then counts as helpful in expert ranking. 役に立たなかった puts
-        the question and the suggestion into the specialists' review queue
+        this question: that answer's author then counts as helpful in expert ranking, and the question
+        joins the thread's document as another wording of it (:func:`knowledge.ingest.learned_wordings`;
+        gone again when the verdict changes, the thread is deleted or the asker forgotten).
+        役に立たなかった puts the question and the suggestion into the specialists' review queue
         (:meth:`~knowledge.base.KnowledgeBase.review_queue`).
         """
         verdict = Verdict(verdict)
@@ -129,6 +131,18 @@ class Channels(KnowledgeState):
                 verdict=str(verdict),
                 answer_external_id=answer_id,
             )
+            self._rederive_suggested(conn, suggested_thread)
+
+    @staticmethod
+    def _rederive_suggested(conn: Any, suggested_thread: str) -> None:
+        """Derive the suggested thread again: the questions it solved are part of its document."""
+        try:
+            platform, channel_id, root_id = faq.parse_thread_key(suggested_thread)
+        except InvalidInput:
+            return
+        thread_id = repo.find_thread_id(conn, platform, channel_id, root_id)
+        if thread_id is not None and platform != repo.FAQ_PLATFORM:
+            ingest.refresh_thread(conn, thread_id)
 
     def _shown_answer(self, conn: Any, suggested_thread: str) -> str | None:
         try:

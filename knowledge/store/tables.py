@@ -190,6 +190,7 @@ feedback = Table(
     UniqueConstraint(
         "platform", "question_message_id", "suggested_thread", "person_external_id", name="uq_feedback_platform"
     ),
+    Index("ix_feedback_suggested_thread", "suggested_thread"),
 )
 
 # Curated FAQ entries. A published entry is mirrored into `threads` (pseudo-channel "faq"/"faq",

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from knowledge.errors import InvalidInput
+from knowledge.model import parse_thread_key
 from knowledge.store.repository.changes import delete_embeddings
 from knowledge.store.repository.common import _chunks
+from knowledge.store.repository.threads import find_thread_id
 from knowledge.store.tables import (
     channels,
     faq_entries,
@@ -73,6 +76,22 @@ def erase_person(conn: Connection, platform: str, external_id: str) -> Erasure:
         )
     # Questions they asked, as logged with a feedback press (by anyone) or a query: by their message ids.
     asked_in = {(r.ch, r.external_id) for r in mine}
+    # Threads that learned a question of theirs as another wording: derived again without it, and their
+    # vectors, made from a text holding it, dropped with the others below.
+    threads_touched.update(
+        _learned_from(conn, sa.and_(feedback.c.platform == platform, feedback.c.person_external_id == external_id))
+    )
+    for channel_id, message_id in asked_in:
+        threads_touched.update(
+            _learned_from(
+                conn,
+                sa.and_(
+                    feedback.c.platform == platform,
+                    feedback.c.channel_external_id == channel_id,
+                    feedback.c.question_message_id == message_id,
+                ),
+            )
+        )
     feedback_gone = int(
         conn.execute(
             feedback.delete().where(feedback.c.platform == platform, feedback.c.person_external_id == external_id)
@@ -140,3 +159,18 @@ def erase_person(conn: Connection, platform: str, external_id: str) -> Erasure:
         person=bool(person),
         threads=tuple(sorted(threads_touched)),
     )
+
+
+def _learned_from(conn: Connection, where: sa.ColumnElement[bool]) -> set[int]:
+    """Threads whose learned wordings come from the feedback rows matching ``where``."""
+    learned = sa.and_(where, feedback.c.verdict == "solved", feedback.c.question != "")
+    keys = {r.suggested_thread for r in conn.execute(sa.select(feedback.c.suggested_thread).where(learned))}
+    found: set[int] = set()
+    for key in keys:
+        try:
+            thread_id = find_thread_id(conn, *parse_thread_key(key))
+        except InvalidInput:  # a button from a message older than its thread reference format
+            continue
+        if thread_id is not None:
+            found.add(thread_id)
+    return found

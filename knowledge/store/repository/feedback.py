@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from knowledge.model import Visibility, thread_key
+from knowledge.store.repository.channels import ChannelRow, find_channel
 from knowledge.store.repository.common import _chunks, utc
 from knowledge.store.tables import feedback
 
@@ -120,3 +122,30 @@ def resolve_review(conn: Connection, feedback_id: int, by: str) -> bool:
 
 def all_feedback(conn: Connection) -> list[FeedbackRow]:
     return [_feedback_row(r) for r in conn.execute(sa.select(feedback).order_by(feedback.c.id))]
+
+
+def solved_questions(conn: Connection, channel: ChannelRow, root_external_id: str) -> tuple[str, ...]:
+    """The questions that 解決した marked as solved by this thread, newest first: its learned wordings.
+
+    Only a question whose words anyone reading the thread could have read is learned: one asked in a
+    public channel, or in the thread's own channel. A press in a DM records no question at all, and a
+    question from a private channel never enters another channel's thread.
+    """
+    key = thread_key(channel.platform, channel.external_id, root_external_id)
+    rows = conn.execute(
+        sa.select(feedback.c.question, feedback.c.platform, feedback.c.channel_external_id)
+        .where(feedback.c.suggested_thread == key, feedback.c.verdict == "solved", feedback.c.question != "")
+        .order_by(feedback.c.created_at.desc(), feedback.c.id.desc())
+    ).all()
+    open_to: dict[tuple[str, str | None], bool] = {}
+    kept: list[str] = []
+    for r in rows:
+        place = (r.platform, r.channel_external_id)
+        if place not in open_to:
+            asked_in = None if r.channel_external_id is None else find_channel(conn, r.platform, r.channel_external_id)
+            open_to[place] = asked_in is not None and (
+                asked_in.id == channel.id or (asked_in.visibility == Visibility.PUBLIC and not asked_in.deleted)
+            )
+        if open_to[place]:
+            kept.append(r.question)
+    return tuple(kept)

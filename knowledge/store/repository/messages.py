@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from knowledge.store.repository.channels import ChannelRow, _channel_row
 from knowledge.store.repository.common import _new_id, utc
+from knowledge.store.repository.feedback import solved_questions
 from knowledge.store.repository.meta import next_change_seq
 from knowledge.store.tables import channels, messages, people, reactions, threads
 
@@ -137,6 +138,8 @@ class ThreadFacts:
     messages: tuple[MessageRow, ...]
     reactions: dict[int, tuple[tuple[str, str], ...]]  # message id -> (person, reaction name)
     names: dict[str, str] = field(default_factory=dict)  # author external id -> display name
+    # Other wordings of the question: questions this thread solved (解決した), newest first.
+    phrasings: tuple[str, ...] = ()
 
     @property
     def root(self) -> MessageRow | None:
@@ -170,6 +173,7 @@ def thread_facts(conn: Connection, thread_id: int) -> ThreadFacts:
         messages=msgs,
         reactions={k: tuple(sorted(v)) for k, v in reacts.items()},
         names=names,
+        phrasings=solved_questions(conn, _channel_row(crow), trow.root_external_id),
     )
 
 
