@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -21,8 +23,16 @@ from knowledge.store import repository as repo
 
 log = logging.getLogger(__name__)
 
-# Tries per event when a concurrent transaction inserted the same new row first.
-INGEST_ATTEMPTS = 3
+# Tries per request (or batch) when a concurrent transaction won a race: it inserted the same new row
+# first, or PostgreSQL chose this one as the victim of a deadlock.
+INGEST_ATTEMPTS = 5
+# The longest first pause before trying again, doubled each time and drawn at random, so two transactions
+# that deadlocked do not meet again at the same moment.
+RETRY_PAUSE = 0.02
+
+
+def pause_before_retry(attempt: int) -> None:
+    time.sleep(random.uniform(0, RETRY_PAUSE * 2**attempt))
 
 
 def concurrent(exc: DBAPIError) -> bool:
@@ -85,6 +95,7 @@ class Ingest(KnowledgeState):
                 if not concurrent(exc) or attempt == INGEST_ATTEMPTS - 1:
                     raise
                 log.debug("concurrent write while accepting a request; retrying")
+                pause_before_retry(attempt)
         raise AssertionError("unreachable")
 
     def ingest_many(self, events: Iterable[ev.Event], *, batch: int = 500) -> tuple[int, int]:
@@ -110,6 +121,7 @@ class Ingest(KnowledgeState):
                     if not concurrent(exc) or attempt == INGEST_ATTEMPTS - 1:
                         raise
                     log.debug("concurrent write while storing a batch; retrying")
+                    pause_before_retry(attempt)
             changed += counts[0]
             unchanged += counts[1]
             pending.clear()
