@@ -492,7 +492,3 @@ def _teams_command(name: str, args: argparse.Namespace, settings: Settings) -> i
 
     handler: Callable[[argparse.Namespace, Settings], int] = getattr(commands, name)
     return handler(args, settings)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
