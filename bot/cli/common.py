@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING
 
 from bot.messages import Locale, error_text
 
+# Imported when the command line starts, before logging is set up: loading it (and faiss) later would put
+# faiss's INFO lines about the CPU features it probes on every command's stderr.
+from knowledge.base import KnowledgeBase
+
 if TYPE_CHECKING:
     from bot.settings import ConfigError, Settings
-    from knowledge.base import KnowledgeBase
     from knowledge.errors import KnowledgeError
 
 EXIT_OK = 0

@@ -14,6 +14,7 @@ from bot.messages import Locale, text
 if TYPE_CHECKING:
     from bot.settings import Settings
     from knowledge.importers.slack_export import ImportReport
+    from knowledge.importers.teams_graph import GraphImportReport
 
 
 def _progress(label: str) -> Callable[[int, int], None]:
@@ -40,9 +41,7 @@ def add_import_arguments(imp: argparse.ArgumentParser) -> None:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     if args.source == "teams-graph":
-        from bot.teams.commands import cmd_import_teams_graph
-
-        return cmd_import_teams_graph(args, settings)
+        return _import_teams_graph(args, settings)
     from knowledge.importers.slack_export import ImportReport, read_slack_export
 
     lang = settings.language
@@ -80,6 +79,44 @@ def format_import_report(report: ImportReport, lang: Locale) -> str:
     if report.unlisted_folders:
         lines.append(text("cli_import_unlisted", lang, folders=", ".join(report.unlisted_folders)))
     return "\n".join(lines)
+
+
+def _import_teams_graph(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.importers.teams_graph import GraphImportReport, read_teams_graph
+
+    lang = settings.language
+    report = GraphImportReport()
+    label = text("cli_progress_files", lang)
+
+    def progress(done: int, total: int) -> None:
+        print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+
+    with open_kb(settings) as kb:
+        changed, unchanged = kb.ingest_many(read_teams_graph(args.path, on_progress=progress, report=report))
+        print(text("cli_indexing", lang), file=sys.stderr)
+        kb.sync()
+    print(format_graph_report(report, lang))
+    print(text("cli_stored", lang, changed=changed, unchanged=unchanged))
+    return EXIT_OK
+
+
+def format_graph_report(report: GraphImportReport, lang: Locale) -> str:
+    """What a Graph import or backfill read, and what it skipped."""
+    line = text(
+        "cli_import_read_graph",
+        lang,
+        files=text("n_graph_files", lang, count=report.files),
+        channels=text("n_channels", lang, count=len(report.channels)),
+        messages=text("n_messages", lang, count=report.messages),
+        replies=text("n_replies", lang, count=report.replies),
+        deleted=text("n_deleted", lang, count=report.deleted),
+        reactions=text("n_reactions", lang, count=report.reactions),
+        people=text("n_people", lang, count=report.people),
+    )
+    if report.skipped:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(report.skipped.items()))
+        line += "\n" + text("cli_import_skipped", lang, count=sum(report.skipped.values()), reasons=reasons)
+    return line
 
 
 IMPORT = Command("import", "import saved chat history", add_import_arguments, cmd_import)
