@@ -307,20 +307,19 @@ class YorozuTeamsBot(TeamsActivityHandler):
                 log.exception("専門家に聞く could not make the request")
                 note = cards.ExpertNote("error")
             else:
-                job = TeamsAskExpert(
+                payload = TeamsAskExpert(
                     # The press's own address: the specialists' channel is reached through the same service.
                     reference=TurnContext.get_conversation_reference(activity).serialize(),
                     channel_id=self.specialists_channel,
                     request=expert_request_json(request),
                     locale=str(press.locale),
-                ).job(
-                    key=(
-                        f"ask_expert:teams:{press.channel_id}:{press.message_id}"
-                        if press.channel_id and press.message_id
-                        else None
-                    )
+                ).to_payload()
+                key = (
+                    f"ask_expert:teams:{press.channel_id}:{press.message_id}"
+                    if press.channel_id and press.message_id
+                    else None
                 )
-                if not await self.service.enqueue(job.kind, job.payload, key=job.key):
+                if not await self.service.enqueue(ASK_EXPERT_JOB, payload, key=key):
                     note = cards.ExpertNote("ask_expert_already")
                 elif opted_out:
                     note = cards.ExpertNote("ask_expert_done")
@@ -554,14 +553,14 @@ class YorozuTeamsBot(TeamsActivityHandler):
         place = convert.where(activity)
         if place.kind != "channel" or not place.team_id:
             return
-        job = TeamsSyncTeam(
+        payload = TeamsSyncTeam(
             reference=TurnContext.get_conversation_reference(activity).serialize(),
             team_id=place.team_id,
             team_group_id=place.team_group_id,
             tenant_id=place.tenant_id,
             reason=reason,
-        ).job(key=f"sync:teams:{place.team_id}:{activity.id}")
-        await self.service.enqueue(job.kind, job.payload, key=job.key)
+        ).to_payload()
+        await self.service.enqueue(SYNC_TEAM_JOB, payload, key=f"sync:teams:{place.team_id}:{activity.id}")
 
 
 # --- what jobs and presses carry ----------------------------------------------------------------------
