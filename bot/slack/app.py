@@ -30,6 +30,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.job_specs import SlackChannel, SlackCommand, SlackDirect, SlackFeedback, SlackPerson, SlackSuggest
 from bot.jobs import JobHandler, PermanentJobError
 from bot.logs import keep_text_out_of
 from bot.messages import text
@@ -55,12 +56,12 @@ PATH = "/slack/events"
 SIGNATURE_WINDOW = 5 * 60
 PLATFORM = convert.PLATFORM
 
-JOB_SUGGEST = "slack.suggest"
-JOB_DIRECT = "slack.direct"
-JOB_COMMAND = "slack.command"
-JOB_FEEDBACK = "slack.feedback"
-JOB_PERSON = "slack.person"
-JOB_CHANNEL = "slack.channel"
+JOB_SUGGEST = SlackSuggest.kind
+JOB_DIRECT = SlackDirect.kind
+JOB_COMMAND = SlackCommand.kind
+JOB_FEEDBACK = SlackFeedback.kind
+JOB_PERSON = SlackPerson.kind
+JOB_CHANNEL = SlackChannel.kind
 
 Json = dict[str, Any]
 Listener = Callable[..., Awaitable[None]]
@@ -271,12 +272,12 @@ class SlackBot:
     async def _learn_channel(self, channel_id: str) -> None:
         # Enqueued only once the channel row exists: the job's upsert must not race the row's creation.
         self._requested_channels.add(channel_id)
-        await self.service.enqueue(JOB_CHANNEL, {"channel": channel_id})
+        await self.service.enqueue(JOB_CHANNEL, SlackChannel(channel_id).to_payload())
 
     async def _ensure_person(self, user_id: str | None) -> None:
         if user_id and self._person_unknown(user_id):
             self._requested_people.add(user_id)
-            await self.service.enqueue(JOB_PERSON, {"user": user_id})
+            await self.service.enqueue(JOB_PERSON, SlackPerson(user_id).to_payload())
 
     async def on_message(self, body: Json, event: Json, context: AsyncBoltContext) -> None:
         """A message event, accepted in one transaction (receipt, events, jobs): the acknowledgement
@@ -297,15 +298,15 @@ class SlackBot:
         raw_text = str(event.get("text") or "")
         if event.get("channel_type") == "im":
             # A personal chat with Yorozu is a question to Yorozu, not community knowledge: answer only.
-            direct = {
-                "channel": channel,
-                "ts": event.get("ts"),
-                "thread_ts": event.get("thread_ts"),
-                "text": raw_text,
-                "user": event.get("user"),
-                "dm": True,
-            }
-            await self._accept(body, [], [NewJob(JOB_DIRECT, direct, key=f"direct:slack:{channel}:{event.get('ts')}")])
+            direct = SlackDirect(
+                channel=channel,
+                ts=event.get("ts"),
+                thread_ts=event.get("thread_ts"),
+                text=raw_text,
+                user=event.get("user"),
+                dm=True,
+            )
+            await self._accept(body, [], [direct.job(key=f"direct:slack:{channel}:{event.get('ts')}")])
             return
         posted = convert.to_posted(
             event,
@@ -324,11 +325,11 @@ class SlackBot:
         if learn:
             seen = self._channel_seen(channel, event.get("channel_type"))
             events.extend([seen] if seen is not None else [])
-            jobs.append(NewJob(JOB_CHANNEL, {"channel": channel}))
+            jobs.append(SlackChannel(channel).job())
         events.append(posted)
         person = posted.author_id if self._person_unknown(posted.author_id) else None
         if person is not None:
-            jobs.append(NewJob(JOB_PERSON, {"user": person}))
+            jobs.append(SlackPerson(person).job())
         if (
             posted.is_root
             and looks_like_question(posted.text)
@@ -336,8 +337,8 @@ class SlackBot:
             and not convert.mentions(raw_text, context.bot_user_id)
         ):
             # Whether the channel wants suggestions is read when the job runs (one read less here).
-            suggest = {"channel": channel, "ts": posted.message_id, "text": posted.text, "user": posted.author_id}
-            jobs.append(NewJob(JOB_SUGGEST, suggest, key=f"suggest:slack:{channel}:{posted.message_id}"))
+            suggest = SlackSuggest(channel=channel, ts=posted.message_id, text=posted.text, user=posted.author_id)
+            jobs.append(suggest.job(key=f"suggest:slack:{channel}:{posted.message_id}"))
         if await self._accept(body, events, jobs):
             if learn:
                 self._requested_channels.add(channel)
@@ -349,15 +350,15 @@ class SlackBot:
         if not isinstance(channel, str) or not isinstance(ts, str) or convert.is_from_bot(event):
             await self._accept(body, [], [])
             return
-        direct = {
-            "channel": channel,
-            "ts": ts,
-            "thread_ts": event.get("thread_ts") or ts,
-            "text": event.get("text") or "",
-            "user": event.get("user"),
-            "dm": False,
-        }
-        await self._accept(body, [], [NewJob(JOB_DIRECT, direct, key=f"direct:slack:{channel}:{ts}")])
+        direct = SlackDirect(
+            channel=channel,
+            ts=ts,
+            thread_ts=event.get("thread_ts") or ts,
+            text=event.get("text") or "",
+            user=event.get("user"),
+            dm=False,
+        )
+        await self._accept(body, [], [direct.job(key=f"direct:slack:{channel}:{ts}")])
 
     async def on_reaction(self, body: Json, event: Json) -> None:
         change = convert.to_reaction(event, added=event.get("type") == "reaction_added")
@@ -377,7 +378,7 @@ class SlackBot:
         """channel_rename / group_rename: conversations.info (in a job) tells the name and visibility."""
         channel = event.get("channel")
         channel_id = channel.get("id") if isinstance(channel, dict) else channel
-        jobs = [NewJob(JOB_CHANNEL, {"channel": channel_id})] if isinstance(channel_id, str) and channel_id else []
+        jobs = [SlackChannel(channel_id).job()] if isinstance(channel_id, str) and channel_id else []
         await self._accept(body, [], jobs)
 
     async def on_channel_archive(self, body: Json, event: Json) -> None:
@@ -412,13 +413,13 @@ class SlackBot:
         """``/yorozu ...``: stored as a job (search is slow), answered through the command's response_url."""
         await self.service.enqueue(
             JOB_COMMAND,
-            {
-                "text": command.get("text") or "",
-                "user": command.get("user_id"),
-                "channel": command.get("channel_id"),
-                "response_url": command.get("response_url"),
-                "share": False,
-            },
+            SlackCommand(
+                text=command.get("text") or "",
+                user=command.get("user_id"),
+                channel=command.get("channel_id"),
+                response_url=command.get("response_url"),
+                share=False,
+            ).to_payload(),
         )
         await ack()
 
@@ -442,13 +443,13 @@ class SlackBot:
         message = body.get("message")
         await self.service.enqueue(
             JOB_FEEDBACK,
-            {
-                "response_url": body.get("response_url"),
-                "blocks": message.get("blocks") if isinstance(message, dict) else None,
-                "block_id": action.get("block_id"),
-                "verdict": str(verdict),
-                "user": user,
-            },
+            SlackFeedback(
+                response_url=body.get("response_url"),
+                blocks=message.get("blocks") if isinstance(message, dict) else None,
+                block_id=action.get("block_id"),
+                verdict=str(verdict),
+                user=user,
+            ).to_payload(),
         )
 
     async def on_share(self, ack: Callable[..., Awaitable[None]], body: Json, action: Json) -> None:
@@ -457,13 +458,13 @@ class SlackBot:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         await self.service.enqueue(
             JOB_COMMAND,
-            {
-                "text": str(action.get("value") or ""),
-                "user": (body.get("user") or {}).get("id"),
-                "channel": channel,
-                "response_url": body.get("response_url"),
-                "share": True,
-            },
+            SlackCommand(
+                text=str(action.get("value") or ""),
+                user=(body.get("user") or {}).get("id"),
+                channel=channel,
+                response_url=body.get("response_url"),
+                share=True,
+            ).to_payload(),
         )
 
     # --- jobs: the slow part ---------------------------------------------------------------------

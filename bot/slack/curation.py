@@ -13,12 +13,14 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.job_specs import SlackAskExpert
 from bot.jobs import JobHandler, PermanentJobError
 from bot.messages import Locale, error_text, text
 from bot.replies import ExpertRequestReply, followup_reply
@@ -36,7 +38,7 @@ from knowledge.model import Actor, FaqDraft, Visibility
 log = logging.getLogger(__name__)
 
 PLATFORM = convert.PLATFORM
-JOB_ASK_EXPERT = "slack.ask_expert"
+JOB_ASK_EXPERT = SlackAskExpert.kind
 JOB_FOLLOWUP = followup.job_kind(PLATFORM)
 
 # The modal must be open within the trigger's 3 seconds: the language lookup gets one of them at most.
@@ -200,17 +202,17 @@ class Curation:
         if value is None or user is None or not isinstance(url, str) or not url:
             log.info("a 専門家に聞く press without a value Yorozu wrote, a user or a response_url: ignored")
             return
-        payload = {
-            "question": value.question,
-            "channel": value.channel_id,
-            "message": value.message_id,
-            "asker": value.asker_id,
-            "user": user,
-            "response_url": url,
-        }
+        request = SlackAskExpert(
+            question=value.question,
+            channel=value.channel_id,
+            message=value.message_id,
+            asker=value.asker_id,
+            user=user,
+            response_url=url,
+        )
         key = await self._ask_key(value, user)
-        if not await self.service.enqueue(JOB_ASK_EXPERT, payload, key=key):
-            await self.service.enqueue(JOB_ASK_EXPERT, {**payload, "repeat": True})
+        if not await self.service.enqueue(JOB_ASK_EXPERT, request.to_payload(), key=key):
+            await self.service.enqueue(JOB_ASK_EXPERT, replace(request, repeat=True).to_payload())
 
     async def _ask_key(self, value: blocks.AskExpertValue, user: str) -> str | None:
         """One post per question in the specialists' channel (per person outside public channels,

@@ -22,6 +22,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Con
 from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.exceptions import DeserializationError, HttpOperationError
 
+from bot.job_specs import TeamsAskExpert, TeamsChannelInfo, TeamsSuggest, TeamsSyncTeam
 from bot.jobs import JobHandler, PermanentJobError
 from bot.messages import Locale, locale_from
 from bot.replies import ExpertRequestReply, QuestionRef, SuggestionsReply, followup_reply
@@ -155,7 +156,8 @@ class TeamsEndpoint:
 
     async def suggest_job(self, payload: dict[str, Any]) -> None:
         """Suggest past threads under a new question, in its thread; silent when nothing is good enough."""
-        channel_id, message_id, question = payload["channel_id"], payload["message_id"], payload["question"]
+        job = TeamsSuggest.from_payload(payload)
+        channel_id, message_id, question = job.channel_id, job.message_id, job.question
         if not await self.service.auto_suggest(convert.PLATFORM, channel_id):
             return  # suggestions were switched off in this channel (before or after the question)
         result = await self.service.suggest(
@@ -169,12 +171,12 @@ class TeamsEndpoint:
             return
         reply = SuggestionsReply(
             result,
-            locale_from(payload.get("locale")),
+            locale_from(job.locale),
             QuestionRef(convert.PLATFORM, channel_id, message_id),
             automatic=True,
         )
         card = cards.render_suggestions(reply)
-        reference = _thread_reference(payload["reference"], message_id)
+        reference = _thread_reference(job.reference, message_id)
 
         async def send(turn_context: TurnContext) -> None:
             # The continuation activity has a made-up id; the reply must name the thread's root instead.
@@ -217,7 +219,8 @@ class TeamsEndpoint:
 
     async def ask_expert_job(self, payload: dict[str, Any]) -> None:
         """専門家に聞く: post the question as a new thread in the specialists' channel, pinging subscribers."""
-        data = payload["request"]
+        job = TeamsAskExpert.from_payload(payload)
+        data = job.request
         request = ExpertRequest(
             question=str(data["question"]),
             url=data.get("url"),
@@ -228,12 +231,12 @@ class TeamsEndpoint:
                 Subscriber(convert.PLATFORM, str(i), str(name), str(topic)) for i, name, topic in data["subscribers"]
             ),
         )
-        card = cards.render_expert_request(ExpertRequestReply(request, locale_from(payload.get("locale"))))
-        reference = ConversationReference().deserialize(payload["reference"])
+        card = cards.render_expert_request(ExpertRequestReply(request, locale_from(job.locale)))
+        reference = ConversationReference().deserialize(job.reference)
         if reference.conversation is None:
             raise PermanentJobError("the stored conversation reference has no conversation")
         # A message to a channel's own conversation id starts a new thread there.
-        reference.conversation.id = str(payload["channel_id"])
+        reference.conversation.id = job.channel_id
         reference.conversation.conversation_type = "channel"
         reference.activity_id = None
 
@@ -248,8 +251,9 @@ class TeamsEndpoint:
     async def sync_team_job(self, payload: dict[str, Any]) -> None:
         """Register a team's channels (on install), or follow a team archive/unarchive/delete to channels
         the Bot Connector lists that the store did not know under the team (the handler did the rest)."""
-        team_id, reason = payload["team_id"], payload.get("reason", "")
-        reference = ConversationReference().deserialize(payload["reference"])
+        job = TeamsSyncTeam.from_payload(payload)
+        team_id, reason = job.team_id, job.reason
+        reference = ConversationReference().deserialize(job.reference)
         channels: list[tuple[str, str | None, str | None]] = []
 
         async def list_channels(turn_context: TurnContext) -> None:
@@ -283,8 +287,8 @@ class TeamsEndpoint:
                 conversation_id=channel_id,
                 thread_root=None,
                 team_id=team_id,
-                team_group_id=payload.get("team_group_id"),
-                tenant_id=payload.get("tenant_id"),
+                team_group_id=job.team_group_id,
+                tenant_id=job.tenant_id,
                 channel_name=name or ("General" if channel_id == team_id else None),
                 visibility=visibility,
             )
@@ -292,8 +296,8 @@ class TeamsEndpoint:
             if seen is not None:
                 await self.service.ingest(seen)
             if visibility is None and self.graph_credentials:
-                lookup = {**payload, "channel_id": channel_id}
-                await self.service.enqueue(CHANNEL_INFO_JOB, lookup, key=channel_info_key(channel_id))
+                lookup = job.channel_info(channel_id).job(key=channel_info_key(channel_id))
+                await self.service.enqueue(lookup.kind, lookup.payload, key=lookup.key)
 
     async def channel_info_job(self, payload: dict[str, Any]) -> None:
         """Ask Graph whether a channel is standard, private or shared, and store the answer.
@@ -302,9 +306,10 @@ class TeamsEndpoint:
         by its Entra group id; channel activities carry only the team's thread id, so the group id comes
         from the Bot Connector's team details when the activity did not name it.
         """
-        channel_id, team_id = payload["channel_id"], payload["team_id"]
-        group_id = payload.get("team_group_id") or await self._team_group_id(payload)
-        tokens = self._graph_tokens_for(payload.get("tenant_id"))
+        job = TeamsChannelInfo.from_payload(payload)
+        channel_id, team_id = job.channel_id, job.team_id
+        group_id = job.team_group_id or await self._team_group_id(job)
+        tokens = self._graph_tokens_for(job.tenant_id)
         async with aiohttp.ClientSession(timeout=GRAPH_TIMEOUT) as session:
             client = GraphClient(session, tokens, base_url=self.settings.graph_url)
             try:
@@ -329,9 +334,9 @@ class TeamsEndpoint:
             )
         )
 
-    async def _team_group_id(self, payload: dict[str, Any]) -> str:
-        team_id = payload["team_id"]
-        reference = ConversationReference().deserialize(payload["reference"])
+    async def _team_group_id(self, job: TeamsChannelInfo) -> str:
+        team_id = job.team_id
+        reference = ConversationReference().deserialize(job.reference)
         found: list[str] = []
 
         async def team_details(turn_context: TurnContext) -> None:

@@ -25,6 +25,7 @@ from botbuilder.schema.teams import (
     TaskModuleTaskInfo,
 )
 
+from bot.job_specs import TeamsAskExpert, TeamsChannelInfo, TeamsSuggest, TeamsSyncTeam
 from bot.messages import Locale, locale_from, text
 from bot.replies import (
     CommandKind,
@@ -49,10 +50,10 @@ from knowledge.text import looks_like_question
 
 log = logging.getLogger(__name__)
 
-SUGGEST_JOB = "teams.suggest"
-SYNC_TEAM_JOB = "teams.sync_team"
-CHANNEL_INFO_JOB = "teams.channel_info"
-ASK_EXPERT_JOB = "teams.ask_expert"
+SUGGEST_JOB = TeamsSuggest.kind
+SYNC_TEAM_JOB = TeamsSyncTeam.kind
+CHANNEL_INFO_JOB = TeamsChannelInfo.kind
+ASK_EXPERT_JOB = TeamsAskExpert.kind
 FOLLOWUP_JOB = followup.job_kind(convert.PLATFORM)
 
 
@@ -137,7 +138,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
         if not from_bot and not addressed and root == activity.id and looks_like_question(message_text):
             # Whether the channel wants suggestions is read when the job runs.
             key = f"suggest:teams:{place.channel_id}:{activity.id}"
-            jobs.append(NewJob(SUGGEST_JOB, suggest_payload(activity, place, message_text), key=key))
+            jobs.append(suggest_spec(activity, place, message_text).job(key=key))
         # A redelivery of an activity already accepted stores nothing again and answers nothing.
         if await self.service.accept(events, delivery=f"teams:{activity.id}", jobs=jobs) is None:
             return
@@ -210,14 +211,14 @@ class YorozuTeamsBot(TeamsActivityHandler):
             return None  # without app credentials the channel stays private: safe, only less useful
         data = convert.channel_data(activity)
         team, tenant = convert.obj(data, "team"), convert.obj(data, "tenant")
-        payload = {
-            "reference": TurnContext.get_conversation_reference(activity).serialize(),
-            "team_id": team_id,
-            "team_group_id": team.get("aadGroupId"),
-            "tenant_id": tenant.get("id") or (activity.conversation.tenant_id if activity.conversation else None),
-            "channel_id": channel_id,
-        }
-        return NewJob(CHANNEL_INFO_JOB, payload, key=channel_info_key(channel_id))
+        lookup = TeamsChannelInfo(
+            reference=TurnContext.get_conversation_reference(activity).serialize(),
+            team_id=team_id,
+            team_group_id=team.get("aadGroupId"),
+            tenant_id=tenant.get("id") or (activity.conversation.tenant_id if activity.conversation else None),
+            channel_id=channel_id,
+        )
+        return lookup.job(key=channel_info_key(channel_id))
 
     async def _look_up_channel(self, activity: Activity, channel_id: str, team_id: str) -> None:
         lookup = self._channel_lookup(activity, channel_id, team_id)
@@ -306,13 +307,13 @@ class YorozuTeamsBot(TeamsActivityHandler):
                 log.exception("専門家に聞く could not make the request")
                 note = cards.ExpertNote("error")
             else:
-                payload = {
+                payload = TeamsAskExpert(
                     # The press's own address: the specialists' channel is reached through the same service.
-                    "reference": TurnContext.get_conversation_reference(activity).serialize(),
-                    "channel_id": self.specialists_channel,
-                    "request": expert_request_json(request),
-                    "locale": str(press.locale),
-                }
+                    reference=TurnContext.get_conversation_reference(activity).serialize(),
+                    channel_id=self.specialists_channel,
+                    request=expert_request_json(request),
+                    locale=str(press.locale),
+                ).to_payload()
                 key = (
                     f"ask_expert:teams:{press.channel_id}:{press.message_id}"
                     if press.channel_id and press.message_id
@@ -552,32 +553,32 @@ class YorozuTeamsBot(TeamsActivityHandler):
         place = convert.where(activity)
         if place.kind != "channel" or not place.team_id:
             return
-        payload = {
-            "reference": TurnContext.get_conversation_reference(activity).serialize(),
-            "team_id": place.team_id,
-            "team_group_id": place.team_group_id,
-            "tenant_id": place.tenant_id,
-            "reason": reason,
-        }
+        payload = TeamsSyncTeam(
+            reference=TurnContext.get_conversation_reference(activity).serialize(),
+            team_id=place.team_id,
+            team_group_id=place.team_group_id,
+            tenant_id=place.tenant_id,
+            reason=reason,
+        ).to_payload()
         await self.service.enqueue(SYNC_TEAM_JOB, payload, key=f"sync:teams:{place.team_id}:{activity.id}")
 
 
 # --- what jobs and presses carry ----------------------------------------------------------------------
 
 
-def suggest_payload(activity: Activity, place: convert.Where, question: str) -> dict[str, Any]:
+def suggest_spec(activity: Activity, place: convert.Where, question: str) -> TeamsSuggest:
     """What the suggestion job needs to answer later, in the question's thread."""
     reference = TurnContext.get_conversation_reference(activity)
-    return {
-        "reference": reference.serialize(),
-        "conversation_id": place.conversation_id,
-        "channel_id": place.channel_id,
-        "message_id": activity.id,
-        "service_url": activity.service_url,
-        "tenant_id": place.tenant_id,
-        "question": question,
-        "locale": str(convert.locale_of(activity)),
-    }
+    return TeamsSuggest(
+        reference=reference.serialize(),
+        conversation_id=place.conversation_id,
+        channel_id=place.channel_id,
+        message_id=activity.id,
+        service_url=activity.service_url,
+        tenant_id=place.tenant_id,
+        question=question,
+        locale=str(convert.locale_of(activity)),
+    )
 
 
 class FeedbackPress:

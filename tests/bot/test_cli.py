@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -226,7 +227,7 @@ def test_commands_other_than_serve_ignore_the_web_role(tmp_path: Path, monkeypat
         return handler
 
     for name in ("reindex", "import", "serve"):
-        monkeypatch.setitem(cli.COMMANDS, name, capture(name))
+        monkeypatch.setitem(cli.COMMANDS, name, replace(cli.COMMANDS[name], run=capture(name)))
     env = {"YOROZU_ROLE": "web"}
     assert main(["--data-dir", str(tmp_path), "reindex"], environ=env) == 0
     assert main(["--data-dir", str(tmp_path), "import", "slack-export", str(tmp_path)], environ=env) == 0

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -224,7 +225,7 @@ def test_the_demo_never_uses_the_real_data_folder(tmp_path: Path, monkeypatch: p
         seen["demo"] = settings
         return 0
 
-    monkeypatch.setitem(cli.COMMANDS, "demo", capture)
+    monkeypatch.setitem(cli.COMMANDS, "demo", replace(cli.COMMANDS["demo"], run=capture))
     real = {
         "HOME": str(tmp_path),
         "YOROZU_DATA_DIR": str(tmp_path / "real"),

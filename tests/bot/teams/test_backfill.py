@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.settings import Secret
-from bot.teams.commands import backfill
+from bot.teams.backfill import backfill
 from bot.teams.tokens import ClientCredentialsTokens
 from knowledge.base import KnowledgeBase
 from knowledge.model import Scope
