@@ -27,9 +27,9 @@ from aiohttp import web
 
 from bot.service import KnowledgeService, run_blocking
 from bot.settings import ConfigError, Settings
-from bot.web.console_auth import COOKIE, SESSION_SECONDS, ConsoleAuth, json_error
+from bot.web.console_auth import COOKIE, SESSION_SECONDS, ConsoleAuth, json_error, knowledge_http_error
 from knowledge.base import KnowledgeBase
-from knowledge.errors import InvalidInput, KnowledgeError, NotAllowed, NotFound
+from knowledge.errors import InvalidInput, KnowledgeError, NotFound
 from knowledge.faq import DEFAULT_REVIEW_DAYS, parse_thread_key
 from knowledge.model import Actor, FaqEntry, FaqStatus, Scope, Stats
 from knowledge.text import excerpt_of, storable_json
@@ -96,14 +96,8 @@ class Console:
         """Run knowledge-base work in a worker thread, its errors as 4xx JSON."""
         try:
             return await run_blocking(func, *args, **kwargs)
-        except NotFound as exc:
-            raise json_error(web.HTTPNotFound, str(exc)) from None
-        except InvalidInput as exc:
-            raise json_error(web.HTTPBadRequest, str(exc)) from None
-        except NotAllowed as exc:  # the console acts as an admin, so this means a bug; still no 500
-            raise json_error(web.HTTPForbidden, str(exc)) from None
-        except KnowledgeError as exc:
-            raise json_error(web.HTTPBadRequest, str(exc)) from None
+        except KnowledgeError as exc:  # NotAllowed means a bug here (the console acts as an admin); still no 500
+            raise knowledge_http_error(exc) from None
 
 
 CONSOLE_KEY = web.AppKey("console", Console)

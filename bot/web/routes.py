@@ -30,7 +30,7 @@ from bot.messages import Locale, text
 from bot.replies import CommandKind, parse_command
 from bot.service import KnowledgeService, run_blocking
 from bot.settings import ConfigError, Settings
-from bot.web.console_auth import ConsoleAuth
+from bot.web.console_auth import ConsoleAuth, knowledge_http_error
 from knowledge.errors import InvalidInput, InvalidQuestion, NotFound
 from knowledge.events import ChannelSeen
 from knowledge.faq import parse_thread_key
@@ -158,7 +158,7 @@ async def _ask(request: web.Request) -> web.Response:
             record_as=(PLATFORM, question_id),
         )
     except InvalidQuestion as exc:
-        raise web.HTTPBadRequest(reason=str(exc)) from None
+        raise knowledge_http_error(exc, as_json=False) from None
     return _json({"kind": "answer", "question_id": question_id, **result.to_json()})
 
 
@@ -167,7 +167,7 @@ async def _who(request: web.Request) -> web.Response:
     try:
         experts = await request.app[SERVICE].experts(topic)
     except InvalidQuestion as exc:
-        raise web.HTTPBadRequest(reason=str(exc)) from None
+        raise knowledge_http_error(exc, as_json=False) from None
     return _json({"kind": "who", "topic": topic, "experts": [e.to_json() for e in experts]})
 
 
@@ -180,7 +180,7 @@ async def _thread(request: web.Request) -> web.Response:
         platform, channel_id, root_id = parse_thread_key(key)
         detail = await run_blocking(request.app[SERVICE].kb.thread, platform, channel_id, root_id, scope=Scope.public())
     except InvalidInput as exc:
-        raise web.HTTPBadRequest(reason=str(exc)) from None
+        raise knowledge_http_error(exc, as_json=False) from None
     except NotFound:
         raise web.HTTPNotFound(reason="no such thread (it may have been deleted)") from None
     return _json(detail.to_json())
@@ -228,7 +228,7 @@ async def _feedback(request: web.Request) -> web.Response:
     try:
         parse_thread_key(suggested)
     except InvalidInput as exc:
-        raise web.HTTPBadRequest(reason=str(exc)) from None
+        raise knowledge_http_error(exc, as_json=False) from None
     await request.app[SERVICE].record_feedback(
         platform=PLATFORM,
         channel_id=WEB_CHANNEL,
