@@ -8,6 +8,7 @@ Adapters turn a platform message into ``handle_direct(...)``'s arguments and ren
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -141,6 +142,15 @@ async def followup_reply(service: KnowledgeService, payload: dict[str, object], 
     if followup is None or followup.empty:
         return None
     return FollowupReply(followup, locale)
+
+
+def person_label(name: str, organization: str | None, *, escape: Callable[[str], str] = str, mark: str = "") -> str:
+    """A person as every reply names them: 「名前（組織）」, the name alone without an organisation.
+
+    ``escape`` makes each part safe for the renderer's markup; ``mark`` wraps the name (``**`` bold in
+    Teams Markdown, ``*`` in Slack mrkdwn)."""
+    label = f"{mark}{escape(name)}{mark}"
+    return f"{label}（{escape(organization)}）" if organization else label
 
 
 def match_label(suggestion: Suggestion, locale: Locale) -> str | None:
