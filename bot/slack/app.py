@@ -13,7 +13,6 @@ across restarts and replicas too. The curation flows (FAQにする, 専門家に
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import hmac
 import logging
@@ -30,10 +29,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot import interactions
 from bot.jobs import JobHandler, PermanentJobError
 from bot.logs import keep_text_out_of
-from bot.messages import text
-from bot.replies import ExpertsReply, QuestionRef, Reply, SuggestionsReply, handle_direct
+from bot.messages import Locale, text
+from bot.replies import ExpertsReply, QuestionRef, Reply, SuggestionsReply
 from bot.service import KnowledgeService
 from bot.settings import ConfigError, Settings
 from bot.slack import blocks, convert, modals
@@ -42,8 +42,6 @@ from bot.slack.curation import Curation
 from bot.slack.people import Directory
 from bot.slack.scopes import COMMAND, SHORTCUTS, listener_event_types
 from knowledge import events as ev
-from knowledge.base import ExcludeThread
-from knowledge.errors import InvalidQuestion
 from knowledge.importers.slack_export import to_plain_text
 from knowledge.model import NewJob, Scope, Visibility
 from knowledge.text import looks_like_question, storable_json
@@ -430,12 +428,11 @@ class SlackBot:
         verdict = blocks.FEEDBACK_ACTIONS.get(str(action.get("action_id")))
         if value is None or not isinstance(user, str) or verdict is None:
             return
-        await self.service.record_feedback(
-            platform=PLATFORM,
-            channel_id=value.ref.channel_id,
-            question_message_id=value.ref.message_id,
+        await interactions.record_feedback(
+            self.service,
+            ref=value.ref,
             question=value.question,
-            suggested_thread=value.thread_id,
+            threads=[value.thread_id],
             person_id=user,
             verdict=verdict,
         )
@@ -476,21 +473,14 @@ class SlackBot:
         """A new question in a channel: reply in its thread when past threads answer it, else stay silent."""
         self._check_installed()
         channel, ts = str(payload["channel"]), str(payload["ts"])
-        if not await self.service.auto_suggest(PLATFORM, channel):
-            return  # suggestions were switched off in this channel (before or after the question)
-        try:
-            result = await self.service.suggest(
-                str(payload["text"]),
-                scope=Scope(PLATFORM, channel),
-                exclude=ExcludeThread(PLATFORM, channel, ts),
-                automatic=True,
-            )
-        except InvalidQuestion:
-            return
-        if result.abstained:
-            return
-        locale = await self.directory.locale(payload.get("user"))
-        reply = SuggestionsReply(result, locale, QuestionRef(PLATFORM, channel, ts), automatic=True)
+        ref = QuestionRef(PLATFORM, channel, ts)
+
+        async def locale() -> Locale:
+            return await self.directory.locale(payload.get("user"))
+
+        reply = await interactions.automatic_suggestions(self.service, str(payload["text"]), ref, locale)
+        if reply is None:
+            return  # switched off in this channel (before or after the question), or nothing confident
         await self._post(channel, reply, thread_ts=ts, asker_id=payload.get("user"))
 
     async def job_direct(self, payload: Json) -> None:
@@ -505,7 +495,7 @@ class SlackBot:
         ).strip()
         user = payload.get("user") if isinstance(payload.get("user"), str) else None
         person, locale = await self.directory.speaker(user)
-        reply = await handle_direct(
+        reply = await interactions.handle_direct(
             self.service,
             question,
             scope=Scope(PLATFORM, channel),
@@ -516,7 +506,7 @@ class SlackBot:
         )
         if payload.get("dm"):
             # A personal chat is seen by that person only: a curator gets FAQにする there.
-            reply = await self._for_curator(reply, user)
+            reply = await interactions.for_curator(self.service, reply, person)
         thread_ts = payload.get("thread_ts")
         await self._post(channel, reply, thread_ts=str(thread_ts) if thread_ts else None, asker_id=user)
 
@@ -534,7 +524,7 @@ class SlackBot:
         channel = payload.get("channel") if isinstance(payload.get("channel"), str) else None
         user = payload.get("user") if isinstance(payload.get("user"), str) else None
         person, locale = await self.directory.speaker(user)
-        reply = await handle_direct(
+        reply = await interactions.handle_direct(
             self.service,
             to_plain_text(raw, self.directory.names, self.directory.channel_names),
             scope=Scope(PLATFORM, channel),
@@ -546,7 +536,7 @@ class SlackBot:
         )
         if not share:
             # An ephemeral answer is seen by the person who asked only: a curator gets FAQにする there.
-            reply = await self._for_curator(reply, user)
+            reply = await interactions.for_curator(self.service, reply, person)
         shareable = not share and isinstance(reply, SuggestionsReply | ExpertsReply)
         await self._respond(
             url,
@@ -564,10 +554,11 @@ class SlackBot:
             return
         person = await self.directory.person(str(payload["user"]))
         # The note replaces buttons everyone in the channel sees: an opted-out person is not named there.
-        if await self.service.is_opted_out(PLATFORM, person.user_id):
+        name = await interactions.presser_name(self.service, PLATFORM, person.user_id, person.name)
+        if name is None:
             note = text(f"feedback_{payload['verdict']}_unnamed", person.locale)
         else:
-            note = text(f"feedback_{payload['verdict']}", person.locale, name=person.name)
+            note = text(f"feedback_{payload['verdict']}", person.locale, name=name)
         original = payload.get("blocks")
         webhook = AsyncWebhookClient(url)
         if isinstance(original, list) and payload.get("block_id"):
@@ -591,12 +582,6 @@ class SlackBot:
             raise as_job_error(exc) from None
 
     # --- sending -------------------------------------------------------------------------------------
-
-    async def _for_curator(self, reply: Reply, user: str | None) -> Reply:
-        """Suggestions in a reply only ``user`` sees offer FAQにする when they may curate."""
-        if isinstance(reply, SuggestionsReply) and user and await self.service.is_curator(PLATFORM, user):
-            return dataclasses.replace(reply, curator=True)
-        return reply
 
     async def _post(self, channel: str, reply: Reply, *, thread_ts: str | None, asker_id: str | None = None) -> None:
         try:

@@ -110,6 +110,8 @@ def feedback_data(
         "message": ref.message_id if ref else None,
         "locale": str(locale),
     }
+    if ref is not None and ref.asker_id:  # only the asker may send a question from outside a public channel
+        data["asker"] = ref.asker_id
     return data | {"state": state} if state else data
 
 
@@ -124,6 +126,8 @@ def ask_expert_data(
         "message": ref.message_id if ref else None,
         "locale": str(locale),
     }
+    if ref is not None and ref.asker_id:  # only the asker may send a question from outside a public channel
+        data["asker"] = ref.asker_id
     return data | {"state": state} if state else data
 
 

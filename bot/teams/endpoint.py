@@ -22,9 +22,10 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Con
 from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.exceptions import DeserializationError, HttpOperationError
 
+from bot import interactions
 from bot.jobs import JobHandler, PermanentJobError
 from bot.messages import Locale, locale_from
-from bot.replies import ExpertRequestReply, QuestionRef, SuggestionsReply, followup_reply
+from bot.replies import ExpertRequestReply, QuestionRef
 from bot.service import KnowledgeService
 from bot.settings import Secret, Settings
 from bot.teams import cards, convert, msrest_retry
@@ -52,8 +53,7 @@ from bot.teams.handler import (
 )
 from bot.teams.tokens import ClientCredentialsTokens
 from knowledge import events as ev
-from knowledge.base import ExcludeThread
-from knowledge.model import ExpertRequest, Scope, Subscriber, Visibility
+from knowledge.model import ExpertRequest, Subscriber, Visibility
 from knowledge.text import storable_json
 
 log = logging.getLogger(__name__)
@@ -156,23 +156,15 @@ class TeamsEndpoint:
     async def suggest_job(self, payload: dict[str, Any]) -> None:
         """Suggest past threads under a new question, in its thread; silent when nothing is good enough."""
         channel_id, message_id, question = payload["channel_id"], payload["message_id"], payload["question"]
-        if not await self.service.auto_suggest(convert.PLATFORM, channel_id):
-            return  # suggestions were switched off in this channel (before or after the question)
-        result = await self.service.suggest(
-            question,
-            scope=Scope(convert.PLATFORM, channel_id),
-            exclude=ExcludeThread(convert.PLATFORM, channel_id, message_id),
-            automatic=True,
-        )
-        if result.abstained:
-            log.debug("no confident suggestion for %s/%s", channel_id, message_id)
+        ref = QuestionRef(convert.PLATFORM, channel_id, message_id)
+
+        async def locale() -> Locale:
+            return locale_from(payload.get("locale"))
+
+        reply = await interactions.automatic_suggestions(self.service, question, ref, locale)
+        if reply is None:
+            log.debug("no suggestion for %s/%s (switched off, or nothing confident)", channel_id, message_id)
             return
-        reply = SuggestionsReply(
-            result,
-            locale_from(payload.get("locale")),
-            QuestionRef(convert.PLATFORM, channel_id, message_id),
-            automatic=True,
-        )
         card = cards.render_suggestions(reply)
         reference = _thread_reference(payload["reference"], message_id)
 
@@ -186,7 +178,9 @@ class TeamsEndpoint:
     async def followup_job(self, payload: dict[str, Any]) -> None:
         """A question nobody answered for a day: one post in its thread naming people who answered similar
         ones (only subscribers are pinged); nothing when it was answered, deleted, or nobody is known."""
-        reply = await followup_reply(self.service, payload, Locale.JA)
+        reply = await interactions.followup_reply(
+            self.service, convert.PLATFORM, str(payload["channel_id"]), str(payload["root_id"]), Locale.JA
+        )
         if reply is None:
             return
         channel_id, root_id = str(payload["channel_id"]), str(payload["root_id"])

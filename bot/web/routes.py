@@ -4,7 +4,7 @@ Served in local mode (``yorozu demo``, ``yorozu serve --local``) on loopback wit
 deployment that sets ``YOROZU_WEB_CHAT`` for members behind the console's guard (the console's token or
 the session its login form sets; :mod:`bot.web.console_auth`). Either way it shows public threads only.
 
-Typed text is understood as in chat (``bot.replies.parse_command``): a question, ``who <テーマ>``,
+Typed text is understood as in chat (``bot.interactions.parse_command``): a question, ``who <テーマ>``,
 ``help``; only questions are searched and logged (so ``help`` is never a knowledge gap). The
 buttons feed the same records as the chat platforms' buttons: 解決した and 役に立たなかった are feedback
 on a suggestion (platform ``web``; 役に立たなかった puts it in the specialists' review queue), and the
@@ -26,8 +26,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.interactions import CommandKind, parse_command
 from bot.messages import Locale, text
-from bot.replies import CommandKind, parse_command
 from bot.service import KnowledgeService, run_blocking
 from bot.settings import ConfigError, Settings
 from bot.web.console_auth import ConsoleAuth, knowledge_http_error
