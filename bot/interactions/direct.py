@@ -13,7 +13,7 @@ from bot.interactions.commands import Command, CommandKind, parse_command
 from bot.messages import Locale
 from bot.replies import ExpertsReply, QuestionRef, Reply, SuggestionsReply, TextReply
 from bot.service import KnowledgeService
-from knowledge.base import ExcludeThread
+from knowledge.base import ExcludeThread, KnowledgeBase
 from knowledge.errors import InvalidInput, InvalidQuestion
 from knowledge.model import Actor, Scope
 
@@ -45,10 +45,12 @@ async def handle_direct(
             case CommandKind.ON | CommandKind.OFF:
                 if channel is None:
                     return TextReply("switch_needs_channel", locale)
-                await service.set_auto_suggest(channel[0], channel[1], command.kind == CommandKind.ON)
+                await service.run(
+                    KnowledgeBase.set_auto_suggest, channel[0], channel[1], command.kind == CommandKind.ON
+                )
                 return TextReply("auto_on" if command.kind == CommandKind.ON else "auto_off", locale)
             case CommandKind.WHO:
-                experts = await service.experts(command.text, scope=scope)
+                experts = await service.run(KnowledgeBase.experts, command.text, scope=scope)
                 return ExpertsReply(command.text, tuple(experts), locale)
             case CommandKind.ASK:
                 result = await service.suggest(command.text, scope=scope)
@@ -66,22 +68,26 @@ async def _personal(service: KnowledgeService, command: Command, person: Actor, 
     match command.kind:
         case CommandKind.OPTOUT | CommandKind.OPTIN:
             out = command.kind == CommandKind.OPTOUT
-            await service.set_opt_out(person.platform, person.person_id, out)
+            await service.run(KnowledgeBase.set_opt_out, person.platform, person.person_id, out)
             return TextReply("optout_done" if out else "optin_done", locale)
         case CommandKind.SUBSCRIBE if command.text:
             try:
-                added = await service.subscribe(person.platform, person.person_id, command.text, name=person.name)
+                added = await service.run(
+                    KnowledgeBase.subscribe, person.platform, person.person_id, command.text, name=person.name
+                )
             except InvalidInput:
                 return TextReply("subscribe_invalid", locale)
             topic = " ".join(command.text.split())
             return TextReply("subscribe_done" if added else "subscribe_already", locale, {"topic": topic})
         case CommandKind.SUBSCRIBE:
-            topics = await service.subscriptions(person.platform, person.person_id)
+            topics = await service.run(KnowledgeBase.subscriptions, person.platform, person.person_id)
             if not topics:
                 return TextReply("subscriptions_none", locale)
             return TextReply("subscriptions_list", locale, {"topics": "、".join(f"「{t}」" for t in topics)})
         case CommandKind.UNSUBSCRIBE:
-            count = await service.unsubscribe(person.platform, person.person_id, command.text or None)
+            count = await service.run(
+                KnowledgeBase.unsubscribe, person.platform, person.person_id, command.text or None
+            )
             return TextReply("unsubscribe_done" if count else "unsubscribe_none", locale, {"count": str(count)})
     raise AssertionError(command)  # pragma: no cover
 
@@ -91,7 +97,7 @@ async def for_curator(service: KnowledgeService, reply: Reply, person: Actor | N
     on each thread when they may curate."""
     if not isinstance(reply, SuggestionsReply) or person is None:
         return reply
-    if await service.is_curator(person.platform, person.person_id):
+    if await service.run(KnowledgeBase.is_curator, person.platform, person.person_id):
         return replace(reply, curator=True)
     return reply
 
@@ -104,7 +110,7 @@ async def automatic_suggestions(
     nothing confident enough (precision first in a shared channel). ``locale`` is asked for only when
     there is something to say (on Slack it may cost a ``users.info`` call)."""
     channel_id, message_id = ref.channel_id or "", ref.message_id or ""
-    if not await service.auto_suggest(ref.platform, channel_id):
+    if not await service.run(KnowledgeBase.auto_suggest, ref.platform, channel_id):
         return None
     try:
         result = await service.suggest(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.errors import chat_key
 from bot.replies import QuestionRef
 from bot.service import KnowledgeService
+from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidQuestion, NotShareable
 from knowledge.model import Actor, ExpertRequest, Visibility
 
@@ -12,7 +13,7 @@ from knowledge.model import Actor, ExpertRequest, Visibility
 async def channel_is_public(service: KnowledgeService, platform: str, channel_id: str | None) -> bool:
     """Whether a channel is known to be public; a private or shared channel, a chat, a direct message and
     a channel Yorozu has not stored are not."""
-    row = await service.channel(platform, channel_id) if channel_id else None
+    row = await service.run(KnowledgeBase.channel, platform, channel_id) if channel_id else None
     return row is not None and row.visibility == Visibility.PUBLIC
 
 
@@ -38,8 +39,13 @@ async def ask_expert(
     if asker and asker != requester.person_id and not await channel_is_public(service, ref.platform, ref.channel_id):
         return "ask_expert_private"
     try:
-        return await service.expert_request(
-            requester, question, platform=ref.platform, channel_id=ref.channel_id, message_id=ref.message_id
+        return await service.run(
+            KnowledgeBase.expert_request,
+            requester,
+            question,
+            platform=ref.platform,
+            channel_id=ref.channel_id,
+            message_id=ref.message_id,
         )
     except (NotShareable, InvalidQuestion) as exc:
         return chat_key(exc)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from bot.errors import chat_key, chat_message
 from bot.messages import Locale, error_text, text
 from bot.service import KnowledgeService
+from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput, NotAllowed, NotFound
 from knowledge.model import Actor, FaqDraft, FaqEntry
 
@@ -64,10 +65,10 @@ async def open_faq_dialog(
         return "person_unknown"
     try:
         if thread is None:  # a message that names no stored thread (a chat): the role is checked here
-            if not await service.is_curator(actor.platform, actor.person_id):
+            if not await service.run(KnowledgeBase.is_curator, actor.platform, actor.person_id):
                 return "faq_not_allowed"
             raise NotFound("thread", "-")
-        return await service.faq_draft(actor, *thread, answer_id=answer_id)
+        return await service.run(KnowledgeBase.faq_draft, actor, *thread, answer_id=answer_id)
     except NotAllowed as exc:
         return chat_key(exc)
     except NotFound as exc:
@@ -120,7 +121,8 @@ async def save_faq(
     if errors:
         return FaqRejected(errors)
     try:
-        return await service.faq_save(
+        return await service.run(
+            KnowledgeBase.faq_save,
             actor,
             question=form.question,
             answer=form.answer,

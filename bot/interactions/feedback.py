@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from bot.messages import Locale
 from bot.replies import QuestionRef, SuggestionsReply
 from bot.service import KnowledgeService
-from knowledge.base import ExcludeThread
+from knowledge.base import ExcludeThread, KnowledgeBase
 from knowledge.model import Scope, Verdict
 
 
@@ -23,7 +23,8 @@ async def record_feedback(
     """Record ``person_id``'s verdict on each suggested thread for the question ``ref`` names
     (役に立たなかった puts the suggestion in the specialists' review queue)."""
     for thread in threads:
-        await service.record_feedback(
+        await service.run(
+            KnowledgeBase.record_feedback,
             platform=ref.platform,
             channel_id=ref.channel_id,
             question_message_id=ref.message_id,
@@ -37,7 +38,7 @@ async def record_feedback(
 async def presser_name(service: KnowledgeService, platform: str, person_id: str, name: str | None) -> str | None:
     """How the note everyone sees under the buttons names who pressed: ``None`` (unnamed) for someone
     who opted out of being named."""
-    if await service.is_opted_out(platform, person_id):
+    if await service.run(KnowledgeBase.is_opted_out, platform, person_id):
         return None
     return name
 

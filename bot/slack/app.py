@@ -38,6 +38,7 @@ from bot.slack.replying import Replying
 from bot.slack.scopes import COMMAND, SHORTCUTS, listener_event_types
 from bot.slack.signing import check_shape, signed
 from knowledge import events as ev
+from knowledge.base import KnowledgeBase
 from knowledge.model import NewJob, Visibility
 from knowledge.text import looks_like_question, storable_json
 
@@ -199,7 +200,7 @@ class SlackBot:
             event_id = bolt_request.body.get("event_id")
             if isinstance(event_id, str) and event_id:
                 with contextlib.suppress(Exception):
-                    await self.service.forget_delivery(f"slack:{event_id}")
+                    await self.service.run(KnowledgeBase.forget_delivery, f"slack:{event_id}")
             return web.json_response({"error": "temporarily unavailable, retry"}, status=503)
         return await to_aiohttp_response(response)
 

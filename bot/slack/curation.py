@@ -31,6 +31,7 @@ from bot.slack import blocks, convert, modals
 from bot.slack.api import PERMANENT_ERRORS, SlackApi, SlackCallFailed, as_job_error, check_webhook
 from bot.slack.people import Directory
 from knowledge import followup
+from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput
 from knowledge.faq import parse_thread_key, thread_key
 from knowledge.importers.slack_export import to_plain_text
@@ -103,7 +104,7 @@ class Curation:
         root = thread_ts if isinstance(thread_ts, str) and thread_ts else ts
         picked = ts if ts != root else None
         raw = to_plain_text(str(message.get("text") or ""), self.directory.names, self.directory.channel_names).strip()
-        raw = await self.service.render_mentions(PLATFORM, raw)  # named as the opt-out rule allows
+        raw = await self.service.run(KnowledgeBase.render_mentions, PLATFORM, raw)  # named as the opt-out rule allows
         # Not stored (before Yorozu joined, a DM, a bot's message): the message itself is the material,
         # as the question when it starts a thread, as the answer when it is a reply.
         fallback = FaqDraft(

@@ -53,6 +53,7 @@ from bot.teams.handler import (
 )
 from bot.teams.tokens import ClientCredentialsTokens
 from knowledge import events as ev
+from knowledge.base import KnowledgeBase
 from knowledge.model import ExpertRequest, Subscriber, Visibility
 from knowledge.text import storable_json
 
@@ -184,7 +185,7 @@ class TeamsEndpoint:
         if reply is None:
             return
         channel_id, root_id = str(payload["channel_id"]), str(payload["root_id"])
-        channel = await self.service.channel(convert.PLATFORM, channel_id)
+        channel = await self.service.run(KnowledgeBase.channel, convert.PLATFORM, channel_id)
         address = _address(channel.reply_address if channel else None)
         if address is None:
             raise PermanentJobError(f"no Bot Connector address is known for channel {channel_id}")
@@ -269,7 +270,7 @@ class TeamsEndpoint:
             visibility = convert.membership_visibility(membership)
             if channel_id == team_id:
                 visibility = Visibility.PUBLIC  # General: always standard
-            known = await self.service.channel(convert.PLATFORM, channel_id)
+            known = await self.service.run(KnowledgeBase.channel, convert.PLATFORM, channel_id)
             # As of 2025 the Bot Connector names every channel but General, whose id is the team's.
             place = convert.Where(
                 kind="channel",
@@ -311,7 +312,7 @@ class TeamsEndpoint:
         visibility = convert.membership_visibility(channel.membership)
         if visibility is None:
             raise PermanentJobError(f"Graph names channel {channel_id} {channel.membership!r}: kept private")
-        known = await self.service.channel(convert.PLATFORM, channel_id)
+        known = await self.service.run(KnowledgeBase.channel, convert.PLATFORM, channel_id)
         await self.service.ingest(
             ev.ChannelSeen(
                 convert.PLATFORM,

@@ -31,6 +31,7 @@ from bot.teams.curation import FaqDialogs
 from bot.teams.presses import AskExpertPress, actor_of, expert_request_json, feedback_press
 from knowledge import events as ev
 from knowledge import followup
+from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput
 from knowledge.faq import parse_thread_key
 from knowledge.model import Actor, NewJob, Scope
@@ -116,7 +117,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
         addressed = convert.mentions_recipient(activity)
         message_text = convert.plain_text(activity, strip_recipient=addressed)
         command = parse_command(message_text) if addressed else None
-        known = await self.service.channel(convert.PLATFORM, place.channel_id)
+        known = await self.service.run(KnowledgeBase.channel, convert.PLATFORM, place.channel_id)
         # The channel first: a new one must exist (private unless the activity says otherwise) before a
         # message could create it as public.
         events, jobs = self._channel_notes(activity, place, known)
@@ -141,7 +142,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         if convert.is_from_bot(activity):
             return
-        if not already_recorded and not await self.service.record_delivery(f"teams:{activity.id}"):
+        if not already_recorded and not await self.service.run(KnowledgeBase.record_delivery, f"teams:{activity.id}"):
             return
         if place.kind != "personal" and not already_recorded:
             await self._note_channel(activity, place)
@@ -175,7 +176,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
 
     async def _note_channel(self, activity: Activity, place: convert.Where) -> None:
         """Store what the activity tells about its channel; ask Graph when it does not say who may read it."""
-        known = await self.service.channel(convert.PLATFORM, place.channel_id)
+        known = await self.service.run(KnowledgeBase.channel, convert.PLATFORM, place.channel_id)
         events, jobs = self._channel_notes(activity, place, known)
         if events or jobs:
             await self.service.accept(events, jobs=jobs)
@@ -198,7 +199,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
         """Follow-ups post into a channel a day later, with no activity to answer: keep its address."""
         address = convert.reply_address(activity, place)
         if place.kind == "channel" and address is not None and (known is None or known.reply_address != address):
-            await self.service.set_reply_address(convert.PLATFORM, place.channel_id, address)
+            await self.service.run(KnowledgeBase.set_reply_address, convert.PLATFORM, place.channel_id, address)
 
     def _channel_lookup(self, activity: Activity, channel_id: str, team_id: str) -> NewJob | None:
         """The Graph lookup of a channel's membership type (keyed per channel, so asked once)."""
@@ -406,7 +407,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
 
         In a team the welcome goes to the General channel (the conversation the install arrives in)."""
         activity = turn_context.activity
-        if not await self.service.record_delivery(f"teams:welcome:{activity.id}"):
+        if not await self.service.run(KnowledgeBase.record_delivery, f"teams:welcome:{activity.id}"):
             return  # a redelivered install
         try:
             await turn_context.send_activity(
@@ -426,7 +427,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
         """
         team = convert.obj(convert.channel_data(activity), "team")
         for workspace in {team.get("id"), team.get("aadGroupId")} - {None, ""}:
-            for channel in await self.service.workspace_channels(convert.PLATFORM, str(workspace)):
+            for channel in await self.service.run(KnowledgeBase.workspace_channels, convert.PLATFORM, str(workspace)):
                 event = convert.team_channel_event(event_type, channel.external_id)
                 if event is not None:
                     await self.service.ingest(event)

@@ -28,9 +28,10 @@ from aiohttp import web
 
 from bot.interactions import CommandKind, parse_command
 from bot.messages import Locale, text
-from bot.service import KnowledgeService, run_blocking
+from bot.service import KnowledgeService
 from bot.settings import ConfigError, Settings
 from bot.web.console_auth import ConsoleAuth, knowledge_http_error
+from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput, InvalidQuestion, NotFound
 from knowledge.events import ChannelSeen
 from knowledge.faq import parse_thread_key
@@ -144,14 +145,14 @@ async def _ask(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     try:
         if command.kind == CommandKind.WHO:
-            experts = await service.experts(command.text)
+            experts = await service.run(KnowledgeBase.experts, command.text)
             return _json({"kind": "who", "topic": command.text, "experts": [e.to_json() for e in experts]})
         if command.kind != CommandKind.ASK:
             # help, and the commands that need a chat platform (on/off, optout, subscribe): the usage text.
             return _json({"kind": "help", "text": text("help", Locale.JA)})
         question_id = uuid.uuid4().hex
-        result = await run_blocking(
-            service.kb.suggest,
+        result = await service.run(
+            KnowledgeBase.suggest,
             command.text,
             scope=Scope(PLATFORM, WEB_CHANNEL),
             record=True,
@@ -165,7 +166,7 @@ async def _ask(request: web.Request) -> web.Response:
 async def _who(request: web.Request) -> web.Response:
     topic = _text(await _body(request), "topic")
     try:
-        experts = await request.app[SERVICE].experts(topic)
+        experts = await request.app[SERVICE].run(KnowledgeBase.experts, topic)
     except InvalidQuestion as exc:
         raise knowledge_http_error(exc, as_json=False) from None
     return _json({"kind": "who", "topic": topic, "experts": [e.to_json() for e in experts]})
@@ -178,7 +179,9 @@ async def _thread(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(reason="'key' must name a thread as platform:channel:root")
     try:
         platform, channel_id, root_id = parse_thread_key(key)
-        detail = await run_blocking(request.app[SERVICE].kb.thread, platform, channel_id, root_id, scope=Scope.public())
+        detail = await request.app[SERVICE].run(
+            KnowledgeBase.thread, platform, channel_id, root_id, scope=Scope.public()
+        )
     except InvalidInput as exc:
         raise knowledge_http_error(exc, as_json=False) from None
     except NotFound:
@@ -190,7 +193,7 @@ async def _faq(request: web.Request) -> web.Response:
     """A published FAQ entry in full (drafts and retired entries are nobody's business here)."""
     faq_id = int(request.match_info["id"])
     try:
-        entry = await run_blocking(request.app[SERVICE].kb.faq_get, faq_id)
+        entry = await request.app[SERVICE].run(KnowledgeBase.faq_get, faq_id)
     except NotFound:
         entry = None
     if entry is None or entry.status != FaqStatus.PUBLISHED:
@@ -229,7 +232,8 @@ async def _feedback(request: web.Request) -> web.Response:
         parse_thread_key(suggested)
     except InvalidInput as exc:
         raise knowledge_http_error(exc, as_json=False) from None
-    await request.app[SERVICE].record_feedback(
+    await request.app[SERVICE].run(
+        KnowledgeBase.record_feedback,
         platform=PLATFORM,
         channel_id=WEB_CHANNEL,
         question_message_id=question_id,
