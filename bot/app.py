@@ -16,6 +16,7 @@ from bot.settings import Settings
 from bot.web import console as web_console
 from bot.web import routes as web_routes
 from bot.web.console_auth import is_loopback
+from knowledge.base import KnowledgeBase
 from knowledge.model import Stats
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ HEALTH_COUNTS = ("threads", "indexed", "faq_published", "pending")
 
 
 async def _health(request: web.Request) -> web.Response:
-    stats = (await request.app[SERVICE_KEY].stats()).to_json()
+    stats = (await request.app[SERVICE_KEY].run(KnowledgeBase.stats)).to_json()
     meanings = Stats.meanings("en")
     body: dict[str, object] = {"status": "ok", **{key: stats[key] for key in HEALTH_COUNTS}}
     body["meaning"] = {key: meanings[key] for key in HEALTH_COUNTS}

@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.service import KnowledgeService, background, run_blocking, wait_event
+from bot.service import KnowledgeService, background, wait_event
+from knowledge.base import KnowledgeBase
 from knowledge.model import Job
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,8 @@ class JobRunner:
         """Claim and run the jobs that are due now; returns how many ran."""
         if not self.handlers:
             return 0
-        jobs = await run_blocking(
-            self.service.kb.claim_jobs, self.worker, list(self.handlers), lease_seconds=LEASE_SECONDS
+        jobs = await self.service.run(
+            KnowledgeBase.claim_jobs, self.worker, list(self.handlers), lease_seconds=LEASE_SECONDS
         )
         for job in jobs:
             await self._run(job)
@@ -84,7 +85,7 @@ class JobRunner:
         if self._next_prune is not None and now < self._next_prune:
             return False
         self._next_prune = now + self.prune_every
-        receipts, jobs = await run_blocking(self.service.kb.prune, now=now)
+        receipts, jobs = await self.service.run(KnowledgeBase.prune, now=now)
         if receipts or jobs:
             log.info("pruned %d delivery receipts and %d finished jobs", receipts, jobs)
         return True
@@ -95,16 +96,16 @@ class JobRunner:
             await handler(job.payload)
         except PermanentJobError as exc:
             log.warning("job %s (%s) cannot succeed: %s", job.id, job.kind, exc)
-            await run_blocking(self.service.kb.retry_job, job.id, str(exc), run_after=None)
+            await self.service.run(KnowledgeBase.retry_job, job.id, str(exc), run_after=None)
         except Exception as exc:
             give_up = job.attempts >= MAX_ATTEMPTS
             log.exception(
                 "job %s (%s) failed on attempt %d%s", job.id, job.kind, job.attempts, "; giving up" if give_up else ""
             )
             run_after = None if give_up else datetime.now(UTC) + backoff(job.attempts)
-            await run_blocking(self.service.kb.retry_job, job.id, f"{type(exc).__name__}: {exc}", run_after=run_after)
+            await self.service.run(KnowledgeBase.retry_job, job.id, f"{type(exc).__name__}: {exc}", run_after=run_after)
         else:
-            await run_blocking(self.service.kb.finish_job, job.id)
+            await self.service.run(KnowledgeBase.finish_job, job.id)
 
     async def run_forever(self) -> None:
         while True:

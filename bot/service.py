@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequenc
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from bot.settings import Settings
 from knowledge.base import ExcludeThread, KnowledgeBase
@@ -30,23 +30,11 @@ from knowledge.embedding import Embedder, build_embedder
 from knowledge.errors import StorageError
 from knowledge.events import Event
 from knowledge.model import (
-    Actor,
-    Expert,
-    ExpertRequest,
-    FaqDraft,
-    FaqEntry,
-    FaqStatus,
-    Followup,
     NewJob,
-    ReviewItem,
     Role,
     Scope,
     SearchResult,
-    Stats,
-    Subscriber,
-    Verdict,
 )
-from knowledge.store.repository import ChannelRow
 
 log = logging.getLogger(__name__)
 
@@ -160,13 +148,26 @@ def make_data_dir(path: Path) -> None:
 
 
 class KnowledgeService:
-    """Async facade over :class:`KnowledgeBase` with a background indexer."""
+    """The one bridge from the shell (the platforms, the web chat, the console, the job runner) into the
+    :class:`KnowledgeBase`: :meth:`run` for any of its calls, a few methods that do more than cross into
+    a worker thread, and the background indexer."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._wake = asyncio.Event()
         # Set by the app to wake the job runner when a job is enqueued.
         self.on_enqueue: Callable[[], None] | None = None
+
+    async def run(self, work: Callable[Concatenate[KnowledgeBase, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``work(kb, *args, **kwargs)`` in a worker thread: how the shell reaches the knowledge base.
+
+        ``work`` is a :class:`KnowledgeBase` method (``service.run(KnowledgeBase.is_curator, "slack", "U1")``)
+        or a function of the knowledge base that makes several calls in one hop (a console page). Only what
+        does more than cross into the thread has a method of its own here: storing (wakes the indexer and
+        the job runner), suggesting, waiting for the index.
+        """
+        kb = self.kb
+        return await run_blocking(lambda: work(kb, *args, **kwargs))
 
     async def ingest(self, event: Event) -> bool:
         """Store an event durably; indexing follows in the background."""
@@ -183,13 +184,6 @@ class KnowledgeService:
         if changed is not None and jobs and self.on_enqueue is not None:
             self.on_enqueue()
         return changed
-
-    async def record_delivery(self, key: str) -> bool:
-        return await run_blocking(self.kb.record_delivery, key)
-
-    async def forget_delivery(self, key: str) -> None:
-        """Forget a delivery whose processing failed, so the platform's retry is processed."""
-        await run_blocking(self.kb.forget_delivery, key)
 
     async def suggest(
         self,
@@ -208,9 +202,6 @@ class KnowledgeService:
             self.kb.suggest, question, scope=scope, exclude=exclude, limit=limit, record=record, automatic=automatic
         )
 
-    async def experts(self, topic: str, *, scope: Scope | None = None, limit: int = 5) -> list[Expert]:
-        return await run_blocking(self.kb.experts, topic, scope=scope, limit=limit)
-
     async def enqueue(
         self, kind: str, payload: Mapping[str, Any], *, key: str | None = None, run_after: datetime | None = None
     ) -> bool:
@@ -220,42 +211,9 @@ class KnowledgeService:
             self.on_enqueue()
         return added
 
-    async def auto_suggest(self, platform: str, channel_id: str) -> bool:
-        return await run_blocking(self.kb.auto_suggest, platform, channel_id)
-
     async def set_auto_suggest(self, platform: str, channel_id: str, enabled: bool) -> None:
-        await run_blocking(self.kb.set_auto_suggest, platform, channel_id, enabled)
-
-    async def channel(self, platform: str, channel_id: str) -> ChannelRow | None:
-        return await run_blocking(self.kb.channel, platform, channel_id)
-
-    async def workspace_channels(self, platform: str, workspace_id: str) -> list[ChannelRow]:
-        return await run_blocking(self.kb.workspace_channels, platform, workspace_id)
-
-    async def record_feedback(
-        self,
-        *,
-        platform: str,
-        channel_id: str | None,
-        question_message_id: str | None,
-        question: str,
-        suggested_thread: str,
-        person_id: str,
-        verdict: Verdict,
-    ) -> None:
-        await run_blocking(
-            self.kb.record_feedback,
-            platform=platform,
-            channel_id=channel_id,
-            question_message_id=question_message_id,
-            question=question,
-            suggested_thread=suggested_thread,
-            person_id=person_id,
-            verdict=verdict,
-        )
-
-    async def stats(self) -> Stats:
-        return await run_blocking(self.kb.stats)
+        """The channel switch (``on`` / ``off``): whether Yorozu suggests there by itself."""
+        await self.run(KnowledgeBase.set_auto_suggest, platform, channel_id, enabled)
 
     async def wait_indexed(self) -> None:
         """Wait until everything ingested so far is searchable (tests and the demo use it)."""
@@ -292,109 +250,3 @@ class KnowledgeService:
             log.exception("indexing failed; will retry")
             await asyncio.sleep(POLL_SECONDS)
             self._wake.set()
-
-    # --- people and curated FAQ: what the platform flows call ----------------------------------------
-
-    async def set_opt_out(self, platform: str, person_id: str, opted_out: bool) -> None:
-        await run_blocking(self.kb.set_opt_out, platform, person_id, opted_out)
-
-    async def is_opted_out(self, platform: str, person_id: str) -> bool:
-        """Whether a note that would name this person (e.g. who pressed a button) must leave the name out."""
-        return await run_blocking(self.kb.is_opted_out, platform, person_id)
-
-    async def subscribe(self, platform: str, person_id: str, topic: str, *, name: str | None = None) -> bool:
-        return await run_blocking(self.kb.subscribe, platform, person_id, topic, name=name)
-
-    async def unsubscribe(self, platform: str, person_id: str, topic: str | None = None) -> int:
-        return await run_blocking(self.kb.unsubscribe, platform, person_id, topic)
-
-    async def subscriptions(self, platform: str, person_id: str) -> list[str]:
-        return await run_blocking(self.kb.subscriptions, platform, person_id)
-
-    async def expert_request(
-        self, requester: Actor, question: str, *, platform: str, channel_id: str | None, message_id: str | None
-    ) -> ExpertRequest:
-        """専門家に聞く: what to post in the specialists' channel. Raises NotShareable (a private question
-        sent by someone other than its asker) or InvalidQuestion."""
-        return await run_blocking(
-            self.kb.expert_request, requester, question, platform=platform, channel_id=channel_id, message_id=message_id
-        )
-
-    async def set_reply_address(self, platform: str, channel_id: str, address: str) -> None:
-        await run_blocking(self.kb.set_reply_address, platform, channel_id, address)
-
-    async def subscribers_for(self, question: str, *, platform: str | None = None) -> list[Subscriber]:
-        """Who to ping for 専門家に聞く: only people subscribed to a matching topic."""
-        return await run_blocking(self.kb.subscribers_for, question, platform=platform)
-
-    async def is_curator(self, platform: str, person_id: str) -> bool:
-        """Whether to offer FAQにする to this person."""
-        return await run_blocking(self.kb.is_curator, platform, person_id)
-
-    async def render_mentions(self, platform: str, text: str) -> str:
-        """Name the people a text mentions, as the opt-out rule allows (``knowledge.mentions``)."""
-        return await run_blocking(self.kb.render_mentions, platform, text)
-
-    async def faq_draft(
-        self, actor: Actor, platform: str, channel_id: str, root_id: str, *, answer_id: str | None = None
-    ) -> FaqDraft:
-        """The prefilled dialog (Teams message action, Slack message shortcut). Raises NotAllowed, NotFound."""
-        return await run_blocking(self.kb.faq_draft, actor, platform, channel_id, root_id, answer_id=answer_id)
-
-    async def faq_save(
-        self,
-        actor: Actor,
-        *,
-        question: str,
-        answer: str,
-        tags: str = "",
-        source_thread: str | None = None,
-        faq_id: int | None = None,
-        publish: bool = False,
-    ) -> FaqEntry:
-        """The dialog's submit: create or edit, and publish (verified by ``actor``) if asked.
-        Raises NotAllowed or InvalidInput (to show in the dialog)."""
-        return await run_blocking(
-            self.kb.faq_save,
-            actor,
-            question=question,
-            answer=answer,
-            tags=tags,
-            source_thread=source_thread,
-            faq_id=faq_id,
-            publish=publish,
-        )
-
-    async def faq_create(
-        self,
-        actor: Actor,
-        *,
-        question: str,
-        answer: str,
-        tags: str = "",
-        source_thread: str | None = None,
-        publish: bool = False,
-    ) -> FaqEntry:
-        """The dialog's submit. Raises NotAllowed or InvalidInput (to show in the dialog)."""
-        return await run_blocking(
-            self.kb.faq_create,
-            actor,
-            question=question,
-            answer=answer,
-            tags=tags,
-            source_thread=source_thread,
-            publish=publish,
-        )
-
-    async def faq_set_status(self, actor: Actor, faq_id: int, status: FaqStatus) -> FaqEntry:
-        return await run_blocking(self.kb.faq_set_status, actor, faq_id, status)
-
-    async def faq_verify(self, actor: Actor, faq_id: int) -> FaqEntry:
-        return await run_blocking(self.kb.faq_verify, actor, faq_id)
-
-    async def review_queue(self) -> list[ReviewItem]:
-        return await run_blocking(self.kb.review_queue)
-
-    async def followup_for(self, platform: str, channel_id: str, root_id: str) -> Followup | None:
-        """For the ``followup`` job handler: what to post, or ``None`` (answered or deleted meanwhile)."""
-        return await run_blocking(self.kb.followup_for, platform, channel_id, root_id)

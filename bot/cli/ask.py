@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Command, open_kb
 from bot.messages import Locale, text
+from bot.replies import person_label
 from knowledge.errors import KnowledgeError
 from knowledge.model import Scope, SearchResult
 
@@ -60,7 +61,7 @@ def _format_result(result: SearchResult, lang: Locale = Locale.EN) -> str:
         lines.append(f"{n}. {tag}{s.title}  ({s.score:.3f}){label}")
         if s.answer_excerpt:
             lines.append(f"   {s.answer_excerpt}")
-        people = "、".join(f"{a.name}（{a.organization}）" if a.organization else a.name for a in s.answerers)
+        people = "、".join(person_label(a.name, a.organization) for a in s.answerers)
         where = f"#{s.channel_name}" if s.channel_name else s.channel_id
         lines.append(f"   {text('cli_answered_by', lang, people=people or '—')}   {where}  {s.asked_at:%Y-%m-%d}")
         if s.url:
@@ -103,10 +104,9 @@ def cmd_who(args: argparse.Namespace, settings: Settings) -> int:
     else:
         lang = settings.language
         for n, e in enumerate(experts, 1):
-            org = f"（{e.organization}）" if e.organization else ""
             accepted = text("expert_accepted", lang, count=e.accepted) if e.accepted else ""
             line = text("expert_line", lang, answers=e.answers, accepted=accepted, latest=f"{e.latest:%Y-%m}")
-            print(f"{n}. {e.name}{org} — {line}")
+            print(f"{n}. {person_label(e.name, e.organization)} — {line}")
             for title in e.thread_titles:
                 print(f"   · {title}")
     return EXIT_OK

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_code
 from bot.messages import Locale, error_text
 
 # Imported when the command line starts, before logging is set up: loading it (and faiss) later would put
@@ -19,9 +20,7 @@ if TYPE_CHECKING:
     from bot.settings import ConfigError, Settings
     from knowledge.errors import KnowledgeError
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "Command", "failed", "open_kb"]
 
 Handler = Callable[[argparse.Namespace, "Settings"], int]
 
@@ -47,4 +46,4 @@ def open_kb(settings: Settings, *, adopt_embedder: bool = False) -> KnowledgeBas
 def failed(exc: KnowledgeError | ConfigError, lang: Locale) -> int:
     """The command line's one translation of an error: a one-line message on stderr, then the exit code."""
     print(f"yorozu: {error_text(exc, lang)}", file=sys.stderr)
-    return EXIT_FAILED
+    return exit_code(exc)

@@ -13,11 +13,7 @@ across restarts and replicas too. The curation flows (FAQにする, 専門家に
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import hashlib
-import hmac
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -28,32 +24,28 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot import interactions
 from bot.job_specs import SlackChannel, SlackCommand, SlackDirect, SlackFeedback, SlackPerson, SlackSuggest
 from bot.jobs import JobHandler, PermanentJobError
 from bot.logs import keep_text_out_of
-from bot.messages import text
-from bot.replies import ExpertsReply, QuestionRef, Reply, SuggestionsReply, handle_direct
 from bot.service import KnowledgeService
 from bot.settings import ConfigError, Settings
 from bot.slack import blocks, convert, modals
-from bot.slack.api import SlackApi, SlackCallFailed, as_job_error, build_client, check_webhook
+from bot.slack.api import SlackApi, SlackCallFailed, as_job_error, build_client
 from bot.slack.curation import Curation
 from bot.slack.people import Directory
+from bot.slack.replying import Replying
 from bot.slack.scopes import COMMAND, SHORTCUTS, listener_event_types
+from bot.slack.signing import check_shape, signed
 from knowledge import events as ev
-from knowledge.base import ExcludeThread
-from knowledge.errors import InvalidQuestion
-from knowledge.importers.slack_export import to_plain_text
-from knowledge.model import NewJob, Scope, Visibility
+from knowledge.base import KnowledgeBase
+from knowledge.model import NewJob, Visibility
 from knowledge.text import looks_like_question, storable_json
 
 log = logging.getLogger(__name__)
 
 PATH = "/slack/events"
-# Slack signs each request with its time; older or newer than 5 minutes is a replay.
-SIGNATURE_WINDOW = 5 * 60
 PLATFORM = convert.PLATFORM
 
 JOB_SUGGEST = SlackSuggest.kind
@@ -104,6 +96,9 @@ class SlackBot:
             directory=self.directory,
             check_installed=self._check_installed,
             ensure_person=self._ensure_person,
+        )
+        self.replying = Replying(
+            service=service, api=self.api, directory=self.directory, check_installed=self._check_installed
         )
         self._register()
 
@@ -158,10 +153,10 @@ class SlackBot:
 
     def job_handlers(self) -> dict[str, JobHandler]:
         return {
-            JOB_SUGGEST: self.job_suggest,
-            JOB_DIRECT: self.job_direct,
-            JOB_COMMAND: self.job_command,
-            JOB_FEEDBACK: self.job_feedback,
+            JOB_SUGGEST: self.replying.job_suggest,
+            JOB_DIRECT: self.replying.job_direct,
+            JOB_COMMAND: self.replying.job_command,
+            JOB_FEEDBACK: self.replying.job_feedback,
             JOB_PERSON: self.job_person,
             JOB_CHANNEL: self.job_channel,
             **self.curation.job_handlers(),
@@ -180,14 +175,14 @@ class SlackBot:
         every retry.
         """
         raw = await request.read()
-        if not self._signed(raw, request):
+        if not signed(self._secret, raw, request.headers):
             log.info("Slack request refused: missing, stale or invalid signature (%d bytes)", len(raw))
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
             bolt_request = AsyncBoltRequest(
                 body=raw.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
             )
-            _check_shape(bolt_request.body)
+            check_shape(bolt_request.body)
             bolt_request.body = storable_json(bolt_request.body)  # type: ignore[assignment]
             bolt_request.context = build_async_context(AsyncBoltContext({}), bolt_request.body)
         except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
@@ -206,23 +201,9 @@ class SlackBot:
             event_id = bolt_request.body.get("event_id")
             if isinstance(event_id, str) and event_id:
                 with contextlib.suppress(Exception):
-                    await self.service.forget_delivery(f"slack:{event_id}")
+                    await self.service.run(KnowledgeBase.forget_delivery, f"slack:{event_id}")
             return web.json_response({"error": "temporarily unavailable, retry"}, status=503)
         return await to_aiohttp_response(response)
-
-    def _signed(self, raw: bytes, request: web.Request) -> bool:
-        """Slack's signature over the raw bytes (slack_sdk's verifier wants UTF-8 text; these may not be)
-        and a timestamp inside the window. A timestamp that is not a plain number of seconds (``abc``,
-        ``1.5``, ``""``, thousands of digits) is no signature."""
-        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        signature = request.headers.get("X-Slack-Signature", "")
-        if not self._secret or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
-            return False
-        if abs(time.time() - int(timestamp)) > SIGNATURE_WINDOW:
-            return False
-        expected = hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
-        # As bytes: compare_digest refuses str with non-ASCII characters, which a forged header may hold.
-        return hmac.compare_digest(("v0=" + expected).encode(), signature.encode("utf-8", "surrogateescape"))
 
     # --- ack path: store, enqueue, return --------------------------------------------------------
 
@@ -431,12 +412,11 @@ class SlackBot:
         verdict = blocks.FEEDBACK_ACTIONS.get(str(action.get("action_id")))
         if value is None or not isinstance(user, str) or verdict is None:
             return
-        await self.service.record_feedback(
-            platform=PLATFORM,
-            channel_id=value.ref.channel_id,
-            question_message_id=value.ref.message_id,
+        await interactions.record_feedback(
+            self.service,
+            ref=value.ref,
             question=value.question,
-            suggested_thread=value.thread_id,
+            threads=[value.thread_id],
             person_id=user,
             verdict=verdict,
         )
@@ -473,112 +453,6 @@ class SlackBot:
         if self.revoked:
             raise PermanentJobError("the Slack app was uninstalled or its bot token revoked")
 
-    async def job_suggest(self, payload: Json) -> None:
-        """A new question in a channel: reply in its thread when past threads answer it, else stay silent."""
-        self._check_installed()
-        channel, ts = str(payload["channel"]), str(payload["ts"])
-        if not await self.service.auto_suggest(PLATFORM, channel):
-            return  # suggestions were switched off in this channel (before or after the question)
-        try:
-            result = await self.service.suggest(
-                str(payload["text"]),
-                scope=Scope(PLATFORM, channel),
-                exclude=ExcludeThread(PLATFORM, channel, ts),
-                automatic=True,
-            )
-        except InvalidQuestion:
-            return
-        if result.abstained:
-            return
-        locale = await self.directory.locale(payload.get("user"))
-        reply = SuggestionsReply(result, locale, QuestionRef(PLATFORM, channel, ts), automatic=True)
-        await self._post(channel, reply, thread_ts=ts, asker_id=payload.get("user"))
-
-    async def job_direct(self, payload: Json) -> None:
-        """A mention or a personal-chat message: answer it (in the mention's thread)."""
-        self._check_installed()
-        channel, ts = str(payload["channel"]), str(payload["ts"])
-        identity = await self.directory.identity()
-        question = to_plain_text(
-            convert.strip_mentions(str(payload.get("text") or ""), identity.bot_user_id),
-            self.directory.names,
-            self.directory.channel_names,
-        ).strip()
-        user = payload.get("user") if isinstance(payload.get("user"), str) else None
-        person, locale = await self.directory.speaker(user)
-        reply = await handle_direct(
-            self.service,
-            question,
-            scope=Scope(PLATFORM, channel),
-            locale=locale,
-            question_ref=QuestionRef(PLATFORM, channel, ts),
-            channel=None if payload.get("dm") else (PLATFORM, channel),
-            person=person,
-        )
-        if payload.get("dm"):
-            # A personal chat is seen by that person only: a curator gets FAQにする there.
-            reply = await self._for_curator(reply, user)
-        thread_ts = payload.get("thread_ts")
-        await self._post(channel, reply, thread_ts=str(thread_ts) if thread_ts else None, asker_id=user)
-
-    async def job_command(self, payload: Json) -> None:
-        """``/yorozu`` (or its share button): ephemeral unless shared (``/yorozu share ...``)."""
-        self._check_installed()
-        url = payload.get("response_url")
-        if not isinstance(url, str) or not url:
-            raise PermanentJobError("the command has no response_url")
-        raw = str(payload.get("text") or "").strip()
-        share = bool(payload.get("share"))
-        head, _, rest = raw.partition(" ")
-        if head.lower() in ("share", "共有"):
-            share, raw = True, rest.strip()
-        channel = payload.get("channel") if isinstance(payload.get("channel"), str) else None
-        user = payload.get("user") if isinstance(payload.get("user"), str) else None
-        person, locale = await self.directory.speaker(user)
-        reply = await handle_direct(
-            self.service,
-            to_plain_text(raw, self.directory.names, self.directory.channel_names),
-            scope=Scope(PLATFORM, channel),
-            locale=locale,
-            question_ref=QuestionRef(PLATFORM, channel, None),
-            # Direct-message conversation ids start with D: there is no channel to switch there.
-            channel=(PLATFORM, channel) if channel and not channel.startswith("D") else None,
-            person=person,
-        )
-        if not share:
-            # An ephemeral answer is seen by the person who asked only: a curator gets FAQにする there.
-            reply = await self._for_curator(reply, user)
-        shareable = not share and isinstance(reply, SuggestionsReply | ExpertsReply)
-        await self._respond(
-            url,
-            reply,
-            response_type="in_channel" if share else "ephemeral",
-            share_value=raw if shareable else None,
-            asker_id=user,
-        )
-
-    async def job_feedback(self, payload: Json) -> None:
-        """Show in the message that the verdict was recorded (the pressed buttons give way to a note)."""
-        self._check_installed()
-        url = payload.get("response_url")
-        if not isinstance(url, str) or not url:
-            return
-        person = await self.directory.person(str(payload["user"]))
-        # The note replaces buttons everyone in the channel sees: an opted-out person is not named there.
-        if await self.service.is_opted_out(PLATFORM, person.user_id):
-            note = text(f"feedback_{payload['verdict']}_unnamed", person.locale)
-        else:
-            note = text(f"feedback_{payload['verdict']}", person.locale, name=person.name)
-        original = payload.get("blocks")
-        webhook = AsyncWebhookClient(url)
-        if isinstance(original, list) and payload.get("block_id"):
-            response = await webhook.send(
-                text=note, blocks=blocks.mark_feedback(original, str(payload["block_id"]), note), replace_original=True
-            )
-        else:
-            response = await webhook.send(text=note, response_type="ephemeral", replace_original=False)
-        check_webhook(response.status_code, response.body)
-
     async def job_person(self, payload: Json) -> None:
         try:
             await self.directory.person(str(payload["user"]))
@@ -590,63 +464,3 @@ class SlackBot:
             await self.directory.channel(str(payload["channel"]))
         except SlackCallFailed as exc:
             raise as_job_error(exc) from None
-
-    # --- sending -------------------------------------------------------------------------------------
-
-    async def _for_curator(self, reply: Reply, user: str | None) -> Reply:
-        """Suggestions in a reply only ``user`` sees offer FAQにする when they may curate."""
-        if isinstance(reply, SuggestionsReply) and user and await self.service.is_curator(PLATFORM, user):
-            return dataclasses.replace(reply, curator=True)
-        return reply
-
-    async def _post(self, channel: str, reply: Reply, *, thread_ts: str | None, asker_id: str | None = None) -> None:
-        try:
-            await self.api.call(
-                "chat.postMessage",
-                channel=channel,
-                thread_ts=thread_ts,
-                blocks=blocks.render(reply, asker_id=asker_id),
-                text=blocks.fallback_text(reply),
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackCallFailed as exc:
-            raise as_job_error(exc) from None
-
-    async def _respond(
-        self, url: str, reply: Reply, *, response_type: str, share_value: str | None, asker_id: str | None = None
-    ) -> None:
-        response = await AsyncWebhookClient(url).send(
-            text=blocks.fallback_text(reply),
-            blocks=blocks.render(reply, share_value=share_value, asker_id=asker_id),
-            response_type=response_type,
-            replace_original=False,
-        )
-        check_webhook(response.status_code, response.body)
-
-
-def _check_shape(body: object) -> None:
-    """Bolt's middleware assumes these shapes and fails with a 500 on anything else: refuse them first."""
-    if not isinstance(body, dict):
-        raise ValueError("the body is not an object")
-    if "event" in body and not isinstance(body["event"], dict):
-        raise ValueError("event is not an object")
-    authorizations = body.get("authorizations")
-    if authorizations is not None and not (
-        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
-    ):
-        raise ValueError("authorizations is not a list of objects")
-    # Interactive payloads (buttons, shortcuts, modal submits): Bolt reads these as objects (or ids).
-    for key in ("user", "channel", "team"):
-        if body.get(key) is not None and not isinstance(body[key], dict | str):
-            raise ValueError(f"{key} is neither an object nor an id")
-    for key in ("view", "message", "container"):
-        if body.get(key) is not None and not isinstance(body[key], dict):
-            raise ValueError(f"{key} is not an object")
-    if isinstance(body.get("view"), dict) and not isinstance(body["view"].get("type"), str):
-        raise ValueError("view has no type")  # Bolt reads view.type of every view payload
-    actions = body.get("actions")
-    if actions is not None and not (
-        isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)
-    ):
-        raise ValueError("actions is not a list of objects")

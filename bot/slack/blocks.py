@@ -27,6 +27,7 @@ from bot.replies import (
     TextReply,
     faq_facts,
     match_label,
+    person_label,
 )
 from knowledge.model import Expert, Subscriber, Suggestion, SuggestionKind, Verdict
 
@@ -183,7 +184,7 @@ def render_suggestion(suggestion: Suggestion, locale: Locale) -> Block:
         lines.append(" · ".join(escape(fact) for fact in faq_facts(suggestion, locale)))
         return _section("\n".join(lines))
     people = "、".join(
-        (escape(a.name) + (f"（{escape(a.organization)}）" if a.organization else "") + (" ✅" if a.accepted else ""))
+        person_label(a.name, a.organization, escape=escape) + (" ✅" if a.accepted else "")
         for a in suggestion.answerers
     )
     facts = []
@@ -260,10 +261,9 @@ def render_experts(reply: ExpertsReply) -> list[Block]:
 
 def _expert_line(expert: Expert, locale: Locale) -> str:
     """``*name*（organisation） — 3 answers on this topic, latest 2026-09``: a name, never a mention."""
-    org = f"（{escape(expert.organization)}）" if expert.organization else ""
     accepted = text("expert_accepted", locale, count=expert.accepted) if expert.accepted else ""
     line = text("expert_line", locale, answers=expert.answers, accepted=accepted, latest=f"{expert.latest:%Y-%m}")
-    return f"*{escape(expert.name)}*{org} — {escape(line)}"
+    return f"{person_label(expert.name, expert.organization, escape=escape, mark='*')} — {escape(line)}"
 
 
 def _mentions(subscribers: tuple[Subscriber, ...]) -> str:

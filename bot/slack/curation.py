@@ -20,20 +20,24 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot import interactions
+from bot.interactions import FaqRejected, FaqSubmission
+from bot.interactions.experts import channel_is_public
 from bot.job_specs import SlackAskExpert
 from bot.jobs import JobHandler, PermanentJobError
-from bot.messages import Locale, error_text, text
-from bot.replies import ExpertRequestReply, followup_reply
+from bot.messages import Locale, text
+from bot.replies import ExpertRequestReply, QuestionRef
 from bot.service import KnowledgeService
 from bot.settings import Settings
 from bot.slack import blocks, convert, modals
 from bot.slack.api import PERMANENT_ERRORS, SlackApi, SlackCallFailed, as_job_error, check_webhook
 from bot.slack.people import Directory
 from knowledge import followup
-from knowledge.errors import InvalidInput, InvalidQuestion, NotAllowed, NotFound, NotShareable
+from knowledge.base import KnowledgeBase
+from knowledge.errors import InvalidInput
 from knowledge.faq import parse_thread_key, thread_key
 from knowledge.importers.slack_export import to_plain_text
-from knowledge.model import Actor, FaqDraft, Visibility
+from knowledge.model import Actor, FaqDraft
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +106,7 @@ class Curation:
         root = thread_ts if isinstance(thread_ts, str) and thread_ts else ts
         picked = ts if ts != root else None
         raw = to_plain_text(str(message.get("text") or ""), self.directory.names, self.directory.channel_names).strip()
-        raw = await self.service.render_mentions(PLATFORM, raw)  # named as the opt-out rule allows
+        raw = await self.service.run(KnowledgeBase.render_mentions, PLATFORM, raw)  # named as the opt-out rule allows
         # Not stored (before Yorozu joined, a DM, a bot's message): the message itself is the material,
         # as the question when it starts a thread, as the answer when it is a reply.
         fallback = FaqDraft(
@@ -133,14 +137,10 @@ class Curation:
     ) -> None:
         locale = await self._quick_locale(user)
         actor = Actor(PLATFORM, user, self.directory.names.get(user))
-        try:
-            draft = await self.service.faq_draft(actor, PLATFORM, channel, root, answer_id=picked)
-            view = modals.faq_modal(draft, locale)
-        except NotAllowed:
-            view = modals.notice_modal("faq_not_allowed", locale)
-        except NotFound:
-            # faq_draft checks the role first: reaching here means the person may curate.
-            view = modals.faq_modal(fallback, locale) if fallback else modals.notice_modal("faq_thread_missing", locale)
+        draft = await interactions.open_faq_dialog(
+            self.service, actor, (PLATFORM, channel, root), answer_id=picked, fallback=fallback
+        )
+        view = modals.notice_modal(draft, locale) if isinstance(draft, str) else modals.faq_modal(draft, locale)
         try:
             await asyncio.wait_for(self.api.call("views.open", trigger_id=trigger, view=view), VIEWS_OPEN_SECONDS)
         except (SlackCallFailed, aiohttp.ClientError, TimeoutError) as exc:
@@ -157,34 +157,22 @@ class Curation:
         """The modal's submit: field errors in the modal, or save and show the confirmation."""
         meta = modals.read_metadata(view.get("private_metadata"))
         form = modals.read_form(view)
-        errors = modals.form_errors(form, meta.locale)
         user = _id(body.get("user"))
         if user is None:
-            errors = {modals.BLOCK_QUESTION: text("faq_not_allowed", meta.locale)}
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        assert user is not None
-        actor = Actor(PLATFORM, user, self.directory.names.get(user))
-        try:
-            entry = await self.service.faq_save(
-                actor,
-                question=form.question,
-                answer=form.answer,
-                tags=form.tags,
-                source_thread=meta.source_thread,
-                faq_id=meta.faq_id,
-                publish=form.publish,
-            )
-        except NotAllowed:
             await ack(response_action="errors", errors={modals.BLOCK_QUESTION: text("faq_not_allowed", meta.locale)})
             return
-        except (InvalidInput, NotFound) as exc:
-            block = modals.error_block(exc) if isinstance(exc, InvalidInput) else modals.BLOCK_QUESTION
-            await ack(
-                response_action="errors",
-                errors={block: text("faq_invalid", meta.locale, reason=error_text(exc, meta.locale))},
-            )
+        actor = Actor(PLATFORM, user, self.directory.names.get(user))
+        submission = FaqSubmission(
+            question=form.question,
+            answer=form.answer,
+            tags=form.tags,
+            publish=form.publish,
+            source_thread=meta.source_thread,
+            faq_id=meta.faq_id,
+        )
+        entry = await interactions.save_faq(self.service, actor, submission, meta.locale)
+        if isinstance(entry, FaqRejected):
+            await ack(response_action="errors", errors=modals.field_errors(entry.errors))
             return
         log.info("FAQ entry %s saved by %s (%s)", entry.id, actor, entry.status)
         # The verifier is named when the entry is shown, from the people Yorozu knows: a curator who
@@ -221,8 +209,7 @@ class Curation:
         target = self.settings.slack_specialists_channel
         if not target:
             return None
-        row = await self.service.channel(PLATFORM, value.channel_id) if value.channel_id else None
-        public = row is not None and row.visibility == Visibility.PUBLIC
+        public = await channel_is_public(self.service, PLATFORM, value.channel_id)
         where = value.channel_id or "-"
         what = value.message_id or hashlib.sha256(value.question.encode()).hexdigest()[:24]
         return f"ask_expert:{PLATFORM}:{target}:{where}:{what}" + ("" if public else f":{user}")
@@ -245,21 +232,16 @@ class Curation:
             return
         channel = payload.get("channel") if isinstance(payload.get("channel"), str) else None
         message = payload.get("message") if isinstance(payload.get("message"), str) else None
-        asker = payload.get("asker")
-        if isinstance(asker, str) and asker and asker != user and not await self._public(channel):
-            # A question asked to Yorozu in a private channel (a mention, a shared slash answer) was
-            # never stored as a thread, so the knowledge base cannot check its asker: the button can.
-            await _ephemeral(url, "ask_expert_private", locale)
-            return
-        try:
-            request = await self.service.expert_request(
-                actor, str(payload.get("question") or ""), platform=PLATFORM, channel_id=channel, message_id=message
-            )
-        except NotShareable:
-            await _ephemeral(url, "ask_expert_private", locale)
-            return
-        except InvalidQuestion:
-            await _ephemeral(url, "ask_expert_empty", locale)
+        asker = payload.get("asker") if isinstance(payload.get("asker"), str) else None
+        request = await interactions.ask_expert(
+            self.service,
+            requester=actor,
+            question=str(payload.get("question") or ""),
+            ref=QuestionRef(PLATFORM, channel, message, asker_id=asker),
+            specialists_channel=target,
+        )
+        if isinstance(request, str):
+            await _ephemeral(url, request, locale)
             return
         # The specialists' channel reads the community's language.
         reply = ExpertRequestReply(request, Locale.JA)
@@ -281,10 +263,6 @@ class Curation:
         except Exception:  # the question is posted: retrying the job would post it twice
             log.warning("could not confirm a 専門家に聞く press to %s", user, exc_info=True)
 
-    async def _public(self, channel: str | None) -> bool:
-        row = await self.service.channel(PLATFORM, channel) if channel else None
-        return row is not None and row.visibility == Visibility.PUBLIC
-
     # --- follow-ups --------------------------------------------------------------------------------
 
     async def job_followup(self, payload: Json) -> None:
@@ -294,7 +272,9 @@ class Curation:
         if payload.get("platform") != PLATFORM or not payload.get("channel_id") or not payload.get("root_id"):
             raise PermanentJobError(f"not a Slack follow-up: {sorted(payload)}")
         # The engine keeps no asker language for a follow-up: the community's language.
-        reply = await followup_reply(self.service, payload, Locale.JA)
+        reply = await interactions.followup_reply(
+            self.service, PLATFORM, str(payload["channel_id"]), str(payload["root_id"]), Locale.JA
+        )
         if reply is None:
             return
         try:

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bot.interactions.faq_dialog import ANSWER, QUESTION, TAGS
 from bot.messages import Locale, locale_from, text
-from knowledge.errors import InvalidInput
 from knowledge.faq import MAX_QUESTION_CHARS, join_tags
 from knowledge.model import FaqDraft, FaqEntry, FaqStatus
 
@@ -204,21 +204,11 @@ def read_form(view: object) -> FaqForm:
     return FaqForm(value(BLOCK_QUESTION), value(BLOCK_ANSWER), value(BLOCK_TAGS), publish)
 
 
-def form_errors(form: FaqForm, locale: Locale) -> dict[str, str]:
-    """Errors Slack shows under the fields (``response_action: errors``); empty when the form is fine."""
-    errors = {}
-    if not form.question:
-        errors[BLOCK_QUESTION] = text("faq_question_required", locale)
-    if not form.answer:
-        errors[BLOCK_ANSWER] = text("faq_answer_required", locale)
-    return errors
+# The dialog's fields (bot.interactions.faq_dialog) as the modal's blocks.
+FIELD_BLOCKS = {QUESTION: BLOCK_QUESTION, ANSWER: BLOCK_ANSWER, TAGS: BLOCK_TAGS}
 
 
-def error_block(exc: InvalidInput) -> str:
-    """Which field an :class:`InvalidInput` from the knowledge base is about (its message names it)."""
-    message = str(exc).lower()
-    if "tag" in message:
-        return BLOCK_TAGS
-    if "answer" in message:
-        return BLOCK_ANSWER
-    return BLOCK_QUESTION
+def field_errors(errors: dict[str, str]) -> dict[str, str]:
+    """What is wrong with a submit, field by field, as Slack shows it under the inputs
+    (``response_action: errors``, keyed by block id)."""
+    return {FIELD_BLOCKS[name]: message for name, message in errors.items()}

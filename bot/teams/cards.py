@@ -21,6 +21,7 @@ from bot.replies import (
     SuggestionsReply,
     faq_facts,
     match_label,
+    person_label,
 )
 from knowledge.model import Expert, Subscriber, Suggestion, SuggestionKind, Verdict
 
@@ -109,6 +110,8 @@ def feedback_data(
         "message": ref.message_id if ref else None,
         "locale": str(locale),
     }
+    if ref is not None and ref.asker_id:  # only the asker may send a question from outside a public channel
+        data["asker"] = ref.asker_id
     return data | {"state": state} if state else data
 
 
@@ -123,6 +126,8 @@ def ask_expert_data(
         "message": ref.message_id if ref else None,
         "locale": str(locale),
     }
+    if ref is not None and ref.asker_id:  # only the asker may send a question from outside a public channel
+        data["asker"] = ref.asker_id
     return data | {"state": state} if state else data
 
 
@@ -171,7 +176,7 @@ def _button(title: str, data: dict[str, Any], *, style: str | None = None, verb:
 def _answerers(s: Suggestion) -> str:
     # The accepted answerer first: that is whose answer solved it.
     people = sorted(s.answerers, key=lambda a: not a.accepted)
-    return "、".join(f"{a.name}（{a.organization}）" if a.organization else a.name for a in people)
+    return "、".join(person_label(a.name, a.organization) for a in people)
 
 
 def _suggestion(
@@ -287,8 +292,7 @@ def render_experts(reply: ExpertsReply) -> Card:
 
 def _person(expert: Expert) -> str:
     """``**name**（organisation）``, both escaped."""
-    name = f"**{escape_markdown(expert.name)}**"
-    return f"{name}（{escape_markdown(expert.organization)}）" if expert.organization else name
+    return person_label(expert.name, expert.organization, escape=escape_markdown, mark="**")
 
 
 def render_lines(message: str, *, title: bool = True) -> Card:

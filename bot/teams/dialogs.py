@@ -3,7 +3,8 @@
 The manifest declares a message-extension action command (``MAKE_FAQ_COMMAND``, context ``message``,
 ``fetchTask``): Teams sends ``composeExtension/fetchTask`` with the message the specialist picked, Yorozu
 answers with this dialog prefilled with the thread's question and best answer, and the dialog's submit
-comes back as ``composeExtension/submitAction`` carrying the inputs and :func:`submit_data`.
+comes back as ``composeExtension/submitAction`` carrying the inputs and :func:`submit_data`. The JSON
+becomes botbuilder's response models last (:func:`action_response`, :func:`module_response`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from botbuilder.schema import Attachment
+from botbuilder.schema.teams import (
+    MessagingExtensionActionResponse,
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleResponse,
+    TaskModuleTaskInfo,
+)
+
+from bot.interactions.faq_dialog import FaqSubmission
 from bot.messages import Locale, locale_from, text
 from bot.teams.cards import CARD_CONTENT_TYPE, CARD_VERSION, SCHEMA, Card, escape_markdown
 from knowledge.faq import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS
@@ -32,6 +43,18 @@ class FaqForm:
     source_thread: str | None
     faq_id: int | None
     locale: Locale
+
+    @property
+    def submission(self) -> FaqSubmission:
+        """The form as the FAQ dialog's use case takes it (:func:`bot.interactions.save_faq`)."""
+        return FaqSubmission(
+            question=self.question,
+            answer=self.answer,
+            tags=self.tags,
+            publish=self.publish,
+            source_thread=self.source_thread,
+            faq_id=self.faq_id,
+        )
 
 
 def submit_data(draft: FaqDraft, locale: Locale) -> dict[str, Any]:
@@ -144,3 +167,26 @@ def form_draft(form: FaqForm) -> FaqDraft:
 
 def _string(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _task(body: dict[str, Any]) -> TaskModuleContinueResponse | TaskModuleMessageResponse:
+    """A task-module answer (this module's JSON) as botbuilder's model.
+
+    Built field by field: botbuilder's ``deserialize`` drops the polymorphic ``task.value``."""
+    task = body["task"]
+    if task["type"] == "message":
+        return TaskModuleMessageResponse(value=task["value"])
+    value = task["value"]
+    card = Attachment(content_type=value["card"]["contentType"], content=value["card"]["content"])
+    info = TaskModuleTaskInfo(title=value["title"], height=value["height"], width=value["width"], card=card)
+    return TaskModuleContinueResponse(value=info)
+
+
+def action_response(body: dict[str, Any]) -> MessagingExtensionActionResponse:
+    """The answer to a message action (``composeExtension/fetchTask`` or ``submitAction``)."""
+    return MessagingExtensionActionResponse(task=_task(body))
+
+
+def module_response(body: dict[str, Any]) -> TaskModuleResponse:
+    """The answer to a task module's ``task/fetch`` or ``task/submit``."""
+    return TaskModuleResponse(task=_task(body))

@@ -22,10 +22,11 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Con
 from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.exceptions import DeserializationError, HttpOperationError
 
+from bot import interactions
 from bot.job_specs import TeamsAskExpert, TeamsChannelInfo, TeamsSuggest, TeamsSyncTeam
 from bot.jobs import JobHandler, PermanentJobError
 from bot.messages import Locale, locale_from
-from bot.replies import ExpertRequestReply, QuestionRef, SuggestionsReply, followup_reply
+from bot.replies import ExpertRequestReply, QuestionRef
 from bot.service import KnowledgeService
 from bot.settings import Secret, Settings
 from bot.teams import cards, convert, msrest_retry
@@ -53,8 +54,8 @@ from bot.teams.handler import (
 )
 from bot.teams.tokens import ClientCredentialsTokens
 from knowledge import events as ev
-from knowledge.base import ExcludeThread
-from knowledge.model import ExpertRequest, Scope, Subscriber, Visibility
+from knowledge.base import KnowledgeBase
+from knowledge.model import ExpertRequest, Subscriber, Visibility
 from knowledge.text import storable_json
 
 log = logging.getLogger(__name__)
@@ -158,23 +159,15 @@ class TeamsEndpoint:
         """Suggest past threads under a new question, in its thread; silent when nothing is good enough."""
         job = TeamsSuggest.from_payload(payload)
         channel_id, message_id, question = job.channel_id, job.message_id, job.question
-        if not await self.service.auto_suggest(convert.PLATFORM, channel_id):
-            return  # suggestions were switched off in this channel (before or after the question)
-        result = await self.service.suggest(
-            question,
-            scope=Scope(convert.PLATFORM, channel_id),
-            exclude=ExcludeThread(convert.PLATFORM, channel_id, message_id),
-            automatic=True,
-        )
-        if result.abstained:
-            log.debug("no confident suggestion for %s/%s", channel_id, message_id)
+        ref = QuestionRef(convert.PLATFORM, channel_id, message_id)
+
+        async def locale() -> Locale:
+            return locale_from(job.locale)
+
+        reply = await interactions.automatic_suggestions(self.service, question, ref, locale)
+        if reply is None:
+            log.debug("no suggestion for %s/%s (switched off, or nothing confident)", channel_id, message_id)
             return
-        reply = SuggestionsReply(
-            result,
-            locale_from(job.locale),
-            QuestionRef(convert.PLATFORM, channel_id, message_id),
-            automatic=True,
-        )
         card = cards.render_suggestions(reply)
         reference = _thread_reference(job.reference, message_id)
 
@@ -188,11 +181,13 @@ class TeamsEndpoint:
     async def followup_job(self, payload: dict[str, Any]) -> None:
         """A question nobody answered for a day: one post in its thread naming people who answered similar
         ones (only subscribers are pinged); nothing when it was answered, deleted, or nobody is known."""
-        reply = await followup_reply(self.service, payload, Locale.JA)
+        reply = await interactions.followup_reply(
+            self.service, convert.PLATFORM, str(payload["channel_id"]), str(payload["root_id"]), Locale.JA
+        )
         if reply is None:
             return
         channel_id, root_id = str(payload["channel_id"]), str(payload["root_id"])
-        channel = await self.service.channel(convert.PLATFORM, channel_id)
+        channel = await self.service.run(KnowledgeBase.channel, convert.PLATFORM, channel_id)
         address = _address(channel.reply_address if channel else None)
         if address is None:
             raise PermanentJobError(f"no Bot Connector address is known for channel {channel_id}")
@@ -279,7 +274,7 @@ class TeamsEndpoint:
             visibility = convert.membership_visibility(membership)
             if channel_id == team_id:
                 visibility = Visibility.PUBLIC  # General: always standard
-            known = await self.service.channel(convert.PLATFORM, channel_id)
+            known = await self.service.run(KnowledgeBase.channel, convert.PLATFORM, channel_id)
             # As of 2025 the Bot Connector names every channel but General, whose id is the team's.
             place = convert.Where(
                 kind="channel",
@@ -322,7 +317,7 @@ class TeamsEndpoint:
         visibility = convert.membership_visibility(channel.membership)
         if visibility is None:
             raise PermanentJobError(f"Graph names channel {channel_id} {channel.membership!r}: kept private")
-        known = await self.service.channel(convert.PLATFORM, channel_id)
+        known = await self.service.run(KnowledgeBase.channel, convert.PLATFORM, channel_id)
         await self.service.ingest(
             ev.ChannelSeen(
                 convert.PLATFORM,

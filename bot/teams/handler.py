@@ -9,7 +9,6 @@ it answers.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -18,33 +17,25 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, AdaptiveCard
 from botbuilder.schema.teams import (
     MessagingExtensionAction,
     MessagingExtensionActionResponse,
-    TaskModuleContinueResponse,
-    TaskModuleMessageResponse,
     TaskModuleRequest,
     TaskModuleResponse,
-    TaskModuleTaskInfo,
 )
 
+from bot import interactions
+from bot.interactions import CommandKind, parse_command
 from bot.job_specs import TeamsAskExpert, TeamsChannelInfo, TeamsSuggest, TeamsSyncTeam
-from bot.messages import Locale, locale_from, text
-from bot.replies import (
-    CommandKind,
-    ExpertsReply,
-    QuestionRef,
-    Reply,
-    SuggestionsReply,
-    TextReply,
-    handle_direct,
-    parse_command,
-)
+from bot.messages import locale_from, text
+from bot.replies import ExpertsReply, QuestionRef, Reply, SuggestionsReply, TextReply
 from bot.service import KnowledgeService
 from bot.teams import cards, convert, dialogs
+from bot.teams.curation import FaqDialogs
+from bot.teams.presses import AskExpertPress, actor_of, expert_request_json, feedback_press
 from knowledge import events as ev
 from knowledge import followup
-from knowledge.base import ExcludeThread
-from knowledge.errors import InvalidInput, InvalidQuestion, NotAllowed, NotFound, NotShareable
+from knowledge.base import KnowledgeBase
+from knowledge.errors import InvalidInput
 from knowledge.faq import parse_thread_key
-from knowledge.model import Actor, FaqDraft, FaqStatus, NewJob, Scope, Verdict
+from knowledge.model import Actor, NewJob, Scope
 from knowledge.store.repository import ChannelRow
 from knowledge.text import looks_like_question
 
@@ -101,6 +92,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
         self.look_up_channels = look_up_channels
         # Where 専門家に聞く posts (YOROZU_TEAMS_SPECIALISTS_CHANNEL); None: the button says it is not set up.
         self.specialists_channel = specialists_channel
+        self.faq = FaqDialogs(service)
 
     # --- messages ----------------------------------------------------------------------------------
 
@@ -126,7 +118,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
         addressed = convert.mentions_recipient(activity)
         message_text = convert.plain_text(activity, strip_recipient=addressed)
         command = parse_command(message_text) if addressed else None
-        known = await self.service.channel(convert.PLATFORM, place.channel_id)
+        known = await self.service.run(KnowledgeBase.channel, convert.PLATFORM, place.channel_id)
         # The channel first: a new one must exist (private unless the activity says otherwise) before a
         # message could create it as public.
         events, jobs = self._channel_notes(activity, place, known)
@@ -151,7 +143,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         if convert.is_from_bot(activity):
             return
-        if not already_recorded and not await self.service.record_delivery(f"teams:{activity.id}"):
+        if not already_recorded and not await self.service.run(KnowledgeBase.record_delivery, f"teams:{activity.id}"):
             return
         if place.kind != "personal" and not already_recorded:
             await self._note_channel(activity, place)
@@ -159,20 +151,25 @@ class YorozuTeamsBot(TeamsActivityHandler):
         locale = convert.locale_of(activity)
         in_channel = place.kind == "channel"
         root = place.thread_root or activity.id
-        reply = await handle_direct(
+        person = actor_of(activity)
+        ref = QuestionRef(
+            convert.PLATFORM,
+            place.channel_id,
+            root if in_channel else activity.id,
+            asker_id=person.person_id if person else None,
+        )
+        reply = await interactions.handle_direct(
             self.service,
             question,
             scope=Scope(convert.PLATFORM, place.channel_id),
             locale=locale,
-            question_ref=QuestionRef(convert.PLATFORM, place.channel_id, root if in_channel else activity.id),
+            question_ref=ref,
             channel=(convert.PLATFORM, place.channel_id) if in_channel else None,
-            person=_actor(activity),
+            person=person,
         )
-        if place.kind == "personal" and isinstance(reply, SuggestionsReply):
+        if place.kind == "personal":
             # Only the curator sees a personal chat: their suggestions offer FAQにする on each thread.
-            person = convert.person_id(activity)
-            if person is not None and await self.service.is_curator(convert.PLATFORM, person):
-                reply = replace(reply, curator=True)
+            reply = await interactions.for_curator(self.service, reply, person)
         if in_channel and activity.conversation is not None:
             # Answer in the thread the question is in (a new post starts one).
             activity.conversation.id = thread_conversation_id(activity.conversation.id, root)
@@ -180,7 +177,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
 
     async def _note_channel(self, activity: Activity, place: convert.Where) -> None:
         """Store what the activity tells about its channel; ask Graph when it does not say who may read it."""
-        known = await self.service.channel(convert.PLATFORM, place.channel_id)
+        known = await self.service.run(KnowledgeBase.channel, convert.PLATFORM, place.channel_id)
         events, jobs = self._channel_notes(activity, place, known)
         if events or jobs:
             await self.service.accept(events, jobs=jobs)
@@ -203,7 +200,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
         """Follow-ups post into a channel a day later, with no activity to answer: keep its address."""
         address = convert.reply_address(activity, place)
         if place.kind == "channel" and address is not None and (known is None or known.reply_address != address):
-            await self.service.set_reply_address(convert.PLATFORM, place.channel_id, address)
+            await self.service.run(KnowledgeBase.set_reply_address, convert.PLATFORM, place.channel_id, address)
 
     def _channel_lookup(self, activity: Activity, channel_id: str, team_id: str) -> NewJob | None:
         """The Graph lookup of a channel's membership type (keyed per channel, so asked once)."""
@@ -248,32 +245,21 @@ class YorozuTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         press = feedback_press(data)
         person = convert.person_id(activity) or "unknown"
-        name: str | None = (activity.from_property.name if activity.from_property else None) or person
-        if await self.service.is_opted_out(convert.PLATFORM, person):
-            name = None  # the note under the card must not name someone who opted out
-        for thread in press.threads:
-            await self.service.record_feedback(
-                platform=convert.PLATFORM,
-                channel_id=press.channel_id,
-                question_message_id=press.message_id,
-                question=press.question,
-                suggested_thread=thread,
-                person_id=person,
-                verdict=press.verdict,
-            )
-        result = await self.service.suggest(
-            press.question,
-            scope=Scope(convert.PLATFORM, press.channel_id),
-            exclude=ExcludeThread(convert.PLATFORM, press.channel_id, press.message_id)
-            if press.channel_id and press.message_id
-            else None,
+        shown = (activity.from_property.name if activity.from_property else None) or person
+        name = await interactions.presser_name(self.service, convert.PLATFORM, person, shown)
+        ref = QuestionRef(convert.PLATFORM, press.channel_id, press.message_id, asker_id=press.asker_id)
+        await interactions.record_feedback(
+            self.service,
+            ref=ref,
+            question=press.question,
+            threads=press.threads,
+            person_id=person,
+            verdict=press.verdict,
         )
-        ref = QuestionRef(convert.PLATFORM, press.channel_id, press.message_id)
+        again = await interactions.suggestions_again(self.service, press.question, ref, press.locale)
         _, expert = cards.parse_card_state(data)  # what 専門家に聞く said before stays on the card
         card = cards.render_suggestions(
-            SuggestionsReply(result, press.locale, ref),
-            feedback=(press.verdict, name, press.threads[0] if press.threads else None),
-            expert=expert,
+            again, feedback=(press.verdict, name, press.threads[0] if press.threads else None), expert=expert
         )
         if update_card_id:
             updated = card_message(card)
@@ -287,55 +273,44 @@ class YorozuTeamsBot(TeamsActivityHandler):
         """専門家に聞く: queue the post in the specialists' channel, and redraw the card saying so (or why not)."""
         activity = turn_context.activity
         press = AskExpertPress(data)
-        requester = _actor(activity) or Actor(convert.PLATFORM, "unknown")
-        opted_out = await self.service.is_opted_out(requester.platform, requester.person_id)
-        note: cards.ExpertNote
-        if self.specialists_channel is None:
-            note = cards.ExpertNote("ask_expert_not_configured")
-        else:
-            try:
-                request = await self.service.expert_request(
-                    requester,
-                    press.question,
-                    platform=convert.PLATFORM,
-                    channel_id=press.channel_id,
-                    message_id=press.message_id,
-                )
-            except NotShareable:
-                note = cards.ExpertNote("ask_expert_private")
-            except InvalidQuestion:
-                log.exception("専門家に聞く could not make the request")
-                note = cards.ExpertNote("error")
-            else:
-                payload = TeamsAskExpert(
-                    # The press's own address: the specialists' channel is reached through the same service.
-                    reference=TurnContext.get_conversation_reference(activity).serialize(),
-                    channel_id=self.specialists_channel,
-                    request=expert_request_json(request),
-                    locale=str(press.locale),
-                ).to_payload()
-                key = (
-                    f"ask_expert:teams:{press.channel_id}:{press.message_id}"
-                    if press.channel_id and press.message_id
-                    else None
-                )
-                if not await self.service.enqueue(ASK_EXPERT_JOB, payload, key=key):
-                    note = cards.ExpertNote("ask_expert_already")
-                elif opted_out:
-                    note = cards.ExpertNote("ask_expert_done")
-                else:
-                    note = cards.ExpertNote("ask_expert_sent", requester.name or requester.person_id)
-        result = await self.service.suggest(
-            press.question,
-            scope=Scope(convert.PLATFORM, press.channel_id),
-            exclude=ExcludeThread(convert.PLATFORM, press.channel_id, press.message_id)
-            if press.channel_id and press.message_id
-            else None,
-            record=False,
+        requester = actor_of(activity) or Actor(convert.PLATFORM, "unknown")
+        ref = QuestionRef(convert.PLATFORM, press.channel_id, press.message_id, asker_id=press.asker_id)
+        request = await interactions.ask_expert(
+            self.service,
+            requester=requester,
+            question=press.question,
+            ref=ref,
+            specialists_channel=self.specialists_channel,
         )
-        ref = QuestionRef(convert.PLATFORM, press.channel_id, press.message_id)
+        note: cards.ExpertNote
+        if isinstance(request, str):
+            note = cards.ExpertNote(request)
+        else:
+            assert self.specialists_channel is not None  # a request is made only when one is set
+            payload = TeamsAskExpert(
+                # The press's own address: the specialists' channel is reached through the same service.
+                reference=TurnContext.get_conversation_reference(activity).serialize(),
+                channel_id=self.specialists_channel,
+                request=expert_request_json(request),
+                locale=str(press.locale),
+            ).to_payload()
+            key = (
+                f"ask_expert:teams:{press.channel_id}:{press.message_id}"
+                if press.channel_id and press.message_id
+                else None
+            )
+            name = await interactions.presser_name(
+                self.service, requester.platform, requester.person_id, requester.name or requester.person_id
+            )
+            if not await self.service.enqueue(ASK_EXPERT_JOB, payload, key=key):
+                note = cards.ExpertNote("ask_expert_already")
+            elif name is None:
+                note = cards.ExpertNote("ask_expert_done")
+            else:
+                note = cards.ExpertNote("ask_expert_sent", name)
+        again = await interactions.suggestions_again(self.service, press.question, ref, press.locale, record=False)
         feedback, _ = cards.parse_card_state(data)  # a "not helpful" recorded before stays on the card
-        card = cards.render_suggestions(SuggestionsReply(result, press.locale, ref), feedback=feedback, expert=note)
+        card = cards.render_suggestions(again, feedback=feedback, expert=note)
         if update_card_id:
             updated = card_message(card)
             updated.id = update_card_id
@@ -352,10 +327,10 @@ class YorozuTeamsBot(TeamsActivityHandler):
         locale = convert.locale_of(activity)
         if action.command_id != dialogs.MAKE_FAQ_COMMAND:
             log.warning("message action %r is not one of Yorozu's", action.command_id)
-            return _action_response(dialogs.message_response(text("error", locale)))
+            return dialogs.action_response(dialogs.message_response(text("error", locale)))
         picked = convert.picked_message(activity, action)
         root = (convert.PLATFORM, picked.channel_id, picked.root_id) if picked.channel_id and picked.root_id else None
-        return _action_response(await self._open_dialog(activity, locale, root, picked.answer_id, picked.text))
+        return dialogs.action_response(await self.faq.open(activity, locale, root, picked.answer_id, picked.text))
 
     async def on_teams_messaging_extension_submit_action(
         self, turn_context: TurnContext, action: MessagingExtensionAction
@@ -363,8 +338,10 @@ class YorozuTeamsBot(TeamsActivityHandler):
         """The dialog's submit: save the entry (and publish it, verified by the specialist), or redraw with why not."""
         if action.command_id != dialogs.MAKE_FAQ_COMMAND:
             log.warning("message action submit %r is not one of Yorozu's", action.command_id)
-            return _action_response(dialogs.message_response(text("error", convert.locale_of(turn_context.activity))))
-        return _action_response(await self._save_dialog(turn_context.activity, action.data))
+            return dialogs.action_response(
+                dialogs.message_response(text("error", convert.locale_of(turn_context.activity)))
+            )
+        return dialogs.action_response(await self.faq.save(turn_context.activity, action.data))
 
     async def on_teams_task_module_fetch(
         self, turn_context: TurnContext, task_module_request: TaskModuleRequest
@@ -379,105 +356,18 @@ class YorozuTeamsBot(TeamsActivityHandler):
         if not isinstance(data, dict) or data.get("kind") != cards.MAKE_FAQ_KIND:
             kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
             log.warning("task/fetch is not Yorozu's FAQにする (kind %r): answered with an error message", kind)
-            return _module_response(dialogs.message_response(text("error", locale)))
+            return dialogs.module_response(dialogs.message_response(text("error", locale)))
         try:
             thread = parse_thread_key(str(data.get("thread") or ""))
         except InvalidInput:
             log.exception("FAQにする names no thread: answered with an error message")
-            return _module_response(dialogs.message_response(text("error", locale)))
-        return _module_response(await self._open_dialog(activity, locale, thread, None, ""))
+            return dialogs.module_response(dialogs.message_response(text("error", locale)))
+        return dialogs.module_response(await self.faq.open(activity, locale, thread, None, ""))
 
     async def on_teams_task_module_submit(
         self, turn_context: TurnContext, task_module_request: TaskModuleRequest
     ) -> TaskModuleResponse:
-        return _module_response(await self._save_dialog(turn_context.activity, task_module_request.data))
-
-    async def _open_dialog(
-        self,
-        activity: Activity,
-        locale: Locale,
-        thread: tuple[str, str, str] | None,
-        answer_id: str | None,
-        fallback_text: str,
-    ) -> dict[str, Any]:
-        """The dialog for a thread (platform, channel id, root id), or a message saying why there is none."""
-        try:
-            return await self._dialog_for(activity, locale, thread, answer_id, fallback_text)
-        except Exception:
-            # Whatever it was, the specialist gets a message rather than a broken dialog, and the log the cause.
-            log.exception("FAQにする could not open the dialog for %s", ":".join(thread) if thread else "a message")
-            return dialogs.message_response(text("error", locale))
-
-    async def _dialog_for(
-        self,
-        activity: Activity,
-        locale: Locale,
-        thread: tuple[str, str, str] | None,
-        answer_id: str | None,
-        fallback_text: str,
-    ) -> dict[str, Any]:
-        actor = _actor(activity)
-        if actor is None:
-            return dialogs.message_response(text("person_unknown", locale))
-        try:
-            if thread is None:
-                raise NotFound("thread", fallback_text[:40])
-            draft = await self.service.faq_draft(actor, *thread, answer_id=answer_id)
-        except NotAllowed:
-            return dialogs.message_response(text("faq_not_allowed", locale))
-        except NotFound:
-            # A message Yorozu never stored (a chat, or before it was installed): start from its text.
-            if not await self.service.is_curator(actor.platform, actor.person_id):
-                return dialogs.message_response(text("faq_not_allowed", locale))
-            if not fallback_text:
-                # A suggested thread deleted since (the button has no text of its own to start from).
-                log.info("FAQにする on a thread no longer stored: %s", ":".join(thread) if thread else "-")
-                return dialogs.message_response(text("faq_thread_missing", locale))
-            draft = FaqDraft(question=fallback_text, answer="", source_thread=None)
-        return dialogs.continue_response(dialogs.render_faq_dialog(draft, locale), locale)
-
-    async def _save_dialog(self, activity: Activity, data: object) -> dict[str, Any]:
-        """Save what the dialog sent; the answer closes it with a message, or redraws it saying what is wrong."""
-        form = dialogs.parse_form(data)
-        if form is None:
-            log.warning("a dialog submit that is not Yorozu's FAQ form: answered with an error message")
-            return dialogs.message_response(text("error", convert.locale_of(activity)))
-        try:
-            return await self._save_form(activity, form)
-        except Exception:
-            log.exception("FAQにする could not save the dialog (source %s)", form.source_thread or "-")
-            return dialogs.message_response(text("error", form.locale))
-
-    async def _save_form(self, activity: Activity, form: dialogs.FaqForm) -> dict[str, Any]:
-        locale = form.locale
-        actor = _actor(activity)
-        if actor is None:
-            return dialogs.message_response(text("person_unknown", locale))
-
-        def again(error: str) -> dict[str, Any]:
-            card = dialogs.render_faq_dialog(dialogs.form_draft(form), locale, error=error)
-            return dialogs.continue_response(card, locale)
-
-        if not form.question.strip():
-            return again(text("faq_question_required", locale))
-        if not form.answer.strip():
-            return again(text("faq_answer_required", locale))
-        try:
-            entry = await self.service.faq_save(
-                actor,
-                question=form.question,
-                answer=form.answer,
-                tags=form.tags,
-                source_thread=form.source_thread,
-                faq_id=form.faq_id,
-                publish=form.publish,
-            )
-        except NotAllowed:
-            return dialogs.message_response(text("faq_not_allowed", locale))
-        except (InvalidInput, NotFound) as exc:
-            return again(text("faq_invalid", locale, reason=str(exc)))
-        key = "faq_saved_published" if entry.status == FaqStatus.PUBLISHED else "faq_saved_draft"
-        return dialogs.message_response(text(key, locale, id=entry.id))
+        return dialogs.module_response(await self.faq.save(turn_context.activity, task_module_request.data))
 
     # --- edits, deletes, reactions -----------------------------------------------------------------
 
@@ -519,7 +409,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
 
         In a team the welcome goes to the General channel (the conversation the install arrives in)."""
         activity = turn_context.activity
-        if not await self.service.record_delivery(f"teams:welcome:{activity.id}"):
+        if not await self.service.run(KnowledgeBase.record_delivery, f"teams:welcome:{activity.id}"):
             return  # a redelivered install
         try:
             await turn_context.send_activity(
@@ -539,7 +429,7 @@ class YorozuTeamsBot(TeamsActivityHandler):
         """
         team = convert.obj(convert.channel_data(activity), "team")
         for workspace in {team.get("id"), team.get("aadGroupId")} - {None, ""}:
-            for channel in await self.service.workspace_channels(convert.PLATFORM, str(workspace)):
+            for channel in await self.service.run(KnowledgeBase.workspace_channels, convert.PLATFORM, str(workspace)):
                 event = convert.team_channel_event(event_type, channel.external_id)
                 if event is not None:
                     await self.service.ingest(event)
@@ -579,85 +469,3 @@ def suggest_spec(activity: Activity, place: convert.Where, question: str) -> Tea
         question=question,
         locale=str(convert.locale_of(activity)),
     )
-
-
-class FeedbackPress:
-    """A validated button press."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        verdict = data.get("verdict")
-        threads = data.get("threads")
-        question = data.get("question")
-        if verdict not in {v.value for v in Verdict}:
-            raise convert.NotConvertible("feedback without a verdict")
-        if not isinstance(threads, list) or not all(isinstance(t, str) for t in threads) or not threads:
-            raise convert.NotConvertible("feedback without threads")
-        if not isinstance(question, str) or not question.strip():
-            raise convert.NotConvertible("feedback without the question")
-        self.verdict = Verdict(verdict)
-        self.threads: list[str] = threads[:3]
-        self.question = question
-        channel, message = data.get("channel"), data.get("message")
-        self.channel_id = channel if isinstance(channel, str) else None
-        self.message_id = message if isinstance(message, str) else None
-        self.locale: Locale = locale_from(str(data.get("locale") or "ja"))
-
-
-def feedback_press(data: dict[str, Any]) -> FeedbackPress:
-    return FeedbackPress(data)
-
-
-class AskExpertPress:
-    """A validated 専門家に聞く press."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        question = data.get("question")
-        if not isinstance(question, str) or not question.strip():
-            raise convert.NotConvertible("専門家に聞く without the question")
-        self.question = question
-        channel, message = data.get("channel"), data.get("message")
-        self.channel_id = channel if isinstance(channel, str) and channel else None
-        self.message_id = message if isinstance(message, str) and message else None
-        self.locale: Locale = locale_from(str(data.get("locale") or "ja"))
-
-
-def expert_request_json(request: Any) -> dict[str, Any]:
-    """An :class:`~knowledge.model.ExpertRequest` as a job payload (the job renders and posts it)."""
-    return {
-        "question": request.question,
-        "url": request.url,
-        "asker": request.asker,
-        "channel_name": request.channel_name,
-        "private": request.private,
-        "subscribers": [[s.person_id, s.name, s.topic] for s in request.subscribers],
-    }
-
-
-def _actor(activity: Activity) -> Actor | None:
-    """Who sent an activity, as the knowledge base names Teams people (Entra object id)."""
-    person = convert.person_id(activity)
-    if person is None:
-        return None
-    name = activity.from_property.name if activity.from_property else None
-    return Actor(convert.PLATFORM, person, name or None)
-
-
-def _task(body: dict[str, Any]) -> TaskModuleContinueResponse | TaskModuleMessageResponse:
-    """A task-module answer (``bot.teams.dialogs``' JSON) as botbuilder's model.
-
-    Built field by field: botbuilder's ``deserialize`` drops the polymorphic ``task.value``."""
-    task = body["task"]
-    if task["type"] == "message":
-        return TaskModuleMessageResponse(value=task["value"])
-    value = task["value"]
-    card = Attachment(content_type=value["card"]["contentType"], content=value["card"]["content"])
-    info = TaskModuleTaskInfo(title=value["title"], height=value["height"], width=value["width"], card=card)
-    return TaskModuleContinueResponse(value=info)
-
-
-def _action_response(body: dict[str, Any]) -> MessagingExtensionActionResponse:
-    return MessagingExtensionActionResponse(task=_task(body))
-
-
-def _module_response(body: dict[str, Any]) -> TaskModuleResponse:
-    return TaskModuleResponse(task=_task(body))

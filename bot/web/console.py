@@ -21,18 +21,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from aiohttp import web
 
-from bot.service import KnowledgeService, run_blocking
+from bot.service import KnowledgeService
 from bot.settings import ConfigError, Settings
-from bot.web.console_auth import COOKIE, SESSION_SECONDS, ConsoleAuth, json_error
+from bot.web.console_auth import COOKIE, SESSION_SECONDS, ConsoleAuth, json_error, knowledge_http_error
+from bot.web.console_review import review_items
 from knowledge.base import KnowledgeBase
-from knowledge.errors import InvalidInput, KnowledgeError, NotAllowed, NotFound
+from knowledge.errors import InvalidInput, KnowledgeError
 from knowledge.faq import DEFAULT_REVIEW_DAYS, parse_thread_key
 from knowledge.model import Actor, FaqEntry, FaqStatus, Scope, Stats
-from knowledge.text import excerpt_of, storable_json
+from knowledge.text import storable_json
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_VERIFIER_CHARS = 100
 MAX_DAYS = 3650
 MAX_KEY_CHARS = 600
-PREVIEW_CHARS = 160
 # Ids are SQL integers: a longer number is no id (and would overflow the database's integer).
 ID = r"{id:\d{1,18}}"
 
@@ -64,6 +64,7 @@ ASSETS = {
 }
 
 T = TypeVar("T")
+P = ParamSpec("P")
 ApiHandler = Callable[["Console", web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -82,28 +83,18 @@ def console_actor(name: str | None = None) -> Actor:
 
 
 class Console:
-    """The console's state for its handlers: the knowledge base and the gate."""
+    """The console's state for its handlers: the knowledge service and the gate."""
 
     def __init__(self, service: KnowledgeService, auth: ConsoleAuth) -> None:
         self.service = service
         self.auth = auth
 
-    @property
-    def kb(self) -> KnowledgeBase:
-        return self.service.kb
-
-    async def call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run knowledge-base work in a worker thread, its errors as 4xx JSON."""
+    async def call(self, work: Callable[Concatenate[KnowledgeBase, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run knowledge-base work through the service (a worker thread), its errors as 4xx JSON."""
         try:
-            return await run_blocking(func, *args, **kwargs)
-        except NotFound as exc:
-            raise json_error(web.HTTPNotFound, str(exc)) from None
-        except InvalidInput as exc:
-            raise json_error(web.HTTPBadRequest, str(exc)) from None
-        except NotAllowed as exc:  # the console acts as an admin, so this means a bug; still no 500
-            raise json_error(web.HTTPForbidden, str(exc)) from None
-        except KnowledgeError as exc:
-            raise json_error(web.HTTPBadRequest, str(exc)) from None
+            return await self.service.run(work, *args, **kwargs)
+        except KnowledgeError as exc:  # NotAllowed means a bug here (the console acts as an admin); still no 500
+            raise knowledge_http_error(exc) from None
 
 
 CONSOLE_KEY = web.AppKey("console", Console)
@@ -253,70 +244,14 @@ async def _logout(_: Console, __: web.Request) -> web.Response:
 # --- review queue --------------------------------------------------------------------------------
 
 
-def _review_items(kb: KnowledgeBase) -> list[dict[str, Any]]:
-    """Open review items with where they were asked and what was suggested, channel names resolved."""
-    names: dict[tuple[str, str], str | None] = {}
-
-    def channel_name(platform: str, channel_id: str | None) -> str | None:
-        if channel_id is None:
-            return None
-        if (platform, channel_id) not in names:
-            row = kb.channel(platform, channel_id)
-            names[platform, channel_id] = row.name if row is not None else None
-        return names[platform, channel_id]
-
-    out = []
-    for item in kb.review_queue():
-        data = item.to_json()
-        data["channel_name"] = channel_name(item.platform, item.channel_id)
-        data["suggested"] = _suggested(item.suggested_thread, channel_name)
-        data["suggested"].update(_shown(kb, data["suggested"]))
-        out.append(data)
-    return out
-
-
-def _shown(kb: KnowledgeBase, suggested: dict[str, Any]) -> dict[str, Any]:
-    """What the suggestion showed: its title and the start of its answer (``{}`` when it is gone)."""
-    try:
-        if suggested["kind"] == "faq" and suggested.get("faq_id") is not None:
-            entry = kb.faq_get(suggested["faq_id"])
-            return {"title": excerpt_of(entry.question, 80), "excerpt": excerpt_of(entry.answer, PREVIEW_CHARS)}
-        if suggested["kind"] == "thread":
-            detail = kb.thread(
-                suggested["platform"], suggested["channel_id"], suggested["root_message_id"], scope=Scope.public()
-            )
-            best = next((r for r in detail.replies if r.accepted), detail.replies[0] if detail.replies else None)
-            return {"title": detail.title, "excerpt": excerpt_of(best.text, PREVIEW_CHARS) if best else ""}
-    except NotFound:
-        pass
-    return {}
-
-
-def _suggested(key: str, channel_name: Callable[[str, str | None], str | None]) -> dict[str, Any]:
-    try:
-        platform, channel_id, root_id = parse_thread_key(key)
-    except InvalidInput:
-        return {"kind": "unknown", "key": key}
-    if platform == "faq":  # the FAQ entries' pseudo-channel: the root is the entry id
-        return {"kind": "faq", "key": key, "faq_id": int(root_id) if root_id.isdigit() else None}
-    return {
-        "kind": "thread",
-        "key": key,
-        "platform": platform,
-        "channel_id": channel_id,
-        "channel_name": channel_name(platform, channel_id),
-        "root_message_id": root_id,
-    }
-
-
 async def _review(console: Console, _: web.Request) -> web.Response:
-    return _json({"items": await console.call(_review_items, console.kb)})
+    return _json({"items": await console.call(review_items)})
 
 
 async def _resolve(console: Console, request: web.Request) -> web.Response:
     await _body(request)  # a malformed body is refused even where no field is read
     item_id = _id(request)
-    await console.call(console.kb.resolve_review, console_actor(), item_id)
+    await console.call(KnowledgeBase.resolve_review, console_actor(), item_id)
     return _json({"resolved": item_id})
 
 
@@ -374,7 +309,7 @@ async def _faq_list(console: Console, request: web.Request) -> web.Response:
         raise json_error(web.HTTPBadRequest, f"'status' is one of {', '.join(FaqStatus)}, not {raw!r}")
     due = request.query.get("due", "") in {"1", "true", "yes"}
     now = datetime.now(UTC)
-    entries = await console.call(_faq_entries, console.kb, FaqStatus(raw) if raw else None, due, now)
+    entries = await console.call(_faq_entries, FaqStatus(raw) if raw else None, due, now)
     return _json({"entries": entries})
 
 
@@ -434,7 +369,7 @@ async def _faq_create(console: Console, request: web.Request) -> web.Response:
     publish = body.get("publish", False)
     if not isinstance(publish, bool):
         raise json_error(web.HTTPBadRequest, "'publish' must be true or false")
-    entry = await console.call(_create_entry, console.kb, fields, source or None, publish, _verifier(body))
+    entry = await console.call(_create_entry, fields, source or None, publish, _verifier(body))
     return _json(_entry_json(entry, datetime.now(UTC)), status=201)
 
 
@@ -443,12 +378,12 @@ async def _faq_edit(console: Console, request: web.Request) -> web.Response:
     fields = _fields(await _body(request), creating=False)
     if not fields:
         raise json_error(web.HTTPBadRequest, "send at least one of question, answer, tags, review_interval_days")
-    entry = await console.call(console.kb.faq_edit, console_actor(), _id(request), **fields)
+    entry = await console.call(KnowledgeBase.faq_edit, console_actor(), _id(request), **fields)
     return _json(_entry_json(entry, datetime.now(UTC)))
 
 
 async def _faq_show(console: Console, request: web.Request) -> web.Response:
-    return _json(await console.call(_faq_detail, console.kb, _id(request), datetime.now(UTC)))
+    return _json(await console.call(_faq_detail, _id(request), datetime.now(UTC)))
 
 
 async def _faq_status(console: Console, request: web.Request) -> web.Response:
@@ -458,13 +393,13 @@ async def _faq_status(console: Console, request: web.Request) -> web.Response:
         raise json_error(web.HTTPBadRequest, f"'status' must be one of {', '.join(FaqStatus)}")
     # A retired entry is hidden from suggestions at once; a published one is embedded by the background
     # indexer (or the next question's catch-up), as entries published from Teams or Slack are.
-    entry = await console.call(console.kb.faq_set_status, console_actor(), _id(request), FaqStatus(raw))
+    entry = await console.call(KnowledgeBase.faq_set_status, console_actor(), _id(request), FaqStatus(raw))
     return _json(_entry_json(entry, datetime.now(UTC)))
 
 
 async def _faq_verify(console: Console, request: web.Request) -> web.Response:
     actor = console_actor(_verifier(await _body(request)))
-    entry = await console.call(console.kb.faq_verify, actor, _id(request))
+    entry = await console.call(KnowledgeBase.faq_verify, actor, _id(request))
     return _json(_entry_json(entry, datetime.now(UTC)))
 
 
@@ -473,7 +408,7 @@ async def _faq_verify(console: Console, request: web.Request) -> web.Response:
 
 async def _insights(console: Console, request: web.Request) -> web.Response:
     days = _int_query(request, "days", 90, low=1, high=MAX_DAYS)
-    report = await console.call(console.kb.insights, days=days)
+    report = await console.call(KnowledgeBase.insights, days=days)
     return _json(report.to_json())
 
 
@@ -496,7 +431,7 @@ async def _thread(console: Console, request: web.Request) -> web.Response:
     Public threads only: what the console may show of private channels is decided with the knowledge
     base's access rule (the same :class:`Scope` check as suggestions), not here."""
     platform, channel_id, root_id = _thread_key(request)
-    detail = await console.call(console.kb.thread, platform, channel_id, root_id, scope=Scope.public())
+    detail = await console.call(KnowledgeBase.thread, platform, channel_id, root_id, scope=Scope.public())
     return _json(detail.to_json())
 
 
@@ -504,8 +439,8 @@ async def _thread_draft(console: Console, request: web.Request) -> web.Response:
     """An FAQ entry drafted from a thread: its question and best answer (or the entry made from it already)."""
     platform, channel_id, root_id = _thread_key(request)
     # Only what the console may read becomes a draft.
-    await console.call(console.kb.thread, platform, channel_id, root_id, scope=Scope.public())
-    draft = await console.call(console.kb.faq_draft, console_actor(), platform, channel_id, root_id)
+    await console.call(KnowledgeBase.thread, platform, channel_id, root_id, scope=Scope.public())
+    draft = await console.call(KnowledgeBase.faq_draft, console_actor(), platform, channel_id, root_id)
     return _json(
         {
             "question": draft.question,
@@ -520,5 +455,5 @@ async def _thread_draft(console: Console, request: web.Request) -> web.Response:
 
 async def _stats(console: Console, _: web.Request) -> web.Response:
     """The same counts as ``yorozu stats`` and ``/healthz``, each with what it counts."""
-    stats = await console.call(console.kb.stats)
+    stats = await console.call(KnowledgeBase.stats)
     return _json({"stats": stats.to_json(), "meaning": {"ja": Stats.meanings("ja"), "en": Stats.meanings("en")}})

@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from bot.errors import http_status
 from bot.settings import Secret
+from knowledge.errors import KnowledgeError
 
 COOKIE = "yorozu_console"
 # A session from the login form lasts a working day; then the token is asked for again.
@@ -105,6 +107,21 @@ def json_error(
     """An HTTP error whose body is already JSON, so it keeps its headers (``WWW-Authenticate``)."""
     body = json.dumps({"error": message}, ensure_ascii=False)
     return cls(text=body, content_type="application/json", headers=headers)
+
+
+# The statuses :func:`bot.errors.http_status` gives, as aiohttp's exceptions.
+HTTP_ERRORS: dict[int, type[web.HTTPException]] = {
+    400: web.HTTPBadRequest,
+    403: web.HTTPForbidden,
+    404: web.HTTPNotFound,
+}
+
+
+def knowledge_http_error(exc: KnowledgeError, *, as_json: bool = True) -> web.HTTPException:
+    """A knowledge error as the HTTP error :mod:`bot.errors` names for it: a JSON body (the console's
+    API), or the message as the reason (the web chat's API)."""
+    cls = HTTP_ERRORS[http_status(exc)]
+    return json_error(cls, str(exc)) if as_json else cls(reason=str(exc))
 
 
 def _digest(value: str) -> bytes:

@@ -4,7 +4,7 @@ Served in local mode (``yorozu demo``, ``yorozu serve --local``) on loopback wit
 deployment that sets ``YOROZU_WEB_CHAT`` for members behind the console's guard (the console's token or
 the session its login form sets; :mod:`bot.web.console_auth`). Either way it shows public threads only.
 
-Typed text is understood as in chat (``bot.replies.parse_command``): a question, ``who <テーマ>``,
+Typed text is understood as in chat (``bot.interactions.parse_command``): a question, ``who <テーマ>``,
 ``help``; only questions are searched and logged (so ``help`` is never a knowledge gap). The
 buttons feed the same records as the chat platforms' buttons: 解決した and 役に立たなかった are feedback
 on a suggestion (platform ``web``; 役に立たなかった puts it in the specialists' review queue), and the
@@ -26,11 +26,12 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.interactions import CommandKind, parse_command
 from bot.messages import Locale, text
-from bot.replies import CommandKind, parse_command
-from bot.service import KnowledgeService, run_blocking
+from bot.service import KnowledgeService
 from bot.settings import ConfigError, Settings
-from bot.web.console_auth import ConsoleAuth
+from bot.web.console_auth import ConsoleAuth, knowledge_http_error
+from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput, InvalidQuestion, NotFound
 from knowledge.events import ChannelSeen
 from knowledge.faq import parse_thread_key
@@ -144,30 +145,30 @@ async def _ask(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     try:
         if command.kind == CommandKind.WHO:
-            experts = await service.experts(command.text)
+            experts = await service.run(KnowledgeBase.experts, command.text)
             return _json({"kind": "who", "topic": command.text, "experts": [e.to_json() for e in experts]})
         if command.kind != CommandKind.ASK:
             # help, and the commands that need a chat platform (on/off, optout, subscribe): the usage text.
             return _json({"kind": "help", "text": text("help", Locale.JA)})
         question_id = uuid.uuid4().hex
-        result = await run_blocking(
-            service.kb.suggest,
+        result = await service.run(
+            KnowledgeBase.suggest,
             command.text,
             scope=Scope(PLATFORM, WEB_CHANNEL),
             record=True,
             record_as=(PLATFORM, question_id),
         )
     except InvalidQuestion as exc:
-        raise web.HTTPBadRequest(reason=str(exc)) from None
+        raise knowledge_http_error(exc, as_json=False) from None
     return _json({"kind": "answer", "question_id": question_id, **result.to_json()})
 
 
 async def _who(request: web.Request) -> web.Response:
     topic = _text(await _body(request), "topic")
     try:
-        experts = await request.app[SERVICE].experts(topic)
+        experts = await request.app[SERVICE].run(KnowledgeBase.experts, topic)
     except InvalidQuestion as exc:
-        raise web.HTTPBadRequest(reason=str(exc)) from None
+        raise knowledge_http_error(exc, as_json=False) from None
     return _json({"kind": "who", "topic": topic, "experts": [e.to_json() for e in experts]})
 
 
@@ -178,9 +179,11 @@ async def _thread(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(reason="'key' must name a thread as platform:channel:root")
     try:
         platform, channel_id, root_id = parse_thread_key(key)
-        detail = await run_blocking(request.app[SERVICE].kb.thread, platform, channel_id, root_id, scope=Scope.public())
+        detail = await request.app[SERVICE].run(
+            KnowledgeBase.thread, platform, channel_id, root_id, scope=Scope.public()
+        )
     except InvalidInput as exc:
-        raise web.HTTPBadRequest(reason=str(exc)) from None
+        raise knowledge_http_error(exc, as_json=False) from None
     except NotFound:
         raise web.HTTPNotFound(reason="no such thread (it may have been deleted)") from None
     return _json(detail.to_json())
@@ -190,7 +193,7 @@ async def _faq(request: web.Request) -> web.Response:
     """A published FAQ entry in full (drafts and retired entries are nobody's business here)."""
     faq_id = int(request.match_info["id"])
     try:
-        entry = await run_blocking(request.app[SERVICE].kb.faq_get, faq_id)
+        entry = await request.app[SERVICE].run(KnowledgeBase.faq_get, faq_id)
     except NotFound:
         entry = None
     if entry is None or entry.status != FaqStatus.PUBLISHED:
@@ -228,8 +231,9 @@ async def _feedback(request: web.Request) -> web.Response:
     try:
         parse_thread_key(suggested)
     except InvalidInput as exc:
-        raise web.HTTPBadRequest(reason=str(exc)) from None
-    await request.app[SERVICE].record_feedback(
+        raise knowledge_http_error(exc, as_json=False) from None
+    await request.app[SERVICE].run(
+        KnowledgeBase.record_feedback,
         platform=PLATFORM,
         channel_id=WEB_CHANNEL,
         question_message_id=question_id,

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.interactions import Command, CommandKind, handle_direct, parse_command
 from bot.messages import Locale, locale_from, text
-from bot.replies import (
-    Command,
-    CommandKind,
-    ExpertsReply,
-    SuggestionsReply,
-    TextReply,
-    handle_direct,
-    parse_command,
-)
+from bot.replies import ExpertsReply, SuggestionsReply, TextReply
 from bot.service import KnowledgeService
 from knowledge.base import KnowledgeBase
 from knowledge.model import Scope

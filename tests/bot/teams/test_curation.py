@@ -357,7 +357,7 @@ async def test_why_the_dialog_cannot_open_is_said_and_logged(
 ) -> None:
     base = personal_message(curating_fake.service_url, "f:task", "")
     base["from"] = {"id": SATO[1], "name": SATO[2], "aadObjectId": SATO[0]}
-    caplog.set_level(logging.INFO, logger="bot.teams.handler")
+    caplog.set_level(logging.INFO, logger="bot.teams")
     broken = {"kind": "yorozu.make_faq", "thread": "nonsense", "locale": "ja"}
     status, body = await curating_fake.post_json(invoke(base, "task/fetch", {"data": broken}))
     assert status == 200 and body["task"]["type"] == "message"
