@@ -67,7 +67,7 @@ MUTANTS = [
     ),
     Mutant(
         "opt-out-pings",
-        "knowledge/base.py",
+        "knowledge/parts/people.py",
         "            if person is None or person.opted_out or person.is_bot or (plat, person_id) in out:\n",
         "            if person is None or person.is_bot or (plat, person_id) in out:\n",
         ("tests/knowledge/test_people.py", "tests/knowledge/test_followup.py", "tests/bot/slack/test_followup.py"),
@@ -116,7 +116,7 @@ MUTANTS = [
         "Slack's signature checked nowhere (Bolt's check off and Yorozu's own)",
         more=(
             (
-                '        if not self._signed(raw, request):\n            log.info("Slack request refused',
+                '        if not signed(self._secret, raw, request.headers):\n            log.info("Slack request refused',
                 '        if False:\n            log.info("Slack request refused',
             ),
         ),
@@ -124,14 +124,14 @@ MUTANTS = [
     Mutant(
         "slack-own-signature-check-off",
         "bot/slack/app.py",
-        '        if not self._signed(raw, request):\n            log.info("Slack request refused',
+        '        if not signed(self._secret, raw, request.headers):\n            log.info("Slack request refused',
         '        if False:\n            log.info("Slack request refused',
         ("tests/bot/slack/test_refused.py", "tests/bot/slack/test_endpoint.py"),
         "unverified requests reach Bolt, which logs their body",
     ),
     Mutant(
         "slack-signature-window",
-        "bot/slack/app.py",
+        "bot/slack/signing.py",
         "SIGNATURE_WINDOW = 5 * 60\n",
         "SIGNATURE_WINDOW = 10**9\n",
         ("tests/bot/slack/test_endpoint.py", "tests/bot/slack/test_refused.py"),
@@ -147,7 +147,7 @@ MUTANTS = [
     ),
     Mutant(
         "receipts-always-new",
-        "knowledge/store/repository.py",
+        "knowledge/store/repository/meta.py",
         "    if exists is not None:\n        return False\n    conn.execute(event_receipts.insert()",
         "    if exists is not None:\n        return True\n    conn.execute(event_receipts.insert()",
         ("tests/bot/slack/test_endpoint.py", "tests/bot/teams/test_channel.py", "tests/knowledge/test_base.py"),
