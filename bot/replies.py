@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.messages import Locale, text
-from knowledge.model import Expert, ExpertRequest, Followup, SearchResult, Suggestion
+from knowledge.model import Expert, ExpertRequest, Followup, SearchResult, Suggestion, SuggestionKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +81,26 @@ def person_label(name: str, organization: str | None, *, escape: Callable[[str],
     Teams Markdown, ``*`` in Slack mrkdwn)."""
     label = f"{mark}{escape(name)}{mark}"
     return f"{label}（{escape(organization)}）" if organization else label
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """The tags beside a suggestion's title, as texts each renderer dresses in its own markup: an FAQ
+    entry's tag, else the accepted answer's; and how sure Yorozu is (:func:`match_label`)."""
+
+    faq: str | None
+    accepted: str | None
+    match: str | None
+
+
+def suggestion_marks(suggestion: Suggestion, locale: Locale) -> Marks:
+    """A curated entry says FAQ rather than 解決済み: being verified is what vouches for it."""
+    faq = suggestion.kind == SuggestionKind.FAQ
+    return Marks(
+        faq=text("faq", locale) if faq else None,
+        accepted=text("accepted", locale) if suggestion.accepted and not faq else None,
+        match=match_label(suggestion, locale),
+    )
 
 
 def match_label(suggestion: Suggestion, locale: Locale) -> str | None:

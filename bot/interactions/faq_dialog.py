@@ -16,7 +16,7 @@ from bot.messages import Locale, error_text, text
 from bot.service import KnowledgeService
 from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput, NotAllowed, NotFound
-from knowledge.model import Actor, FaqDraft, FaqEntry
+from knowledge.model import Actor, FaqDraft, FaqEntry, FaqStatus
 
 # The dialog's fields, as the use case names them (each adapter maps them to its inputs).
 QUESTION = "question"
@@ -34,6 +34,17 @@ class FaqSubmission:
     publish: bool
     source_thread: str | None
     faq_id: int | None
+
+    def draft(self) -> FaqDraft:
+        """The submission as a draft again, to redraw the dialog with what the specialist typed."""
+        return FaqDraft(
+            question=self.question,
+            answer=self.answer,
+            source_thread=self.source_thread,
+            tags=tuple(t.strip() for t in self.tags.split(";") if t.strip()),
+            faq_id=self.faq_id,
+            status=FaqStatus.PUBLISHED if self.publish else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

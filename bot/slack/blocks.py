@@ -26,8 +26,8 @@ from bot.replies import (
     SuggestionsReply,
     TextReply,
     faq_facts,
-    match_label,
     person_label,
+    suggestion_marks,
 )
 from knowledge.model import Expert, Subscriber, Suggestion, SuggestionKind, Verdict
 
@@ -168,14 +168,14 @@ def render_suggestion(suggestion: Suggestion, locale: Locale) -> Block:
     title = escape(suggestion.title)
     head = f"*<{suggestion.url}|{title}>*" if suggestion.url else f"*{title}*"
     is_faq = suggestion.kind == SuggestionKind.FAQ
+    tags = suggestion_marks(suggestion, locale)
     marks = []
-    if is_faq:
-        marks.append(f"`{text('faq', locale)}`")
-    elif suggestion.accepted:
-        marks.append(f":white_check_mark: {text('accepted', locale)}")
-    label = match_label(suggestion, locale)
-    if label:
-        marks.append(f"_（{escape(label)}）_")
+    if tags.faq:
+        marks.append(f"`{tags.faq}`")
+    if tags.accepted:
+        marks.append(f":white_check_mark: {tags.accepted}")
+    if tags.match:
+        marks.append(f"_（{escape(tags.match)}）_")
     lines = [" ".join([head, *marks])]
     if suggestion.answer_excerpt:
         lines.append("> " + escape(_clip(suggestion.answer_excerpt, EXCERPT_CHARS)).replace("\n", "\n> "))

@@ -21,7 +21,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import interactions
-from bot.interactions import FaqRejected, FaqSubmission
+from bot.interactions import FaqRejected
 from bot.interactions.experts import channel_is_public
 from bot.job_specs import SlackAskExpert
 from bot.jobs import JobHandler, PermanentJobError
@@ -156,20 +156,12 @@ class Curation:
     async def on_faq_submit(self, ack: Ack, body: Json, view: Json) -> None:
         """The modal's submit: field errors in the modal, or save and show the confirmation."""
         meta = modals.read_metadata(view.get("private_metadata"))
-        form = modals.read_form(view)
+        submission = modals.read_form(view, meta)
         user = _id(body.get("user"))
         if user is None:
             await ack(response_action="errors", errors={modals.BLOCK_QUESTION: text("faq_not_allowed", meta.locale)})
             return
         actor = Actor(PLATFORM, user, self.directory.names.get(user))
-        submission = FaqSubmission(
-            question=form.question,
-            answer=form.answer,
-            tags=form.tags,
-            publish=form.publish,
-            source_thread=meta.source_thread,
-            faq_id=meta.faq_id,
-        )
         entry = await interactions.save_faq(self.service, actor, submission, meta.locale)
         if isinstance(entry, FaqRejected):
             await ack(response_action="errors", errors=modals.field_errors(entry.errors))

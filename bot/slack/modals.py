@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.interactions.faq_dialog import ANSWER, QUESTION, TAGS
+from bot.interactions.faq_dialog import ANSWER, QUESTION, TAGS, FaqSubmission
 from bot.messages import Locale, locale_from, text
 from knowledge.faq import MAX_QUESTION_CHARS, join_tags
 from knowledge.model import FaqDraft, FaqEntry, FaqStatus
@@ -60,16 +60,6 @@ class FaqMetadata:
     source_thread: str | None
     faq_id: int | None
     locale: Locale
-
-
-@dataclass(frozen=True, slots=True)
-class FaqForm:
-    """The submitted fields, stripped."""
-
-    question: str
-    answer: str
-    tags: str
-    publish: bool
 
 
 def write_metadata(meta: FaqMetadata) -> str:
@@ -184,8 +174,9 @@ def saved_modal(entry: FaqEntry, locale: Locale) -> View:
     return notice_modal(key, locale, id=entry.id)
 
 
-def read_form(view: object) -> FaqForm:
-    """The submitted values; a missing or malformed field reads as empty (and is then refused kindly)."""
+def read_form(view: object, meta: FaqMetadata) -> FaqSubmission:
+    """The submitted values with where the entry comes from (the modal's metadata); a missing or
+    malformed field reads as empty (and is then refused kindly)."""
     state = view.get("state") if isinstance(view, dict) else None
     values = state.get("values") if isinstance(state, dict) else None
     values = values if isinstance(values, dict) else {}
@@ -201,7 +192,14 @@ def read_form(view: object) -> FaqForm:
 
     selected = element(BLOCK_PUBLISH).get("selected_options")
     publish = isinstance(selected, list) and any(isinstance(o, dict) and o.get("value") == PUBLISH for o in selected)
-    return FaqForm(value(BLOCK_QUESTION), value(BLOCK_ANSWER), value(BLOCK_TAGS), publish)
+    return FaqSubmission(
+        question=value(BLOCK_QUESTION),
+        answer=value(BLOCK_ANSWER),
+        tags=value(BLOCK_TAGS),
+        publish=publish,
+        source_thread=meta.source_thread,
+        faq_id=meta.faq_id,
+    )
 
 
 # The dialog's fields (bot.interactions.faq_dialog) as the modal's blocks.

@@ -20,8 +20,8 @@ from bot.replies import (
     QuestionRef,
     SuggestionsReply,
     faq_facts,
-    match_label,
     person_label,
+    suggestion_marks,
 )
 from knowledge.model import Expert, Subscriber, Suggestion, SuggestionKind, Verdict
 
@@ -183,14 +183,14 @@ def _suggestion(
     n: int, s: Suggestion, reply: SuggestionsReply, *, buttons: bool, chosen: str | None, state: dict[str, Any] | None
 ) -> dict[str, Any]:
     locale = reply.locale
+    marks = suggestion_marks(s, locale)
     tags = []
-    if s.kind == SuggestionKind.FAQ:
-        tags.append(f"[{text('faq', locale)}]")
-    if s.accepted:
-        tags.append(f"✅ {text('accepted', locale)}")
-    label = match_label(s, locale)
-    if label:
-        tags.append(f"（{label}）")
+    if marks.faq:
+        tags.append(f"[{marks.faq}]")
+    if marks.accepted:
+        tags.append(f"✅ {marks.accepted}")
+    if marks.match:
+        tags.append(f"（{marks.match}）")
     title = f"**{escape_markdown(s.title)}**"
     items: list[dict[str, Any]] = [_text(f"{n}. {' '.join([*tags, title])}", size="Medium")]
     if s.answer_excerpt:

@@ -76,7 +76,7 @@ class FaqDialogs:
         try:
             return await self._save_form(activity, form)
         except Exception:
-            log.exception("FAQにする could not save the dialog (source %s)", form.source_thread or "-")
+            log.exception("FAQにする could not save the dialog (source %s)", form.submission.source_thread or "-")
             return dialogs.message_response(text("error", form.locale))
 
     async def _save_form(self, activity: Activity, form: dialogs.FaqForm) -> dict[str, Any]:
@@ -88,7 +88,7 @@ class FaqDialogs:
         if isinstance(saved, FaqRejected):
             if not saved.allowed:
                 return dialogs.message_response(saved.first)
-            card = dialogs.render_faq_dialog(dialogs.form_draft(form), locale, error=saved.first)
+            card = dialogs.render_faq_dialog(form.submission.draft(), locale, error=saved.first)
             return dialogs.continue_response(card, locale)
         key = "faq_saved_published" if saved.status == FaqStatus.PUBLISHED else "faq_saved_draft"
         return dialogs.message_response(text(key, locale, id=saved.id))

@@ -34,27 +34,10 @@ TAGS_CHARS = 500
 
 @dataclass(frozen=True, slots=True)
 class FaqForm:
-    """What the dialog's submit carries: the edited fields and where the entry comes from."""
+    """What the dialog's submit carries: the submission, and the language the dialog was opened in."""
 
-    question: str
-    answer: str
-    tags: str
-    publish: bool
-    source_thread: str | None
-    faq_id: int | None
+    submission: FaqSubmission
     locale: Locale
-
-    @property
-    def submission(self) -> FaqSubmission:
-        """The form as the FAQ dialog's use case takes it (:func:`bot.interactions.save_faq`)."""
-        return FaqSubmission(
-            question=self.question,
-            answer=self.answer,
-            tags=self.tags,
-            publish=self.publish,
-            source_thread=self.source_thread,
-            faq_id=self.faq_id,
-        )
 
 
 def submit_data(draft: FaqDraft, locale: Locale) -> dict[str, Any]:
@@ -142,27 +125,15 @@ def parse_form(data: object) -> FaqForm | None:
         return None
     source = data.get("source")
     faq_id = data.get("faq")
-    return FaqForm(
+    submission = FaqSubmission(
         question=_string(data.get("question")),
         answer=_string(data.get("answer")),
         tags=_string(data.get("tags"))[:TAGS_CHARS],
         publish=_string(data.get("publish")).lower() == "true" or data.get("publish") is True,
         source_thread=source if isinstance(source, str) and source else None,
         faq_id=faq_id if isinstance(faq_id, int) and not isinstance(faq_id, bool) and faq_id > 0 else None,
-        locale=locale_from(_string(data.get("locale")) or "ja"),
     )
-
-
-def form_draft(form: FaqForm) -> FaqDraft:
-    """The form as a draft again, to redraw the dialog with what the specialist typed."""
-    return FaqDraft(
-        question=form.question,
-        answer=form.answer,
-        source_thread=form.source_thread,
-        tags=tuple(t.strip() for t in form.tags.split(";") if t.strip()),
-        faq_id=form.faq_id,
-        status=FaqStatus.PUBLISHED if form.publish else None,
-    )
+    return FaqForm(submission, locale_from(_string(data.get("locale")) or "ja"))
 
 
 def _string(value: object) -> str:

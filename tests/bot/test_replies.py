@@ -63,3 +63,42 @@ async def test_handle_direct_routes_each_command(kb: KnowledgeBase) -> None:
     assert await handle_direct(service, "on", scope=scope, locale=Locale.JA) == TextReply(
         "switch_needs_channel", Locale.JA
     )
+
+
+@pytest.mark.parametrize("locale", [Locale.JA, Locale.EN])
+def test_both_renderers_mark_a_faq_entry_and_an_accepted_thread_alike(locale: Locale) -> None:
+    """A curated entry is tagged FAQ, never 解決済み (being verified is what vouches for it); a thread with
+    an accepted answer is tagged 解決済み. The rule is the shared one (`replies.suggestion_marks`)."""
+    from datetime import UTC, datetime
+
+    from bot.replies import suggestion_marks
+    from bot.slack import blocks
+    from bot.teams import cards
+    from knowledge.model import SearchResult, Suggestion, SuggestionKind
+
+    def suggestion(n: int, kind: SuggestionKind) -> Suggestion:
+        return Suggestion(
+            kind=kind,
+            thread_id=f"slack:C1:{n}.0",
+            platform="slack",
+            channel_id="C1",
+            channel_name="q-and-a",
+            root_message_id=f"{n}.0",
+            title=f"質問{n}",
+            answer_excerpt="回答",
+            answerers=(),
+            url=None,
+            asked_at=datetime(2026, 4, 1, tzinfo=UTC),
+            score=0.9,
+            accepted=True,
+        )
+
+    faq, thread = suggestion(1, SuggestionKind.FAQ), suggestion(2, SuggestionKind.THREAD)
+    assert suggestion_marks(faq, locale).accepted is None and suggestion_marks(faq, locale).faq
+    assert suggestion_marks(thread, locale).accepted == text("accepted", locale)
+    assert suggestion_marks(thread, locale).faq is None
+    accepted = text("accepted", locale)
+    for one, marked in ((faq, False), (thread, True)):
+        reply = SuggestionsReply(SearchResult("質問", (one,), abstained=False), locale)
+        assert (f"✅ {accepted}" in str(cards.render_suggestions(reply))) is marked
+        assert (f":white_check_mark: {accepted}" in str(blocks.render_suggestions(reply))) is marked
