@@ -17,11 +17,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
+from bot.jobs import PermanentJobError
 from knowledge.model import NewJob
 
 
-class InvalidJobPayload(ValueError):
-    """A stored payload lacks a value its job cannot run without."""
+class InvalidJobPayload(PermanentJobError):
+    """A stored payload lacks a value its job cannot run without: running it again cannot help."""
 
 
 def _required(payload: Mapping[str, Any], name: str) -> str:

@@ -455,12 +455,12 @@ class SlackBot:
 
     async def job_person(self, payload: Json) -> None:
         try:
-            await self.directory.person(str(payload["user"]))
+            await self.directory.person(SlackPerson.from_payload(payload).user)
         except SlackCallFailed as exc:
             raise as_job_error(exc) from None
 
     async def job_channel(self, payload: Json) -> None:
         try:
-            await self.directory.channel(str(payload["channel"]))
+            await self.directory.channel(SlackChannel.from_payload(payload).channel)
         except SlackCallFailed as exc:
             raise as_job_error(exc) from None

@@ -209,27 +209,24 @@ class Curation:
     async def job_ask_expert(self, payload: Json) -> None:
         """Post the question in the specialists' channel, pinging only its subscribers; tell the presser."""
         self._check_installed()
-        url = str(payload.get("response_url") or "")
-        user = str(payload.get("user") or "")
+        job = SlackAskExpert.from_payload(payload)
+        url, user = job.response_url, job.user
         if not url or not user:
             raise PermanentJobError("a 専門家に聞く job without response_url or user")
         actor, locale = await self.directory.speaker(user)
         assert actor is not None
-        if payload.get("repeat"):
+        if job.repeat:
             await _ephemeral(url, "ask_expert_already", locale)
             return
         target = self.settings.slack_specialists_channel
         if not target:
             await _ephemeral(url, "ask_expert_not_configured", locale)
             return
-        channel = payload.get("channel") if isinstance(payload.get("channel"), str) else None
-        message = payload.get("message") if isinstance(payload.get("message"), str) else None
-        asker = payload.get("asker") if isinstance(payload.get("asker"), str) else None
         request = await interactions.ask_expert(
             self.service,
             requester=actor,
-            question=str(payload.get("question") or ""),
-            ref=QuestionRef(PLATFORM, channel, message, asker_id=asker),
+            question=job.question,
+            ref=QuestionRef(PLATFORM, job.channel, job.message, asker_id=job.asker),
             specialists_channel=target,
         )
         if isinstance(request, str):

@@ -13,6 +13,7 @@ from typing import Any
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import interactions
+from bot.job_specs import SlackCommand, SlackDirect, SlackFeedback, SlackSuggest
 from bot.jobs import PermanentJobError
 from bot.messages import Locale, text
 from bot.replies import ExpertsReply, QuestionRef, Reply, SuggestionsReply
@@ -42,28 +43,28 @@ class Replying:
     async def job_suggest(self, payload: Json) -> None:
         """A new question in a channel: reply in its thread when past threads answer it, else stay silent."""
         self._check_installed()
-        channel, ts = str(payload["channel"]), str(payload["ts"])
-        ref = QuestionRef(PLATFORM, channel, ts)
+        job = SlackSuggest.from_payload(payload)
+        ref = QuestionRef(PLATFORM, job.channel, job.ts)
 
         async def locale() -> Locale:
-            return await self.directory.locale(payload.get("user"))
+            return await self.directory.locale(job.user)
 
-        reply = await interactions.automatic_suggestions(self.service, str(payload["text"]), ref, locale)
+        reply = await interactions.automatic_suggestions(self.service, job.text, ref, locale)
         if reply is None:
             return  # switched off in this channel (before or after the question), or nothing confident
-        await self._post(channel, reply, thread_ts=ts, asker_id=payload.get("user"))
+        await self._post(job.channel, reply, thread_ts=job.ts, asker_id=job.user)
 
     async def job_direct(self, payload: Json) -> None:
         """A mention or a personal-chat message: answer it (in the mention's thread)."""
         self._check_installed()
-        channel, ts = str(payload["channel"]), str(payload["ts"])
+        job = SlackDirect.from_payload(payload)
+        channel, ts, user = job.channel, job.ts, job.user
         identity = await self.directory.identity()
         question = to_plain_text(
-            convert.strip_mentions(str(payload.get("text") or ""), identity.bot_user_id),
+            convert.strip_mentions(job.text, identity.bot_user_id),
             self.directory.names,
             self.directory.channel_names,
         ).strip()
-        user = payload.get("user") if isinstance(payload.get("user"), str) else None
         person, locale = await self.directory.speaker(user)
         reply = await interactions.handle_direct(
             self.service,
@@ -71,28 +72,27 @@ class Replying:
             scope=Scope(PLATFORM, channel),
             locale=locale,
             question_ref=QuestionRef(PLATFORM, channel, ts),
-            channel=None if payload.get("dm") else (PLATFORM, channel),
+            channel=None if job.dm else (PLATFORM, channel),
             person=person,
         )
-        if payload.get("dm"):
+        if job.dm:
             # A personal chat is seen by that person only: a curator gets FAQにする there.
             reply = await interactions.for_curator(self.service, reply, person)
-        thread_ts = payload.get("thread_ts")
-        await self._post(channel, reply, thread_ts=str(thread_ts) if thread_ts else None, asker_id=user)
+        await self._post(channel, reply, thread_ts=job.thread_ts or None, asker_id=user)
 
     async def job_command(self, payload: Json) -> None:
         """``/yorozu`` (or its share button): ephemeral unless shared (``/yorozu share ...``)."""
         self._check_installed()
-        url = payload.get("response_url")
-        if not isinstance(url, str) or not url:
+        job = SlackCommand.from_payload(payload)
+        url = job.response_url
+        if not url:
             raise PermanentJobError("the command has no response_url")
-        raw = str(payload.get("text") or "").strip()
-        share = bool(payload.get("share"))
+        raw = job.text.strip()
+        share = job.share
         head, _, rest = raw.partition(" ")
         if head.lower() in ("share", "共有"):
             share, raw = True, rest.strip()
-        channel = payload.get("channel") if isinstance(payload.get("channel"), str) else None
-        user = payload.get("user") if isinstance(payload.get("user"), str) else None
+        channel, user = job.channel, job.user
         person, locale = await self.directory.speaker(user)
         reply = await interactions.handle_direct(
             self.service,
@@ -119,21 +119,21 @@ class Replying:
     async def job_feedback(self, payload: Json) -> None:
         """Show in the message that the verdict was recorded (the pressed buttons give way to a note)."""
         self._check_installed()
-        url = payload.get("response_url")
-        if not isinstance(url, str) or not url:
+        job = SlackFeedback.from_payload(payload)
+        url = job.response_url
+        if not url:
             return
-        person = await self.directory.person(str(payload["user"]))
+        person = await self.directory.person(job.user)
         # The note replaces buttons everyone in the channel sees: an opted-out person is not named there.
         name = await interactions.presser_name(self.service, PLATFORM, person.user_id, person.name)
         if name is None:
-            note = text(f"feedback_{payload['verdict']}_unnamed", person.locale)
+            note = text(f"feedback_{job.verdict}_unnamed", person.locale)
         else:
-            note = text(f"feedback_{payload['verdict']}", person.locale, name=name)
-        original = payload.get("blocks")
+            note = text(f"feedback_{job.verdict}", person.locale, name=name)
         webhook = AsyncWebhookClient(url)
-        if isinstance(original, list) and payload.get("block_id"):
+        if job.blocks is not None and job.block_id:
             response = await webhook.send(
-                text=note, blocks=blocks.mark_feedback(original, str(payload["block_id"]), note), replace_original=True
+                text=note, blocks=blocks.mark_feedback(job.blocks, job.block_id, note), replace_original=True
             )
         else:
             response = await webhook.send(text=note, response_type="ephemeral", replace_original=False)
