@@ -116,7 +116,8 @@ MUTANTS = [
         "Slack's signature checked nowhere (Bolt's check off and Yorozu's own)",
         more=(
             (
-                '        if not signed(self._secret, raw, request.headers):\n            log.info("Slack request refused',
+                "        if not signed(self._secret, raw, request.headers):\n"
+                '            log.info("Slack request refused',
                 '        if False:\n            log.info("Slack request refused',
             ),
         ),
