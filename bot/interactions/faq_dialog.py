@@ -8,7 +8,6 @@ comes back per field, for the dialog to show beside it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.errors import chat_key, chat_message
@@ -110,24 +109,12 @@ def field_of(exc: InvalidInput | NotFound) -> str:
     return QUESTION
 
 
-# How a refusal's reason is worded in ``faq_invalid``: in the person's language by default.
-Reason = Callable[[BaseException, Locale], str]
-
-
-def english_reason(exc: BaseException, _: Locale) -> str:
-    """The knowledge base's own (English) wording of a refusal."""
-    return str(exc)
-
-
 async def save_faq(
-    service: KnowledgeService, actor: Actor, form: FaqSubmission, locale: Locale, *, reason: Reason = error_text
+    service: KnowledgeService, actor: Actor, form: FaqSubmission, locale: Locale
 ) -> FaqEntry | FaqRejected:
     """Save the dialog's submission: create or edit the entry, and publish it (verified by ``actor``) if
-    asked; or say, field by field, why not.
-
-    ``reason`` words what the knowledge base refused: Slack's modal says it in the person's language; the
-    Teams dialog has always quoted the knowledge base's English (:func:`english_reason`), which its tests
-    pin, so that difference is kept visible here rather than decided in the adapter."""
+    asked; or say, field by field, why not, in the person's language (Teams' dialog and Slack's modal
+    alike)."""
     errors = form_problems(form.question, form.answer, locale)
     if errors:
         return FaqRejected(errors)
@@ -145,4 +132,4 @@ async def save_faq(
     except NotAllowed as exc:
         return FaqRejected({QUESTION: chat_message(exc, locale)}, allowed=False)
     except (InvalidInput, NotFound) as exc:
-        return FaqRejected({field_of(exc): text("faq_invalid", locale, reason=reason(exc, locale))})
+        return FaqRejected({field_of(exc): text("faq_invalid", locale, reason=error_text(exc, locale))})

@@ -15,7 +15,6 @@ from botbuilder.schema import Activity
 
 from bot import interactions
 from bot.interactions import FaqRejected
-from bot.interactions.faq_dialog import english_reason
 from bot.messages import Locale, text
 from bot.service import KnowledgeService
 from bot.teams import convert, dialogs
@@ -84,7 +83,7 @@ class FaqDialogs:
         actor = actor_of(activity)
         if actor is None:
             return dialogs.message_response(text("person_unknown", locale))
-        saved = await interactions.save_faq(self.service, actor, form.submission, locale, reason=english_reason)
+        saved = await interactions.save_faq(self.service, actor, form.submission, locale)
         if isinstance(saved, FaqRejected):
             if not saved.allowed:
                 return dialogs.message_response(saved.first)

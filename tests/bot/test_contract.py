@@ -90,7 +90,7 @@ class Chat(Protocol):
     async def ask_expert(self, who: Person, question: str, *, channel: str, asker: Person | None) -> str: ...
     async def unhelpful(self, who: Person, question: str, thread: str) -> str: ...
     async def open_faq(self, who: Person, thread: str) -> str: ...
-    async def save_faq(self, who: Person, question: str, answer: str) -> str: ...
+    async def save_faq(self, who: Person, question: str, answer: str, tags: str = "") -> str: ...
     def specialists_posts(self) -> int: ...
 
 
@@ -141,8 +141,8 @@ class TeamsChat:
         data = {"kind": "yorozu.make_faq", "thread": thread, "locale": "ja"}
         return await self._task(who, "task/fetch", data)
 
-    async def save_faq(self, who: Person, question: str, answer: str) -> str:
-        data = {"kind": "yorozu.faq", "question": question, "answer": answer, "tags": "", "publish": "false"}
+    async def save_faq(self, who: Person, question: str, answer: str, tags: str = "") -> str:
+        data = {"kind": "yorozu.faq", "question": question, "answer": answer, "tags": tags, "publish": "false"}
         return await self._task(who, "task/submit", data | {"source": None, "faq": None, "locale": "ja"})
 
     async def _task(self, who: Person, name: str, data: dict[str, Any]) -> str:
@@ -209,9 +209,10 @@ class SlackChat:
         view = (await self.fake.wait_for("views.open", before + 1))[before]["view"]
         return _shown(view["blocks"]) if view["callback_id"] == modals.CALLBACK_NOTICE else "(dialog)"
 
-    async def save_faq(self, who: Person, question: str, answer: str) -> str:
+    async def save_faq(self, who: Person, question: str, answer: str, tags: str = "") -> str:
         view = modals.faq_modal(FaqDraft(question="", answer="", source_thread=None), JA)
-        status, body = await self.client.interact(submission(view, user=who.slack, question=question, answer=answer))
+        form = submission(view, user=who.slack, question=question, answer=answer, tags=tags)
+        status, body = await self.client.interact(form)
         assert status == 200, body
         if body["response_action"] == "errors":
             return "\n".join(body["errors"].values())
@@ -360,4 +361,11 @@ async def test_the_faq_dialog_needs_an_answer_then_saves_a_draft(chat: Chat) -> 
 
 async def test_a_curator_submitting_for_someone_not_allowed_is_refused(chat: Chat) -> None:
     assert text("faq_not_allowed", JA) in await chat.save_faq(OTHER, "VPNが遅いときは？", "分割トンネル。")
+    assert chat.kb.faq_list() == []
+
+
+async def test_a_refused_faq_entry_says_why_in_the_persons_language(chat: Chat) -> None:
+    tags = ";".join(f"t{n}" for n in range(30))
+    shown = await chat.save_faq(CURATOR, "VPNが遅いときは？", "分割トンネルを検討します。", tags)
+    assert "タグは20個までです" in shown
     assert chat.kb.faq_list() == []

@@ -230,14 +230,15 @@ async def test_dialog_says_what_is_wrong_and_keeps_what_was_typed(curating_fake:
     assert dialog_inputs(body)["question"]["value"] == "マクロの引き継ぎは？"
     form = {**form, "answer": "棚卸しします。", "tags": ";".join(f"t{n}" for n in range(30))}
     status, body = await t.post_json(submit_action(t.service_url, SATO, form))
-    assert status == 200 and "at most 20 tags" in body["task"]["value"]["card"]["content"]["body"][0]["text"]
+    # The reason in the person's language, as Slack's modal says it.
+    assert status == 200 and "タグは20個までです" in body["task"]["value"]["card"]["content"]["body"][0]["text"]
     assert t.kb.faq_list() == []
     # Not Yorozu's form at all: a friendly message, never a 500.
     status, body = await t.post_json(submit_action(t.service_url, SATO, {"foo": 1}))
     assert status == 200 and body["task"]["type"] == "message"
     form = {**form, "tags": "Excel", "faq": 999}
     status, body = await t.post_json(submit_action(t.service_url, SATO, form))
-    assert status == 200 and "no FAQ entry 999" in body["task"]["value"]["card"]["content"]["body"][0]["text"]
+    assert status == 200 and "FAQ 999 はありません" in body["task"]["value"]["card"]["content"]["body"][0]["text"]
 
 
 async def test_a_message_yorozu_never_stored_is_prefilled_from_its_text(curating_fake: TeamsHarness) -> None:
