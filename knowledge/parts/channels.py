@@ -9,7 +9,6 @@ from typing import Any
 
 from knowledge import faq, ingest
 from knowledge import insights as ins
-from knowledge.errors import InvalidInput
 from knowledge.model import Job, NewJob, Verdict, Visibility
 from knowledge.parts.ingest import enqueue_in
 from knowledge.state import KnowledgeState
@@ -117,9 +116,10 @@ class Channels(KnowledgeState):
         with self.store.begin() as conn:
             if not ins.recorded(self._place(conn, platform, channel_id)):
                 question = ""  # pressed in a DM or a place Yorozu does not store: the verdict only
+            thread_id = repo.find_thread_by_key(conn, suggested_thread)
             answer_id = None
-            if verdict == Verdict.SOLVED:
-                answer_id = self._shown_answer(conn, suggested_thread)
+            if verdict == Verdict.SOLVED and thread_id is not None:
+                answer_id = self._shown_answer(conn, thread_id)
             repo.record_feedback(
                 conn,
                 platform=platform,
@@ -131,25 +131,12 @@ class Channels(KnowledgeState):
                 verdict=str(verdict),
                 answer_external_id=answer_id,
             )
-            self._rederive_suggested(conn, suggested_thread)
+            if thread_id is not None and not suggested_thread.startswith(f"{repo.FAQ_PLATFORM}:"):
+                # The questions a thread solved are part of its document: derive it again.
+                ingest.refresh_thread(conn, thread_id)
 
     @staticmethod
-    def _rederive_suggested(conn: Any, suggested_thread: str) -> None:
-        """Derive the suggested thread again: the questions it solved are part of its document."""
-        try:
-            platform, channel_id, root_id = faq.parse_thread_key(suggested_thread)
-        except InvalidInput:
-            return
-        thread_id = repo.find_thread_id(conn, platform, channel_id, root_id)
-        if thread_id is not None and platform != repo.FAQ_PLATFORM:
-            ingest.refresh_thread(conn, thread_id)
-
-    def _shown_answer(self, conn: Any, suggested_thread: str) -> str | None:
-        try:
-            platform, channel_id, root_id = faq.parse_thread_key(suggested_thread)
-        except InvalidInput:
-            return None
-        thread_id = repo.find_thread_id(conn, platform, channel_id, root_id)
-        view = repo.thread_views(conn, [thread_id]).get(thread_id) if thread_id is not None else None
+    def _shown_answer(conn: Any, thread_id: int) -> str | None:
+        view = repo.thread_views(conn, [thread_id]).get(thread_id)
         best = faq.best_answer(view) if view is not None else None
         return best.external_id if best is not None else None

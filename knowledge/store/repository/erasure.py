@@ -8,11 +8,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from knowledge.errors import InvalidInput
-from knowledge.model import parse_thread_key
 from knowledge.store.repository.changes import delete_embeddings
 from knowledge.store.repository.common import _chunks
-from knowledge.store.repository.threads import find_thread_id
+from knowledge.store.repository.threads import find_thread_by_key
 from knowledge.store.tables import (
     channels,
     faq_entries,
@@ -165,12 +163,4 @@ def _learned_from(conn: Connection, where: sa.ColumnElement[bool]) -> set[int]:
     """Threads whose learned wordings come from the feedback rows matching ``where``."""
     learned = sa.and_(where, feedback.c.verdict == "solved", feedback.c.question != "")
     keys = {r.suggested_thread for r in conn.execute(sa.select(feedback.c.suggested_thread).where(learned))}
-    found: set[int] = set()
-    for key in keys:
-        try:
-            thread_id = find_thread_id(conn, *parse_thread_key(key))
-        except InvalidInput:  # a button from a message older than its thread reference format
-            continue
-        if thread_id is not None:
-            found.add(thread_id)
-    return found
+    return {thread_id for key in keys if (thread_id := find_thread_by_key(conn, key)) is not None}

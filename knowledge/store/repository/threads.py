@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from knowledge import mentions
-from knowledge.model import Visibility
+from knowledge.errors import InvalidInput
+from knowledge.model import Visibility, parse_thread_key
 from knowledge.store.repository.common import FAQ_PLATFORM, utc
 from knowledge.store.repository.messages import MessageRow, _message_row
 from knowledge.store.repository.people import find_people
@@ -275,3 +276,13 @@ def question_threads(
             )
         )
     return out
+
+
+def find_thread_by_key(conn: Connection, key: str) -> int | None:
+    """The thread a ``platform:channel:root`` reference names (a feedback row's, a button's); ``None`` when
+    it is not stored or the reference is not one."""
+    try:
+        platform, channel_external_id, root_external_id = parse_thread_key(key)
+    except InvalidInput:
+        return None
+    return find_thread_id(conn, platform, channel_external_id, root_external_id)
