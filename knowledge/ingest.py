@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
@@ -30,6 +29,7 @@ from knowledge.text import (
     is_procedure,
     is_thanks,
     looks_like_question,
+    normalize,
     overlap,
     refers_back,
     shorten,
@@ -488,5 +488,5 @@ def learned_wordings(question: str, solved: Sequence[str]) -> list[str]:
 
 
 def _same(text: str) -> str:
-    """What two wordings must share to count as one: the text without case and spacing differences."""
-    return "".join(unicodedata.normalize("NFKC", text).lower().split())
+    """What two wordings must share to count as one: the normalised text without its spaces."""
+    return normalize(text).replace(" ", "")
