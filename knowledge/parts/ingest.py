@@ -9,10 +9,11 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from knowledge import events as ev
@@ -22,6 +23,8 @@ from knowledge.state import KnowledgeState
 from knowledge.store import repository as repo
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Tries per request (or batch) when a concurrent transaction won a race: it inserted the same new row
 # first, or PostgreSQL chose this one as the victim of a deadlock.
@@ -74,29 +77,18 @@ class Ingest(KnowledgeState):
         jobs, and a failed one leaves no receipt behind, so the platform's retry is processed.
         """
         now = datetime.now(UTC)
-        for attempt in range(INGEST_ATTEMPTS):
-            try:
-                with self.store.begin() as conn:
-                    if delivery is not None and not repo.record_receipt(conn, delivery):
-                        return None
-                    changed = False
-                    for event in events:
-                        if ingest.apply_in(conn, event):
-                            followup.schedule(conn, event, after=self.followup_after, now=now)
-                            changed = True
-                    for job in jobs:
-                        enqueue_in(conn, job, now)
-                    return changed
-            except DBAPIError as exc:
-                # Another worker created the same channel or thread row between this transaction's
-                # read and its insert (a reply and its root arriving together), or recorded the same
-                # delivery, or PostgreSQL broke a deadlock between two requests touching the same threads
-                # in different orders. Applying is idempotent, so the retry finds the row (or the receipt).
-                if not concurrent(exc) or attempt == INGEST_ATTEMPTS - 1:
-                    raise
-                log.debug("concurrent write while accepting a request; retrying")
-                pause_before_retry(attempt)
-        raise AssertionError("unreachable")
+
+        def store(conn: Connection) -> bool | None:
+            if delivery is not None and not repo.record_receipt(conn, delivery):
+                return None
+            changed = False
+            for event in events:
+                changed = self._apply(conn, event, now) or changed
+            for job in jobs:
+                enqueue_in(conn, job, now)
+            return changed
+
+        return self._in_turn(store)
 
     def ingest_many(self, events: Iterable[ev.Event], *, batch: int = 500) -> tuple[int, int]:
         """Store many events, ``batch`` per transaction; returns (changed, unchanged)."""
@@ -105,25 +97,10 @@ class Ingest(KnowledgeState):
 
         def flush() -> None:
             nonlocal changed, unchanged
-            for attempt in range(INGEST_ATTEMPTS):
-                now = datetime.now(UTC)
-                counts = [0, 0]
-                try:
-                    with self.store.begin() as conn:
-                        for event in pending:
-                            if ingest.apply_in(conn, event):
-                                followup.schedule(conn, event, after=self.followup_after, now=now)
-                                counts[0] += 1
-                            else:
-                                counts[1] += 1
-                    break
-                except DBAPIError as exc:  # a batch meeting live traffic on the same threads: all again
-                    if not concurrent(exc) or attempt == INGEST_ATTEMPTS - 1:
-                        raise
-                    log.debug("concurrent write while storing a batch; retrying")
-                    pause_before_retry(attempt)
-            changed += counts[0]
-            unchanged += counts[1]
+            now = datetime.now(UTC)
+            stored = self._in_turn(lambda conn: sum(self._apply(conn, event, now) for event in pending))
+            changed += stored
+            unchanged += len(pending) - stored
             pending.clear()
 
         for event in events:
@@ -133,6 +110,32 @@ class Ingest(KnowledgeState):
         if pending:
             flush()
         return changed, unchanged
+
+    def _apply(self, conn: Connection, event: ev.Event, now: datetime) -> bool:
+        """Apply one event; a new question thread gets its follow-up job. ``True`` when it changed anything."""
+        if not ingest.apply_in(conn, event):
+            return False
+        followup.schedule(conn, event, after=self.followup_after, now=now)
+        return True
+
+    def _in_turn(self, work: Callable[[Connection], T]) -> T:
+        """``work`` in one transaction, done again when it lost a race to another one.
+
+        Another worker may create the same channel or thread row between this transaction's read and its
+        insert (a reply and its root arriving together), or record the same delivery; PostgreSQL may break
+        a deadlock between two transactions touching the same threads in different orders (a batch meeting
+        live traffic). Applying events is idempotent, so doing it again finds the row (or the receipt).
+        """
+        for attempt in range(INGEST_ATTEMPTS):
+            try:
+                with self.store.begin() as conn:
+                    return work(conn)
+            except DBAPIError as exc:
+                if not concurrent(exc) or attempt == INGEST_ATTEMPTS - 1:
+                    raise
+                log.debug("concurrent write while storing; retrying")
+                pause_before_retry(attempt)
+        raise AssertionError("unreachable")
 
     def record_delivery(self, key: str) -> bool:
         """Remember a platform delivery id; ``False`` when it was already accepted (a retry)."""
