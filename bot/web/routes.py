@@ -52,6 +52,7 @@ VISITOR = re.compile(r"[A-Za-z0-9_-]{8,64}")
 QUESTION_ID = re.compile(r"[0-9a-f]{32}")
 MAX_KEY_CHARS = 600
 ASSETS = {
+    "dom.js": "text/javascript; charset=utf-8",
     "chat.js": "text/javascript; charset=utf-8",
     "chat.css": "text/css; charset=utf-8",
 }

@@ -2,20 +2,9 @@
 // links are made clickable, so chat content cannot run as code or open another scheme here.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
+// $ and el come from dom.js, loaded first.
 const log = $("log");
 const q = $("q");
-
-const el = (tag, attrs = {}, ...children) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== null && v !== undefined && v !== false) e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);
-  return e;
-};
 // Dates as Japanese offices write them: 2026/12/3.
 const fmtDate = (iso) => {
   const d = new Date(iso);
