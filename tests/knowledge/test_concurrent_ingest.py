@@ -4,11 +4,32 @@ replicas on one PostgreSQL): whoever inserts second meets a unique constraint an
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from knowledge import events as ev
 from knowledge.base import KnowledgeBase
 from tests.fakes import FakeEmbedder
+
+
+def at_once(*work: Callable[[], object]) -> list[BaseException]:
+    """Run each piece of ``work`` on its own thread, all released together; what they raised."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(work))
+
+    def run(one: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            one()
+        except BaseException as exc:  # collected: the caller's assertion shows them
+            errors.append(exc)
+
+    workers = [threading.Thread(target=run, args=(one,)) for one in work]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return errors
 
 
 def test_concurrent_events_for_new_threads_and_channels_are_all_stored(database_url: str) -> None:
@@ -23,22 +44,12 @@ def test_concurrent_events_for_new_threads_and_channels_are_all_stored(database_
         for t in range(40)
         for r in range(4)
     ]
-    errors: list[BaseException] = []
-    start = threading.Barrier(8)
 
     def worker(share: list[ev.MessagePosted]) -> None:
-        start.wait()
         for event in share:
-            try:
-                kb.ingest(event)
-            except BaseException as exc:  # collected: the assertion below shows them
-                errors.append(exc)
+            kb.ingest(event)
 
-    workers = [threading.Thread(target=worker, args=(events[i::8],)) for i in range(8)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    errors = at_once(*(lambda share=events[i::8]: worker(share) for i in range(8)))
     try:
         assert errors == []
         assert kb.stats().messages == len(events)  # nothing lost
@@ -58,22 +69,12 @@ def test_the_same_delivery_accepted_at_once_by_two_replicas_is_stored_once(datab
         for t in range(30)
     ]
     accepted: dict[str, list[bool | None]] = {key: [] for key, _ in deliveries}
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
 
     def replica(kb: KnowledgeBase) -> None:
-        start.wait()
         for key, event in deliveries:
-            try:
-                accepted[key].append(kb.accept([event], delivery=key))
-            except BaseException as exc:  # collected: the assertion below shows them
-                errors.append(exc)
+            accepted[key].append(kb.accept([event], delivery=key))
 
-    workers = [threading.Thread(target=replica, args=(kb,)) for kb in (first, second)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    errors = at_once(lambda: replica(first), lambda: replica(second))
     try:
         assert errors == []
         # Exactly one of the two accepted each delivery (True: stored); the other saw its receipt (None).
@@ -104,25 +105,11 @@ def test_batches_touching_the_same_threads_in_opposite_orders_are_all_stored(dat
             for t in range(30)
         ]
 
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
-
     def importer(events: list[ev.MessagePosted]) -> None:
-        start.wait()
-        try:
-            for _ in range(3):  # several rounds: the same replies again change nothing but still lock
-                kb.ingest_many(events, batch=30)
-        except BaseException as exc:  # collected: the assertion below shows them
-            errors.append(exc)
+        for _ in range(3):  # several rounds: the same replies again change nothing but still lock
+            kb.ingest_many(events, batch=30)
 
-    workers = [
-        threading.Thread(target=importer, args=(replies("U1"),)),
-        threading.Thread(target=importer, args=(list(reversed(replies("U2"))),)),
-    ]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    errors = at_once(lambda: importer(replies("U1")), lambda: importer(list(reversed(replies("U2")))))
     try:
         assert errors == []
         assert kb.stats().messages == 90
