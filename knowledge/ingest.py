@@ -17,7 +17,7 @@ from typing import Literal
 from sqlalchemy.engine import Connection
 
 from knowledge import events as ev
-from knowledge import mentions
+from knowledge import learning, mentions
 from knowledge.model import Visibility
 from knowledge.store import Store
 from knowledge.store import repository as repo
@@ -245,7 +245,16 @@ def refresh_thread(conn: Connection, thread_id: int) -> bool:
     thread hidden although its root is stored.
     """
     repo.lock_thread(conn, thread_id)
-    return repo.save_thread_state(conn, thread_id, derive_state(repo.thread_facts(conn, thread_id)))
+    facts = repo.thread_facts(conn, thread_id)
+    changed = repo.save_thread_state(conn, thread_id, derive_state(facts))
+    # The asker thanking under Yorozu's answer teaches the thread it suggested (knowledge.learning):
+    # that thread's document holds the questions it solved, so it is derived again too.
+    for key in learning.sync(conn, facts):
+        other = repo.find_thread_by_key(conn, key)
+        if other is not None and not key.startswith(f"{repo.FAQ_PLATFORM}:"):
+            repo.lock_thread(conn, other)
+            repo.save_thread_state(conn, other, derive_state(repo.thread_facts(conn, other)))
+    return changed
 
 
 def derive_state(facts: repo.ThreadFacts) -> repo.ThreadState:

@@ -187,6 +187,9 @@ feedback = Table(
     # 役に立たなかった puts the press in the specialists' review queue until someone resolves it.
     Column("resolved_at", DateTime(timezone=True), nullable=True),
     Column("resolved_by", String(300), nullable=True),
+    # Where the verdict came from: NULL for a button, "thanks" for the asker thanking in a thread
+    # Yorozu answered (knowledge.learning keeps such a row in step with that thread).
+    Column("source", String(16), nullable=True),
     UniqueConstraint(
         "platform", "question_message_id", "suggested_thread", "person_external_id", name="uq_feedback_platform"
     ),
@@ -281,4 +284,5 @@ queries = Table(
     Column("suggested", Text, nullable=False, default="", server_default=""),  # JSON list of thread ids
     Column("asked_at", DateTime(timezone=True), nullable=False),
     Index("ix_queries_asked_at", "asked_at"),
+    Index("ix_queries_message", "platform", "channel_external_id", "question_message_id"),
 )

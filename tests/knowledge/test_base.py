@@ -47,7 +47,7 @@ def test_migrations_create_the_schema(empty_database_url: str) -> None:
             "alembic_version",
         } <= names
         with store.begin() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0007"
     finally:
         store.close()
     Store.open(empty_database_url).close()  # a second open finds the schema current and changes nothing

@@ -52,12 +52,16 @@ from knowledge.store.repository.faq import (
 )
 from knowledge.store.repository.feedback import (
     FeedbackRow,
+    VerdictRow,
     all_feedback,
+    delete_feedback,
     feedback_counts,
     helpful_answers,
     record_feedback,
+    record_thanks,
     resolve_review,
     review_queue,
+    verdicts_on,
 )
 from knowledge.store.repository.jobs import (
     JobRow,
@@ -111,7 +115,7 @@ from knowledge.store.repository.people import (
     stored_roles,
     upsert_person,
 )
-from knowledge.store.repository.queries import QueryRow, recent_queries, record_query
+from knowledge.store.repository.queries import QueryRow, query_for_message, recent_queries, record_query
 from knowledge.store.repository.stats import counts
 from knowledge.store.repository.threads import (
     QuestionRow,
@@ -147,6 +151,7 @@ __all__ = [
     "ThreadRank",
     "ThreadState",
     "ThreadView",
+    "VerdictRow",
     "add_faq_version",
     "add_subscription",
     "all_feedback",
@@ -160,6 +165,7 @@ __all__ = [
     "counts",
     "current_change_seq",
     "delete_embeddings",
+    "delete_feedback",
     "embedding_count",
     "enqueue_job",
     "erase_person",
@@ -195,11 +201,13 @@ __all__ = [
     "prune_jobs",
     "prune_receipts",
     "put_embedding",
+    "query_for_message",
     "question_threads",
     "recent_queries",
     "record_feedback",
     "record_query",
     "record_receipt",
+    "record_thanks",
     "remove_organization_rule",
     "remove_subscription",
     "render_mentions",
@@ -229,5 +237,6 @@ __all__ = [
     "upsert_channel",
     "upsert_person",
     "utc",
+    "verdicts_on",
     "workspace_channels",
 ]

@@ -27,7 +27,8 @@ def record_feedback(
     verdict: str,
     answer_external_id: str | None = None,
 ) -> None:
-    """Store one person's verdict on one suggestion; a second press replaces the first."""
+    """Store one person's verdict on one suggestion; a second press replaces the first, and a press
+    replaces a verdict their thanks gave (it becomes the button's)."""
     where = sa.and_(
         feedback.c.platform == platform,
         feedback.c.question_message_id == question_message_id
@@ -38,7 +39,13 @@ def record_feedback(
     )
     now = datetime.now(UTC)
     # A changed verdict re-enters (or leaves) the review queue: the resolution belonged to the old press.
-    values = {"verdict": verdict, "created_at": now, "answer_external_id": answer_external_id, "resolved_at": None}
+    values = {
+        "verdict": verdict,
+        "created_at": now,
+        "answer_external_id": answer_external_id,
+        "resolved_at": None,
+        "source": None,
+    }
     if conn.execute(feedback.update().where(where).values(**values)).rowcount:
         return
     conn.execute(
@@ -54,6 +61,65 @@ def record_feedback(
             answer_external_id=answer_external_id,
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictRow:
+    """One verdict a person gave on a question, as :func:`verdicts_on` reads it."""
+
+    id: int
+    suggested_thread: str
+    question: str
+    source: str | None
+
+
+def verdicts_on(
+    conn: Connection, platform: str, channel_external_id: str, question_message_id: str, person_external_id: str
+) -> list[VerdictRow]:
+    """The verdicts ``person_external_id`` gave on the suggestions for one question message."""
+    query = sa.select(feedback.c.id, feedback.c.suggested_thread, feedback.c.question, feedback.c.source).where(
+        feedback.c.platform == platform,
+        feedback.c.question_message_id == question_message_id,
+        feedback.c.channel_external_id == channel_external_id,
+        feedback.c.person_external_id == person_external_id,
+    )
+    return [
+        VerdictRow(r.id, r.suggested_thread, r.question, r.source) for r in conn.execute(query.order_by(feedback.c.id))
+    ]
+
+
+def record_thanks(
+    conn: Connection,
+    *,
+    platform: str,
+    channel_external_id: str,
+    question_message_id: str,
+    question: str,
+    suggested_thread: str,
+    person_external_id: str,
+    answer_external_id: str | None,
+    source: str,
+) -> None:
+    """Store 解決した given by the asker's thanks rather than a button (``source`` names how)."""
+    conn.execute(
+        feedback.insert().values(
+            platform=platform,
+            channel_external_id=channel_external_id,
+            question_message_id=question_message_id,
+            question=question,
+            suggested_thread=suggested_thread,
+            person_external_id=person_external_id,
+            verdict="solved",
+            created_at=datetime.now(UTC),
+            answer_external_id=answer_external_id,
+            source=source,
+        )
+    )
+
+
+def delete_feedback(conn: Connection, ids: Sequence[int]) -> None:
+    for chunk in _chunks(list(ids), 500):
+        conn.execute(feedback.delete().where(feedback.c.id.in_(chunk)))
 
 
 def feedback_counts(conn: Connection) -> dict[str, int]:

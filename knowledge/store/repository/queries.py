@@ -61,25 +61,34 @@ class QueryRow:
     asked_at: datetime
 
 
+def query_for_message(
+    conn: Connection, platform: str, channel_external_id: str, question_message_id: str
+) -> QueryRow | None:
+    """What Yorozu suggested for one question message (its latest answer to it), if it logged one."""
+    row = conn.execute(
+        sa.select(queries)
+        .where(
+            queries.c.platform == platform,
+            queries.c.channel_external_id == channel_external_id,
+            queries.c.question_message_id == question_message_id,
+        )
+        .order_by(queries.c.asked_at.desc(), queries.c.id.desc())
+        .limit(1)
+    ).one_or_none()
+    return _query_row(row) if row is not None else None
+
+
 def recent_queries(conn: Connection, *, since: datetime, limit: int = 5000) -> list[QueryRow]:
     query = (
         sa.select(queries).where(queries.c.asked_at >= since).order_by(queries.c.asked_at.desc(), queries.c.id.desc())
     )
-    out = []
-    for r in conn.execute(query.limit(limit)):
-        asked = utc(r.asked_at)
-        assert asked is not None
-        suggested = tuple(json.loads(r.suggested)) if r.suggested else ()
-        out.append(
-            QueryRow(
-                r.id,
-                r.platform,
-                r.channel_external_id,
-                r.question_message_id,
-                r.question,
-                bool(r.abstained),
-                suggested,
-                asked,
-            )
-        )
-    return out
+    return [_query_row(r) for r in conn.execute(query.limit(limit))]
+
+
+def _query_row(r: sa.Row) -> QueryRow:
+    asked = utc(r.asked_at)
+    assert asked is not None
+    suggested = tuple(json.loads(r.suggested)) if r.suggested else ()
+    return QueryRow(
+        r.id, r.platform, r.channel_external_id, r.question_message_id, r.question, bool(r.abstained), suggested, asked
+    )
