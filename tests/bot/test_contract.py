@@ -1,6 +1,6 @@
 """The same interaction through Teams and through Slack gives the same outcome.
 
-Each use case of :mod:`bot.interactions` runs through the real Teams handler (signed activities to
+Each use case of :mod:`bot.interactions` (and the thanks Yorozu learns from) runs through the real Teams handler (signed activities to
 ``/api/messages``, a fake Bot Connector) and the real Slack app (signed requests to ``/slack/events``, a
 fake Slack Web API), on one knowledge base. One test per use case, parametrised by platform, asserts
 what the person is shown (the same catalogue text) and what is stored, so the platforms cannot drift.
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+import sqlalchemy as sa
 
 from bot.messages import Locale, text
 from bot.replies import QuestionRef
@@ -23,7 +24,9 @@ from bot.slack import blocks, modals
 from knowledge import events as ev
 from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidQuestion
-from knowledge.model import FaqDraft, Role
+from knowledge.model import FaqDraft, Role, parse_thread_key
+from knowledge.store import repository as repo
+from knowledge.store.tables import feedback
 from tests.bot.slack.conftest import SlackClient, fake_slack, running_slack, slack_settings  # noqa: F401
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.test_ask_expert import press, specialists_posts
@@ -33,10 +36,12 @@ from tests.bot.teams.conftest import (  # noqa: F401
     CHANNEL,
     MACRO_ANSWER,
     MACRO_QUESTION,
+    NEW_MACRO_QUESTION,
     SATO,
     SUZUKI,
     TAKAHASHI,
     TeamsHarness,
+    channel_message,
     connector,
     graph,
     history,
@@ -47,7 +52,7 @@ from tests.bot.teams.conftest import (  # noqa: F401
 from tests.bot.teams.fakes import FakeBotConnector, FakeGraph, FakeMicrosoftLogin
 from tests.bot.teams.test_channel import card_of, texts
 from tests.bot.teams.test_curation import invoke
-from tests.bot.teams.test_people_flows import ask_expert_invoke, channel_posts, say_to
+from tests.bot.teams.test_people_flows import ask_expert_invoke, channel_posts, say_to, thread_posts
 from tests.conftest import FAKE_ABSTAIN_BELOW
 
 TEAMS_SPECIALISTS = "19:specialists0000000000000000000000@thread.tacv2"
@@ -92,6 +97,8 @@ class Chat(Protocol):
     async def open_faq(self, who: Person, thread: str) -> str: ...
     async def save_faq(self, who: Person, question: str, answer: str, tags: str = "") -> str: ...
     def specialists_posts(self) -> int: ...
+    async def ask_in_channel(self, who: Person, words: str) -> tuple[str, str]: ...
+    async def reply(self, who: Person, root: str, words: str) -> None: ...
 
 
 class TeamsChat:
@@ -158,6 +165,22 @@ class TeamsChat:
     def specialists_posts(self) -> int:
         return len(channel_posts(self.t.connector, TEAMS_SPECIALISTS))
 
+    async def ask_in_channel(self, who: Person, words: str) -> tuple[str, str]:
+        self._n += 1
+        root = f"1890000000{self._n:03d}"
+        assert (await self.t.post(channel_message(self.t.service_url, root, words, person=who.teams))).status == 200
+        await self.t.idle()
+        posts = thread_posts(self.t.connector, root)
+        return f"teams:{CHANNEL}:{root}", "\n".join(texts(posts[0])) if posts else ""
+
+    async def reply(self, who: Person, root: str, words: str) -> None:
+        self._n += 1
+        message = channel_message(
+            self.t.service_url, f"1890000000{self._n:03d}", words, person=who.teams, root=root.rsplit(":", 1)[1]
+        )
+        assert (await self.t.post(message)).status == 200
+        await self.t.idle()
+
 
 class SlackChat:
     platform = "slack"
@@ -221,6 +244,18 @@ class SlackChat:
     def specialists_posts(self) -> int:
         return len(specialists_posts(self.fake))
 
+    async def ask_in_channel(self, who: Person, words: str) -> tuple[str, str]:
+        root = self._ts()
+        before = len(self.fake.called("chat.postMessage"))
+        assert await self.client.message("C1", root, who.slack, words) == 200
+        post = (await self.fake.wait_for("chat.postMessage", before + 1))[before]
+        assert post["thread_ts"] == root
+        return f"slack:C1:{root}", _shown(post["blocks"])
+
+    async def reply(self, who: Person, root: str, words: str) -> None:
+        assert await self.client.message("C1", self._ts(), who.slack, words, thread_ts=root.rsplit(":", 1)[1]) == 200
+        await self.client.drain()
+
 
 def _shown(items: list[dict[str, Any]]) -> str:
     """Every text in Block Kit blocks, as the person reads it (mrkdwn escapes undone)."""
@@ -281,6 +316,22 @@ async def chat(
 
 
 # --- direct questions and personal commands ---------------------------------------------------------
+
+
+async def test_thanks_under_yorozus_channel_suggestion_counts_as_solved(chat: Chat) -> None:
+    """The asker thanking under Yorozu's suggestion is 解決した on its first suggestion (knowledge.learning)."""
+    asked, shown = await chat.ask_in_channel(OTHER, NEW_MACRO_QUESTION)
+    assert "マクロを棚卸しして" in shown  # Yorozu suggested the macro thread under the question
+    await chat.reply(OTHER, asked, "ありがとうございます、棚卸しから始めてみます！")
+    platform, channel, root = parse_thread_key(asked)
+    with chat.kb.store.begin() as conn:
+        first = repo.query_for_message(conn, platform, channel, root)
+        rows = conn.execute(sa.select(feedback.c.suggested_thread, feedback.c.person_external_id, feedback.c.source))
+        verdicts = [tuple(r) for r in rows]
+        assert first is not None and first.suggested[0] in (THREAD, SLACK_THREAD)
+        learned = repo.thread_facts(conn, repo.find_thread_by_key(conn, first.suggested[0]) or 0).phrasings
+    assert verdicts == [(first.suggested[0], chat.person_id(OTHER), "thanks")]
+    assert learned == (NEW_MACRO_QUESTION,)
 
 
 async def test_a_direct_question_gets_the_past_thread(chat: Chat) -> None:
