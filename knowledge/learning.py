@@ -81,7 +81,7 @@ def sync(conn: Connection, facts: repo.ThreadFacts) -> list[str]:
             kept.add(row.suggested_thread)  # a button press, or this verdict as it should be
     repo.delete_feedback(conn, stale)
     if wanted is not None and wanted not in kept:
-        repo.record_thanks(
+        repo.record_feedback(
             conn,
             platform=platform,
             channel_external_id=channel_id,
@@ -89,6 +89,7 @@ def sync(conn: Connection, facts: repo.ThreadFacts) -> list[str]:
             question=root.text,
             suggested_thread=wanted,
             person_external_id=asker,
+            verdict="solved",
             answer_external_id=_shown_answer(conn, wanted),
             source=SOURCE,
         )

@@ -1,9 +1,10 @@
 """The same interaction through Teams and through Slack gives the same outcome.
 
-Each use case of :mod:`bot.interactions` (and the thanks Yorozu learns from) runs through the real Teams handler (signed activities to
-``/api/messages``, a fake Bot Connector) and the real Slack app (signed requests to ``/slack/events``, a
-fake Slack Web API), on one knowledge base. One test per use case, parametrised by platform, asserts
-what the person is shown (the same catalogue text) and what is stored, so the platforms cannot drift.
+Each use case of :mod:`bot.interactions` (and the thanks Yorozu learns from) runs through the real Teams
+handler (signed activities to ``/api/messages``, a fake Bot Connector) and the real Slack app (signed
+requests to ``/slack/events``, a fake Slack Web API), on one knowledge base. One test per use case,
+parametrised by platform, asserts what the person is shown (the same catalogue text) and what is stored,
+so the platforms cannot drift.
 """
 
 from __future__ import annotations

@@ -26,9 +26,10 @@ def record_feedback(
     person_external_id: str,
     verdict: str,
     answer_external_id: str | None = None,
+    source: str | None = None,
 ) -> None:
-    """Store one person's verdict on one suggestion; a second press replaces the first, and a press
-    replaces a verdict their thanks gave (it becomes the button's)."""
+    """Store one person's verdict on one suggestion; a second press replaces the first. ``source`` is
+    ``None`` for a button (a press replaces a verdict their thanks gave) or names how it was given."""
     where = sa.and_(
         feedback.c.platform == platform,
         feedback.c.question_message_id == question_message_id
@@ -44,7 +45,7 @@ def record_feedback(
         "created_at": now,
         "answer_external_id": answer_external_id,
         "resolved_at": None,
-        "source": None,
+        "source": source,
     }
     if conn.execute(feedback.update().where(where).values(**values)).rowcount:
         return
@@ -59,6 +60,7 @@ def record_feedback(
             verdict=verdict,
             created_at=now,
             answer_external_id=answer_external_id,
+            source=source,
         )
     )
 
@@ -86,35 +88,6 @@ def verdicts_on(
     return [
         VerdictRow(r.id, r.suggested_thread, r.question, r.source) for r in conn.execute(query.order_by(feedback.c.id))
     ]
-
-
-def record_thanks(
-    conn: Connection,
-    *,
-    platform: str,
-    channel_external_id: str,
-    question_message_id: str,
-    question: str,
-    suggested_thread: str,
-    person_external_id: str,
-    answer_external_id: str | None,
-    source: str,
-) -> None:
-    """Store 解決した given by the asker's thanks rather than a button (``source`` names how)."""
-    conn.execute(
-        feedback.insert().values(
-            platform=platform,
-            channel_external_id=channel_external_id,
-            question_message_id=question_message_id,
-            question=question,
-            suggested_thread=suggested_thread,
-            person_external_id=person_external_id,
-            verdict="solved",
-            created_at=datetime.now(UTC),
-            answer_external_id=answer_external_id,
-            source=source,
-        )
-    )
 
 
 def delete_feedback(conn: Connection, ids: Sequence[int]) -> None:
