@@ -75,7 +75,9 @@ PHRASING_CHARS = 200
 #   2: the sentence that asks as title; a short follow-up gives way to the reply it belongs to; the
 #      reply most related to the question shown; the document's answers best first.
 #   3: questions the thread solved (解決した) join its document as other wordings of its question.
-DERIVATION_VERSION = 3
+#   4: the asker's thanks under Yorozu's answer is 解決した on its first suggestion (knowledge.learning):
+#      deriving the asking threads again learns the thanks given before this rule existed.
+DERIVATION_VERSION = 4
 
 # A reply scores by how much of the question it speaks to and how much it says (`reply_score`).
 OVERLAP_WEIGHT = 0.6

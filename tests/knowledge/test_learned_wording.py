@@ -280,3 +280,19 @@ def test_a_forgotten_askers_thanks_is_forgotten_with_them(kb: KnowledgeBase) -> 
     _reply(kb, "900.1", "U7", "ありがとうございます！")
     kb.forget_person(Actor.operator(), "slack", "U7")
     assert _verdicts(kb) == [] and _document(kb) == before
+
+
+def test_deriving_again_learns_thanks_given_before_the_rule(kb: KnowledgeBase) -> None:
+    """Opening a store derived under an older DERIVATION_VERSION derives every thread again
+    (KnowledgeBase.rederive): a thanks stored before this rule existed is learned then."""
+    _community(kb)
+    before = _document(kb)
+    _asked(kb)
+    _reply(kb, "900.1", "U7", "ありがとうございます！")
+    with kb.store.begin() as conn:  # as a store from before the rule: the thanks taught nothing
+        conn.execute(feedback.delete())
+        ingest.refresh_thread(conn, repo.find_thread_by_key(conn, MACRO) or 0)
+    assert _document(kb) == before
+    kb.rederive()
+    assert _verdicts(kb) == [(MACRO, "solved", "U7", "thanks")]
+    assert WORDING in _document(kb)
