@@ -15,7 +15,8 @@ pressed on the same suggestion wins: their press replaces the row and is never u
 
 Not learned: a thanks after a person's reply (the thanks is theirs: the thread's accepted answer), a
 thanks that asks again (「ありがとうございます。別の方法はありますか？」), questions Yorozu did not log (a DM, a
-personal chat, history imported later).
+personal chat, history imported later), and a ✅ reaction on Yorozu's own reply (Yorozu does not store
+its own messages; 解決した is the button for that).
 """
 
 from __future__ import annotations
