@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from bot.errors import chat_key
 from bot.replies import QuestionRef
 from bot.service import KnowledgeService
@@ -24,6 +26,7 @@ async def ask_expert(
     question: str,
     ref: QuestionRef,
     specialists_channel: str | None,
+    ping_on: Collection[str] | None = None,
 ) -> ExpertRequest | str:
     """What to post in the specialists' channel for ``requester``'s press, or the key of the note that
     says why nothing is posted: no specialists' channel configured, a question from outside a public
@@ -32,6 +35,9 @@ async def ask_expert(
     A question stored as a thread is checked by the knowledge base (its asker is known). A question asked
     to Yorozu (a mention, a chat, a slash command) may never have been stored: the press carries who asked
     (``ref.asker_id``), and outside a public channel only they may send it.
+
+    Subscribers are pinged on the question's platform, or on the platforms ``ping_on`` names: the web
+    chat's question is posted by the platforms whose specialists' channel is configured.
     """
     if not specialists_channel:
         return "ask_expert_not_configured"
@@ -46,6 +52,7 @@ async def ask_expert(
             platform=ref.platform,
             channel_id=ref.channel_id,
             message_id=ref.message_id,
+            ping_on=ping_on,
         )
     except (NotShareable, InvalidQuestion) as exc:
         return chat_key(exc)

@@ -7,6 +7,7 @@ about them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from knowledge import ingest
 from knowledge import search as s
@@ -147,12 +148,16 @@ class People(Roles, CatchUp):
         platform: str,
         channel_id: str | None,
         message_id: str | None,
+        ping_on: Collection[str] | None = None,
     ) -> ExpertRequest:
         """専門家に聞く: the question as the specialists' channel shows it, and the subscribers to ping.
 
         A question stored from a private channel or a DM may leave it only when its asker sends it
         (:class:`NotShareable` otherwise); a question asked to Yorozu directly (a personal chat, a slash
         command) was seen only by the requester, who is its asker. The requester is never pinged.
+
+        Subscribers are pinged where the request is posted: on the question's own platform, or on the
+        platforms ``ping_on`` names (a question from the web chat is posted by Slack or Teams).
         """
         question = s.clean_question(question)
         if not question:
@@ -181,10 +186,12 @@ class People(Roles, CatchUp):
             asker = None if person.opted_out else person.display_name
         else:
             asker = requester.name if asker_id == requester.person_id else None
+        if ping_on is None:
+            candidates = self.subscribers_for(question, platform=platform)
+        else:
+            candidates = [sub for sub in self.subscribers_for(question) if sub.platform in ping_on] if ping_on else []
         subscribers = tuple(
-            sub
-            for sub in self.subscribers_for(question, platform=platform)
-            if (sub.platform, sub.person_id) != (requester.platform, requester.person_id)
+            sub for sub in candidates if (sub.platform, sub.person_id) != (requester.platform, requester.person_id)
         )
         return ExpertRequest(question, url, asker, channel_name, private, subscribers)
 

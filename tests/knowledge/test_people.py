@@ -99,6 +99,29 @@ def test_people_are_pinged_only_for_topics_they_chose(filled: KnowledgeBase) -> 
         filled.subscribe("slack", "U1", "   ")
 
 
+def test_a_web_chat_request_pings_the_subscribers_where_it_is_posted(filled: KnowledgeBase) -> None:
+    filled.ingest_many(
+        [ev.ChannelSeen("web", "chat", "ウェブチャット"), ev.PersonSeen("teams", "29:abc", "Teams 利用者", None)]
+    )
+    filled.subscribe("slack", "U1", "マクロ")
+    filled.subscribe("teams", "29:abc", "マクロ")
+    visitor = Actor("web", "v0123456789abcdef")
+    question = "Excelのマクロの保守はどうしていますか"
+
+    def pinged(ping_on: set[str] | None = None) -> set[tuple[str, str]]:
+        request = filled.expert_request(
+            visitor, question, platform="web", channel_id="chat", message_id=None, ping_on=ping_on
+        )
+        # The web chat is a public place; its visitor has no name to show.
+        assert (request.asker, request.channel_name, request.private) == (None, "ウェブチャット", False)
+        return {(s.platform, s.person_id) for s in request.subscribers}
+
+    assert pinged() == set()  # nobody subscribes on the web chat itself
+    assert pinged({"slack"}) == {("slack", "U1")}
+    assert pinged({"slack", "teams"}) == {("slack", "U1"), ("teams", "29:abc")}
+    assert pinged(set()) == set()
+
+
 def test_organisation_comes_from_admin_rules_when_the_platform_gives_none(kb: KnowledgeBase) -> None:
     kb.ingest_many(
         [
