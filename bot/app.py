@@ -86,13 +86,11 @@ def create_app(
 def configured_platforms(settings: Settings) -> list[PlatformMount]:
     """The platforms whose credentials are configured."""
     mounts: list[PlatformMount] = []
-    # Teams without an app id is the Bot Framework Emulator in local mode (loopback only): botbuilder
-    # accepts unauthenticated requests then, so it is never mounted that way outside local mode.
-    if settings.microsoft_app_id or settings.local:
+    if settings.teams_enabled:
         from bot.teams import mount as mount_teams
 
         mounts.append(mount_teams)
-    if settings.slack_signing_secret or settings.slack_socket_mode:
+    if settings.slack_enabled:
         from bot.slack import mount as mount_slack
 
         mounts.append(mount_slack)

@@ -8,6 +8,9 @@ the job cannot run without it (:class:`InvalidJobPayload`, retried like any fail
 
 Follow-up jobs (``<platform>.followup``) are enqueued by the knowledge base itself
 (``knowledge.followup``), not here.
+
+A request for the specialists' channel (:class:`~knowledge.model.ExpertRequest`) travels in a payload as
+:func:`expert_request_json` writes it and :func:`expert_request_from_json` reads it back.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Self
 
 from bot.jobs import PermanentJobError
-from knowledge.model import NewJob
+from knowledge.model import ExpertRequest, NewJob, Subscriber
 
 
 class InvalidJobPayload(PermanentJobError):
@@ -42,6 +45,34 @@ def _object(payload: Mapping[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidJobPayload(f"job payload without {name!r}: {sorted(payload)}")
     return value
+
+
+def expert_request_json(request: ExpertRequest) -> dict[str, Any]:
+    """An :class:`~knowledge.model.ExpertRequest` as a job payload (the job renders and posts it)."""
+    return {
+        "question": request.question,
+        "url": request.url,
+        "asker": request.asker,
+        "channel_name": request.channel_name,
+        "private": request.private,
+        "subscribers": [[s.person_id, s.name, s.topic] for s in request.subscribers],
+    }
+
+
+def expert_request_from_json(data: Mapping[str, Any], platform: str) -> ExpertRequest:
+    """The request :func:`expert_request_json` wrote; its subscribers are people of ``platform``, where it
+    is posted."""
+    question, subscribers = data.get("question"), data.get("subscribers")
+    if not isinstance(question, str) or not isinstance(subscribers, list):
+        raise InvalidJobPayload(f"expert request without question or subscribers: {sorted(data)}")
+    return ExpertRequest(
+        question=question,
+        url=_optional(data, "url"),
+        asker=_optional(data, "asker"),
+        channel_name=_optional(data, "channel_name"),
+        private=bool(data.get("private")),
+        subscribers=tuple(Subscriber(platform, str(i), str(name), str(topic)) for i, name, topic in subscribers),
+    )
 
 
 @dataclass(frozen=True)

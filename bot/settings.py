@@ -298,6 +298,17 @@ class Settings:
         return settings
 
     @property
+    def teams_enabled(self) -> bool:
+        """Whether Teams is mounted: an app id, or local mode (the Bot Framework Emulator, loopback only:
+        botbuilder accepts unauthenticated requests without an app id, so never so outside local mode)."""
+        return bool(self.microsoft_app_id) or self.local
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Whether Slack is mounted: its signing secret (HTTP) or Socket Mode."""
+        return bool(self.slack_signing_secret) or self.slack_socket_mode
+
+    @property
     def accepts_requests(self) -> bool:
         """Whether this process receives the platforms' events and serves HTTP (all roles but the worker)."""
         return self.role != "worker"

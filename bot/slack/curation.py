@@ -37,7 +37,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput
 from knowledge.faq import parse_thread_key, thread_key
 from knowledge.importers.slack_export import to_plain_text
-from knowledge.model import Actor, FaqDraft
+from knowledge.model import Actor, ExpertRequest, FaqDraft
 
 log = logging.getLogger(__name__)
 
@@ -232,17 +232,8 @@ class Curation:
         if isinstance(request, str):
             await _ephemeral(url, request, locale)
             return
-        # The specialists' channel reads the community's language.
-        reply = ExpertRequestReply(request, Locale.JA)
         try:
-            await self.api.call(
-                "chat.postMessage",
-                channel=target,
-                blocks=blocks.render_expert_request(reply),
-                text=blocks.expert_request_text(reply),
-                unfurl_links=False,
-                unfurl_media=False,
-            )
+            await self._post_request(target, request)
         except SlackCallFailed as exc:
             if exc.error in PERMANENT_ERRORS:
                 await _ephemeral(url, "ask_expert_failed", locale)
@@ -251,6 +242,18 @@ class Curation:
             await _ephemeral(url, "ask_expert_done", locale)
         except Exception:  # the question is posted: retrying the job would post it twice
             log.warning("could not confirm a 専門家に聞く press to %s", user, exc_info=True)
+
+    async def _post_request(self, target: str, request: ExpertRequest) -> None:
+        # The specialists' channel reads the community's language.
+        reply = ExpertRequestReply(request, Locale.JA)
+        await self.api.call(
+            "chat.postMessage",
+            channel=target,
+            blocks=blocks.render_expert_request(reply),
+            text=blocks.expert_request_text(reply),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
 
     # --- follow-ups --------------------------------------------------------------------------------
 

@@ -23,7 +23,13 @@ from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.exceptions import DeserializationError, HttpOperationError
 
 from bot import interactions
-from bot.job_specs import TeamsAskExpert, TeamsChannelInfo, TeamsSuggest, TeamsSyncTeam
+from bot.job_specs import (
+    TeamsAskExpert,
+    TeamsChannelInfo,
+    TeamsSuggest,
+    TeamsSyncTeam,
+    expert_request_from_json,
+)
 from bot.jobs import JobHandler, PermanentJobError
 from bot.messages import Locale, locale_from
 from bot.replies import ExpertRequestReply, QuestionRef
@@ -55,7 +61,7 @@ from bot.teams.handler import (
 from bot.teams.tokens import ClientCredentialsTokens
 from knowledge import events as ev
 from knowledge.base import KnowledgeBase
-from knowledge.model import ExpertRequest, Subscriber, Visibility
+from knowledge.model import Visibility
 from knowledge.text import storable_json
 
 log = logging.getLogger(__name__)
@@ -187,22 +193,7 @@ class TeamsEndpoint:
         if reply is None:
             return
         channel_id, root_id = str(payload["channel_id"]), str(payload["root_id"])
-        channel = await self.service.run(KnowledgeBase.channel, convert.PLATFORM, channel_id)
-        address = _address(channel.reply_address if channel else None)
-        if address is None:
-            raise PermanentJobError(f"no Bot Connector address is known for channel {channel_id}")
-        reference = ConversationReference(
-            activity_id=root_id,
-            bot=ChannelAccount(id=f"28:{self.app_id}", name="Yorozu"),
-            channel_id="msteams",
-            conversation=ConversationAccount(
-                id=thread_conversation_id(address.get("conversation_id") or channel_id, root_id),
-                conversation_type="channel",
-                is_group=True,
-                tenant_id=address.get("tenant_id"),
-            ),
-            service_url=address["service_url"],
-        )
+        reference = await self._stored_reference(channel_id, root_id)
         card = cards.render_followup(reply)
 
         async def send(turn_context: TurnContext) -> None:
@@ -215,17 +206,7 @@ class TeamsEndpoint:
     async def ask_expert_job(self, payload: dict[str, Any]) -> None:
         """専門家に聞く: post the question as a new thread in the specialists' channel, pinging subscribers."""
         job = TeamsAskExpert.from_payload(payload)
-        data = job.request
-        request = ExpertRequest(
-            question=str(data["question"]),
-            url=data.get("url"),
-            asker=data.get("asker"),
-            channel_name=data.get("channel_name"),
-            private=bool(data.get("private")),
-            subscribers=tuple(
-                Subscriber(convert.PLATFORM, str(i), str(name), str(topic)) for i, name, topic in data["subscribers"]
-            ),
-        )
+        request = expert_request_from_json(job.request, convert.PLATFORM)
         card = cards.render_expert_request(ExpertRequestReply(request, locale_from(job.locale)))
         reference = ConversationReference().deserialize(job.reference)
         if reference.conversation is None:
@@ -242,6 +223,27 @@ class TeamsEndpoint:
 
         await prefetch_token(self.credentials)
         await self._continue(reference, send)
+
+    async def _stored_reference(self, channel_id: str, root_id: str | None) -> ConversationReference:
+        """How to post in a channel without an activity to answer: a reply in thread ``root_id``, or a new
+        post (``None``), through the Bot Connector address kept from the channel's latest activity."""
+        channel = await self.service.run(KnowledgeBase.channel, convert.PLATFORM, channel_id)
+        address = _address(channel.reply_address if channel else None)
+        if address is None:
+            raise PermanentJobError(f"no Bot Connector address is known for channel {channel_id}")
+        conversation_id = address.get("conversation_id") or channel_id
+        return ConversationReference(
+            activity_id=root_id,
+            bot=ChannelAccount(id=f"28:{self.app_id}", name="Yorozu"),
+            channel_id="msteams",
+            conversation=ConversationAccount(
+                id=thread_conversation_id(conversation_id, root_id) if root_id else conversation_id,
+                conversation_type="channel",
+                is_group=True,
+                tenant_id=address.get("tenant_id"),
+            ),
+            service_url=address["service_url"],
+        )
 
     async def sync_team_job(self, payload: dict[str, Any]) -> None:
         """Register a team's channels (on install), or follow a team archive/unarchive/delete to channels

@@ -23,13 +23,13 @@ from botbuilder.schema.teams import (
 
 from bot import interactions
 from bot.interactions import CommandKind, parse_command
-from bot.job_specs import TeamsAskExpert, TeamsChannelInfo, TeamsSuggest, TeamsSyncTeam
+from bot.job_specs import TeamsAskExpert, TeamsChannelInfo, TeamsSuggest, TeamsSyncTeam, expert_request_json
 from bot.messages import locale_from, text
 from bot.replies import ExpertsReply, QuestionRef, Reply, SuggestionsReply, TextReply
 from bot.service import KnowledgeService
 from bot.teams import cards, convert, dialogs
 from bot.teams.curation import FaqDialogs
-from bot.teams.presses import AskExpertPress, actor_of, expert_request_json, feedback_press
+from bot.teams.presses import AskExpertPress, actor_of, feedback_press
 from knowledge import events as ev
 from knowledge import followup
 from knowledge.base import KnowledgeBase

@@ -12,7 +12,7 @@ from botbuilder.schema import Activity
 
 from bot.messages import Locale, locale_from
 from bot.teams import convert
-from knowledge.model import Actor, ExpertRequest, Verdict
+from knowledge.model import Actor, Verdict
 
 
 class FeedbackPress:
@@ -55,18 +55,6 @@ class AskExpertPress:
         self.message_id = message if isinstance(message, str) and message else None
         self.asker_id = _asker(data)
         self.locale: Locale = locale_from(str(data.get("locale") or "ja"))
-
-
-def expert_request_json(request: ExpertRequest) -> dict[str, Any]:
-    """An :class:`~knowledge.model.ExpertRequest` as a job payload (the job renders and posts it)."""
-    return {
-        "question": request.question,
-        "url": request.url,
-        "asker": request.asker,
-        "channel_name": request.channel_name,
-        "private": request.private,
-        "subscribers": [[s.person_id, s.name, s.topic] for s in request.subscribers],
-    }
 
 
 def _actor(activity: Activity) -> Actor | None:

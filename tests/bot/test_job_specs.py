@@ -22,7 +22,10 @@ from bot.job_specs import (
     TeamsChannelInfo,
     TeamsSuggest,
     TeamsSyncTeam,
+    expert_request_from_json,
+    expert_request_json,
 )
+from knowledge.model import ExpertRequest, Subscriber
 
 REFERENCE: dict[str, Any] = {"conversation": {"id": "19:general@thread.tacv2"}, "serviceUrl": "https://smba.example/"}
 
@@ -172,3 +175,15 @@ def test_payloads_queued_by_older_versions_still_read() -> None:
 def test_a_payload_without_what_its_job_needs_is_refused(spec: type[JobSpec], payload: dict[str, Any]) -> None:
     with pytest.raises(InvalidJobPayload):
         spec.from_payload(payload)
+
+
+def test_an_expert_request_travels_whole_and_names_its_subscribers_where_it_is_posted() -> None:
+    request = ExpertRequest(
+        "VPN が遅いときは？", None, None, "ウェブチャット", False, (Subscriber("slack", "U4", "Tom Baker", "VPN"),)
+    )
+    data = json.loads(json.dumps(expert_request_json(request)))
+    assert expert_request_from_json(data, "slack") == request
+    assert expert_request_from_json(data, "teams").subscribers == (Subscriber("teams", "U4", "Tom Baker", "VPN"),)
+    for broken in ({}, {"question": "VPN は？"}, {"question": 7, "subscribers": []}):
+        with pytest.raises(InvalidJobPayload):
+            expert_request_from_json(broken, "slack")
