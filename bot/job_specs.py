@@ -343,6 +343,40 @@ class SlackAskExpert(JobSpec):
         )
 
 
+# --- the web chat ---------------------------------------------------------------------------------
+# A web visitor has no platform identity: 専門家に聞く in the web chat is posted by each platform whose
+# specialists' channel is configured, each through a job kind of its own (as follow-ups are).
+
+
+@dataclass(frozen=True)
+class WebAskExpert(JobSpec):
+    """専門家に聞く from the web chat: post the request (``expert_request_json``, already checked and built
+    by the web endpoint) in ``channel``, the specialists' channel of the platform this kind belongs to."""
+
+    channel: str
+    request: dict[str, Any]
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
+        return cls(channel=_required(payload, "channel"), request=_object(payload, "request"))
+
+    @staticmethod
+    def of(platform: str) -> type[WebAskExpert]:
+        """The kind that posts in ``platform``'s specialists' channel."""
+        kinds: dict[str, type[WebAskExpert]] = {"slack": SlackWebAskExpert, "teams": TeamsWebAskExpert}
+        return kinds[platform]
+
+
+@dataclass(frozen=True)
+class SlackWebAskExpert(WebAskExpert):
+    kind: ClassVar[str] = "slack.web_ask_expert"
+
+
+@dataclass(frozen=True)
+class TeamsWebAskExpert(WebAskExpert):
+    kind: ClassVar[str] = "teams.web_ask_expert"
+
+
 SPECS: tuple[type[JobSpec], ...] = (
     TeamsSuggest,
     TeamsChannelInfo,
@@ -355,4 +389,6 @@ SPECS: tuple[type[JobSpec], ...] = (
     SlackPerson,
     SlackChannel,
     SlackAskExpert,
+    SlackWebAskExpert,
+    TeamsWebAskExpert,
 )

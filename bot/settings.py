@@ -309,6 +309,17 @@ class Settings:
         return bool(self.slack_signing_secret) or self.slack_socket_mode
 
     @property
+    def specialists_channels(self) -> tuple[tuple[str, str], ...]:
+        """(platform, channel id) of each specialists' channel a mounted platform can post in: where
+        専門家に聞く from the web chat goes, since a web visitor has no platform of their own."""
+        channels = []
+        if self.slack_specialists_channel and self.slack_enabled:
+            channels.append(("slack", self.slack_specialists_channel))
+        if self.teams_specialists_channel and self.teams_enabled:
+            channels.append(("teams", self.teams_specialists_channel))
+        return tuple(channels)
+
+    @property
     def accepts_requests(self) -> bool:
         """Whether this process receives the platforms' events and serves HTTP (all roles but the worker)."""
         return self.role != "worker"

@@ -104,6 +104,17 @@ TEXTS_EN: dict[str, str | Plural] = {
         "Could not post in the specialists' channel. Please ask an administrator to invite Yorozu there."
     ),
     "ask_expert_empty": "There is no question to send. Write the question, then try again.",
+    "ask_expert_web_sent": "Your question was sent to the specialists' channel ({platforms}).",
+    "ask_expert_web_unreachable": (
+        "Yorozu cannot post in the specialists' channel ({platforms}) yet: it can once it has received a message "
+        "there. Please ask an administrator."
+    ),
+    "web_send_json": "Send JSON (Content-Type: application/json).",
+    "web_bad_json": "The body could not be read as a JSON object.",
+    "web_question_too_long": "The question is too long: write at most {max} characters.",
+    "web_bad_visitor": "'visitor' must be 8 to 64 letters, digits, '-' or '_'.",
+    "web_bad_question_id": "'question_id' must be the id /api/ask returned.",
+    "web_cross_site": "Requests from other sites are refused.",
     "followup_unanswered": "Nobody has replied to this question yet.",
     # --- the command line (`yorozu ...`): human-readable output; --json output is never translated ---
     # Counted nouns, composed into the sentences below.

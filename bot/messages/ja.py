@@ -92,6 +92,19 @@ TEXTS_JA: dict[str, str] = {
         "専門家チャンネルに投稿できませんでした。Yorozu がそのチャンネルに招待されているか、管理者に確認してください。"
     ),
     "ask_expert_empty": "送る質問がありません。質問を書いてから、もう一度お試しください。",
+    # 専門家に聞く in the web chat: the platforms whose specialists' channel it was posted in (Slack、Teams).
+    "ask_expert_web_sent": "専門家チャンネル（{platforms}）に質問を送りました。",
+    "ask_expert_web_unreachable": (
+        "専門家チャンネル（{platforms}）にはまだ投稿できません。Yorozu がそのチャンネルのメッセージを一度受け取ると"
+        "投稿できるようになります。管理者にお問い合わせください。"
+    ),
+    # The web chat's API refusing a request (4xx), as the page shows it.
+    "web_send_json": "JSON で送ってください（Content-Type: application/json）。",
+    "web_bad_json": "送られた内容を JSON のオブジェクトとして読めませんでした。",
+    "web_question_too_long": "質問が長すぎます。{max}文字以内で書いてください。",
+    "web_bad_visitor": "visitor は 8〜64 文字の英数字、「-」、「_」で書いてください。",
+    "web_bad_question_id": "question_id には /api/ask が返した id を入れてください。",
+    "web_cross_site": "ほかのサイトからの送信は受け付けません。",
     "followup_unanswered": "この質問にはまだ返信がありません。",
     # --- the command line (`yorozu ...`): human-readable output; --json output is never translated ---
     # Counted nouns, composed into the sentences below.

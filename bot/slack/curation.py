@@ -23,7 +23,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot import interactions
 from bot.interactions import FaqRejected
 from bot.interactions.experts import channel_is_public
-from bot.job_specs import SlackAskExpert
+from bot.job_specs import SlackAskExpert, SlackWebAskExpert, expert_request_from_json
 from bot.jobs import JobHandler, PermanentJobError
 from bot.messages import Locale, text
 from bot.replies import ExpertRequestReply, QuestionRef
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = convert.PLATFORM
 JOB_ASK_EXPERT = SlackAskExpert.kind
+JOB_WEB_ASK_EXPERT = SlackWebAskExpert.kind
 JOB_FOLLOWUP = followup.job_kind(PLATFORM)
 
 # The modal must be open within the trigger's 3 seconds: the language lookup gets one of them at most.
@@ -87,7 +88,11 @@ class Curation:
         bolt.action(blocks.ACTION_ASK_EXPERT)(self.on_ask_expert)
 
     def job_handlers(self) -> dict[str, JobHandler]:
-        return {JOB_ASK_EXPERT: self.job_ask_expert, JOB_FOLLOWUP: self.job_followup}
+        return {
+            JOB_ASK_EXPERT: self.job_ask_expert,
+            JOB_WEB_ASK_EXPERT: self.job_web_ask_expert,
+            JOB_FOLLOWUP: self.job_followup,
+        }
 
     # --- FAQにする ---------------------------------------------------------------------------------
 
@@ -242,6 +247,16 @@ class Curation:
             await _ephemeral(url, "ask_expert_done", locale)
         except Exception:  # the question is posted: retrying the job would post it twice
             log.warning("could not confirm a 専門家に聞く press to %s", user, exc_info=True)
+
+    async def job_web_ask_expert(self, payload: Json) -> None:
+        """専門家に聞く from the web chat: post the request the web endpoint built (its rules already
+        applied, its repeats already refused) in the specialists' channel."""
+        self._check_installed()
+        job = SlackWebAskExpert.from_payload(payload)
+        try:
+            await self._post_request(job.channel, expert_request_from_json(job.request, PLATFORM))
+        except SlackCallFailed as exc:
+            raise as_job_error(exc) from None
 
     async def _post_request(self, target: str, request: ExpertRequest) -> None:
         # The specialists' channel reads the community's language.

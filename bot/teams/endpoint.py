@@ -28,6 +28,7 @@ from bot.job_specs import (
     TeamsChannelInfo,
     TeamsSuggest,
     TeamsSyncTeam,
+    TeamsWebAskExpert,
     expert_request_from_json,
 )
 from bot.jobs import JobHandler, PermanentJobError
@@ -224,6 +225,22 @@ class TeamsEndpoint:
         await prefetch_token(self.credentials)
         await self._continue(reference, send)
 
+    async def web_ask_expert_job(self, payload: dict[str, Any]) -> None:
+        """専門家に聞く from the web chat: the request as a new thread in the specialists' channel, reached
+        through the address stored from the channel's own activities (there is no press to answer)."""
+        job = TeamsWebAskExpert.from_payload(payload)
+        request = expert_request_from_json(job.request, convert.PLATFORM)
+        # The specialists' channel reads the community's language.
+        card = cards.render_expert_request(ExpertRequestReply(request, Locale.JA))
+        reference = await self._stored_reference(job.channel, None)
+
+        async def send(turn_context: TurnContext) -> None:
+            turn_context.activity.id = None  # a new post, not a reply (see ask_expert_job)
+            await turn_context.send_activity(card_message(card))
+
+        await prefetch_token(self.credentials)
+        await self._continue(reference, send)
+
     async def _stored_reference(self, channel_id: str, root_id: str | None) -> ConversationReference:
         """How to post in a channel without an activity to answer: a reply in thread ``root_id``, or a new
         post (``None``), through the Bot Connector address kept from the channel's latest activity."""
@@ -381,6 +398,7 @@ class TeamsEndpoint:
             CHANNEL_INFO_JOB: self.channel_info_job,
             FOLLOWUP_JOB: self.followup_job,
             ASK_EXPERT_JOB: self.ask_expert_job,
+            TeamsWebAskExpert.kind: self.web_ask_expert_job,
         }
 
 

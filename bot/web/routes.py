@@ -8,7 +8,9 @@ Typed text is understood as in chat (``bot.interactions.parse_command``): a ques
 ``help``; only questions are searched and logged (so ``help`` is never a knowledge gap). The
 buttons feed the same records as the chat platforms' buttons: 解決した and 役に立たなかった are feedback
 on a suggestion (platform ``web``; 役に立たなかった puts it in the specialists' review queue), and the
-question they judge is the one logged when it was asked (the page carries its id).
+question they judge is the one logged when it was asked (the page carries its id). 専門家に聞く goes through
+the chat platforms' use case (:func:`bot.interactions.ask_expert`) and is posted, by a job, in the
+specialists' channel of each platform that has one configured: a web visitor has no platform of their own.
 
 The page loads its script and style from files (no inline code): it works under a strict
 Content-Security-Policy.
@@ -16,7 +18,10 @@ Content-Security-Policy.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -26,8 +31,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.interactions import CommandKind, parse_command
+from bot.interactions import CommandKind, ask_expert, parse_command
+from bot.job_specs import WebAskExpert, expert_request_json
 from bot.messages import Locale, text
+from bot.replies import QuestionRef
 from bot.service import KnowledgeService
 from bot.settings import ConfigError, Settings
 from bot.web.console_auth import ConsoleAuth, knowledge_http_error
@@ -35,12 +42,20 @@ from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidInput, InvalidQuestion, NotFound
 from knowledge.events import ChannelSeen
 from knowledge.faq import parse_thread_key
-from knowledge.model import FaqStatus, Scope, Verdict, Visibility
+from knowledge.model import Actor, ExpertRequest, FaqStatus, Scope, Verdict, Visibility
 from knowledge.search import MAX_QUESTION_CHARS
-from knowledge.text import safe_link, storable_json
+from knowledge.text import normalize, safe_link, storable_json
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 SERVICE = web.AppKey("web_service", KnowledgeService)
+# Where 専門家に聞く posts: (platform, channel id) of each specialists' channel a mounted platform can post in.
+SPECIALISTS: web.AppKey[tuple[tuple[str, str], ...]] = web.AppKey("web_specialists")
+# Platforms that post in a channel through the address kept from that channel's own activities (Teams'
+# Bot Connector service URL): until Yorozu has received one there, it cannot post there.
+POSTS_THROUGH_STORED_ADDRESS = frozenset({"teams"})
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
 # What the web chat records as the platform of its questions and feedback.
 PLATFORM = "web"
 # The web chat is one place of the community, public like its open channels: its questions and feedback
@@ -78,6 +93,7 @@ def mount(app: web.Application, service: KnowledgeService, settings: Settings | 
             raise ConfigError("the web chat outside local mode needs YOROZU_CONSOLE_TOKEN")
         guard = ConsoleAuth(settings.console_token)
     app[SERVICE] = service
+    app[SPECIALISTS] = settings.specialists_channels if settings is not None else ()
     app.on_startup.append(_register_place)
     app.router.add_get("/", _index)
     for name in ASSETS:
@@ -87,6 +103,7 @@ def mount(app: web.Application, service: KnowledgeService, settings: Settings | 
     app.router.add_get("/api/thread", _guarded(_thread, guard))
     app.router.add_get(r"/api/faq/{id:\d{1,18}}", _guarded(_faq, guard))
     app.router.add_post("/api/feedback", _guarded(_feedback, guard))
+    app.router.add_post("/api/ask-expert", _guarded(_ask_expert, guard))
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -244,6 +261,112 @@ async def _feedback(request: web.Request) -> web.Response:
         verdict=Verdict(verdict_raw),
     )
     return _json({"recorded": verdict_raw})
+
+
+async def _ask_expert(request: web.Request) -> web.Response:
+    """専門家に聞く: the question to the specialists' channel, by the rules, request and one post per question
+    of a press in Slack or Teams; and, as before, the people who answered similar questions.
+
+    The web chat is a public place (``web:chat``) and the visitor is its asker. One job per specialists'
+    channel posts it; its key (the question, normalised) makes a repeat, by anyone, say it was already sent.
+    Refusals are said in Japanese, the page's language.
+    """
+    if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
+        raise _refused(web.HTTPForbidden, "web_cross_site")
+    body = await _body_ja(request)
+    question = body.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise _refused(web.HTTPBadRequest, "ask_expert_empty")
+    if len(question) > MAX_QUESTION_CHARS * 4:
+        raise _refused(web.HTTPRequestEntityTooLarge, "web_question_too_long", max=MAX_QUESTION_CHARS * 4)
+    visitor = body.get("visitor")
+    if visitor is not None and not (isinstance(visitor, str) and VISITOR.fullmatch(visitor)):
+        raise _refused(web.HTTPBadRequest, "web_bad_visitor")
+    question_id = body.get("question_id")
+    if question_id is not None and not (isinstance(question_id, str) and QUESTION_ID.fullmatch(question_id)):
+        raise _refused(web.HTTPBadRequest, "web_bad_question_id")
+    service = request.app[SERVICE]
+    configured = request.app[SPECIALISTS]
+    targets = [(platform, channel) for platform, channel in configured if await _can_post(service, platform, channel)]
+    outcome = await ask_expert(
+        service,
+        requester=Actor(PLATFORM, visitor or "anonymous"),
+        question=question,
+        ref=QuestionRef(PLATFORM, WEB_CHANNEL, question_id),
+        specialists_channel=targets[0][1] if targets else None,
+        ping_on={platform for platform, _ in targets},
+    )
+    sent: list[str] = []
+    if isinstance(outcome, ExpertRequest):
+        for platform, channel in targets:
+            if await _enqueue_request(service, platform, channel, outcome):
+                sent.append(platform)
+        note = "ask_expert_web_sent" if sent else "ask_expert_already"
+    elif outcome == "ask_expert_not_configured" and configured:
+        note = "ask_expert_web_unreachable"
+    elif outcome == "ask_expert_empty":
+        raise _refused(web.HTTPBadRequest, outcome)
+    else:
+        note = outcome
+    if sent:
+        log.info("a web chat question was sent to the specialists' channel on %s", ", ".join(sent))
+    try:
+        experts = await service.run(KnowledgeBase.experts, question)
+    except InvalidQuestion:
+        raise _refused(web.HTTPBadRequest, "ask_expert_empty") from None
+    named = sent or [platform for platform, _ in configured]
+    message = text(note, Locale.JA, platforms="、".join(PLATFORM_NAMES.get(p, p) for p in named))
+    return _json(
+        {
+            "kind": "ask_expert",
+            "note": note,
+            "message": message,
+            "sent_to": sent,
+            "topic": question,
+            "experts": [e.to_json() for e in experts],
+        }
+    )
+
+
+async def _can_post(service: KnowledgeService, platform: str, channel_id: str) -> bool:
+    """Whether a job could post in this specialists' channel now."""
+    if platform not in POSTS_THROUGH_STORED_ADDRESS:
+        return True
+    row = await service.run(KnowledgeBase.channel, platform, channel_id)
+    if row is None or not row.reply_address:
+        log.warning("the web chat cannot post in %s:%s yet: no activity was received there", platform, channel_id)
+        return False
+    return True
+
+
+async def _enqueue_request(service: KnowledgeService, platform: str, channel: str, request: ExpertRequest) -> bool:
+    """The job that posts ``request`` in ``platform``'s specialists' channel, pinging that platform's
+    subscribers; ``False`` when this question was sent there already."""
+    own = dataclasses.replace(request, subscribers=tuple(s for s in request.subscribers if s.platform == platform))
+    spec = WebAskExpert.of(platform)(channel, expert_request_json(own))
+    digest = hashlib.sha256(normalize(request.question).encode()).hexdigest()[:24]
+    key = f"ask_expert:{PLATFORM}:{WEB_CHANNEL}:{platform}:{channel}:{digest}"
+    return await service.enqueue(spec.kind, spec.to_payload(), key=key)
+
+
+async def _body_ja(request: web.Request) -> dict[str, Any]:
+    """:func:`_body` with its refusals in Japanese."""
+    try:
+        return await _body(request)
+    except web.HTTPUnsupportedMediaType:
+        raise _refused(web.HTTPUnsupportedMediaType, "web_send_json") from None
+    except web.HTTPRequestEntityTooLarge:  # the application's client_max_size
+        raise _refused(web.HTTPRequestEntityTooLarge, "web_question_too_long", max=MAX_QUESTION_CHARS * 4) from None
+    except web.HTTPBadRequest:
+        raise _refused(web.HTTPBadRequest, "web_bad_json") from None
+
+
+def _refused(cls: type[web.HTTPException], key: str, **params: object) -> web.HTTPException:
+    """An HTTP error whose message (the JSON body's ``error``) is the Japanese text ``key``."""
+    reason = text(key, Locale.JA, **params)
+    if cls is web.HTTPRequestEntityTooLarge:
+        return web.HTTPRequestEntityTooLarge(max_size=MAX_QUESTION_CHARS * 4, actual_size=0, reason=reason)
+    return cls(reason=reason)
 
 
 def _json(data: object) -> web.Response:

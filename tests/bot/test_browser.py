@@ -1,6 +1,7 @@
 """The console and the web chat in a real headless Chromium: a specialist writes an FAQ entry, a member
 finds it first (with its verifier), reads a thread in full, finds a suggestion unhelpful, and the
-specialist finds that in the review queue; and both pages on a 390 px wide phone.
+specialist finds that in the review queue; a member asks an expert from the page; and both pages on a
+390 px wide phone.
 
 Skipped with the reason where chromium, chromedriver or selenium is missing (``.ci/run`` installs them).
 """
@@ -122,6 +123,66 @@ def test_curate_ask_read_and_review(site: str) -> None:
         assert FAQ_QUESTION in row.text
         assert "Excelマクロを作った職員が異動して" in row.find_element("css selector", "td.shown").text
         assert "ウェブチャット" in row.text
+
+
+def test_ask_an_expert_sends_the_question_once_and_still_names_people(tmp_path: Path) -> None:
+    """専門家に聞く in the page: the question goes to the Slack specialists' channel (a fake Slack Web API
+    served beside the app), the page says so and lists the people who answered similar questions, and a
+    second press says it was sent already."""
+    from bot.slack import mount as mount_slack
+    from tests.bot.slack.fake_slack import FakeSlack, channel
+
+    fake = FakeSlack(channels={"CSPEC": channel("CSPEC", "specialists")})
+    fake.bind()
+    kb = KnowledgeBase.open(
+        database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}",
+        embedder=FakeEmbedder(),
+        index_dir=tmp_path / "index",
+        abstain_below=FAKE_ABSTAIN_BELOW,
+    )
+    kb.ingest_many(community() + MACRO_THREAD + PRINTER_THREAD)
+    kb.sync()
+
+    def posts() -> list[dict[str, Any]]:
+        return [p for p in fake.called("chat.postMessage") if p["channel"] == "CSPEC"]
+
+    try:
+        with browser.ServedApp(fake.app()) as slack_api:
+            env = {
+                "YOROZU_DATA_DIR": str(tmp_path),
+                "YOROZU_LOCAL": "1",
+                "SLACK_SIGNING_SECRET": "test-signing-secret",
+                "SLACK_BOT_TOKEN": "xoxb-test-token",
+                "YOROZU_SLACK_API_URL": f"{slack_api.url}/api/",
+                "YOROZU_SLACK_SPECIALISTS_CHANNEL": "CSPEC",
+            }
+            app = create_app(
+                Settings.from_env(env), service=KnowledgeService(kb), web_chat=True, platforms=[mount_slack]
+            )
+            with browser.ServedApp(app) as served, browser.chromium() as driver:
+                driver.get(f"{served.url}/")
+                driver.find_element("id", "q").send_keys(MACRO_THREAD[0].text)
+                driver.find_element("id", "send").click()
+                wait_for(driver, lambda: driver.find_elements("css selector", "#log .card"), "the answer")
+                ask = next(b for b in driver.find_elements("css selector", "#log button") if b.text == "専門家に聞く")
+                ask.click()
+                note = wait_for(driver, lambda: text_of(driver, "#log .ask-expert .note"), "the confirmation")
+                assert note == "専門家チャンネル（Slack）に質問を送りました。"
+                people = text_of(driver, "#log .ask-expert .card.expert")
+                assert "鈴木 花子（南川町 総務課）" in people
+                (posted,) = wait_for(driver, posts, "the post in the specialists' channel")
+                assert MACRO_THREAD[0].text in posted["text"]
+                ask.click()
+                again = wait_for(
+                    driver, lambda: "すでに" in text_of(driver, "#log .ask-expert .note"), "the second press's note"
+                )
+                assert again and text_of(driver, "#log .ask-expert .note") == (
+                    "この質問はすでに専門家チャンネルに送られています。"
+                )
+                assert "鈴木 花子（南川町 総務課）" in text_of(driver, "#log .ask-expert .card.expert")
+                assert len(posts()) == 1
+    finally:
+        kb.close()
 
 
 def horizontal_overflow(driver: Any) -> int:

@@ -5,6 +5,8 @@ handler (signed activities to ``/api/messages``, a fake Bot Connector) and the r
 requests to ``/slack/events``, a fake Slack Web API), on one knowledge base. One test per use case,
 parametrised by platform, asserts what the person is shown (the same catalogue text) and what is stored,
 so the platforms cannot drift.
+The members' web chat is mounted beside each platform: 専門家に聞く pressed there is posted by whichever
+platform has the specialists' channel, the same way.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import aiohttp
 import pytest
 import sqlalchemy as sa
 
 from bot.messages import Locale, text
 from bot.replies import QuestionRef
 from bot.slack import blocks, modals
+from bot.web.routes import PLATFORM_NAMES
 from knowledge import events as ev
 from knowledge.base import KnowledgeBase
 from knowledge.errors import InvalidQuestion
@@ -67,6 +71,9 @@ SLACK_THREAD = f"slack:C1:{SLACK_ROOT}"
 # private channel.
 NOT_PUBLIC = {"teams": "19:groupchat0000000000000000000000@thread.v2", "slack": "G1"}
 JA = Locale.JA
+# The members' web chat beside each platform, behind the console's token.
+WEB_TOKEN = "members-token-for-tests-0123456789"
+WEB_CHAT = {"YOROZU_WEB_CHAT": "1", "YOROZU_CONSOLE_TOKEN": WEB_TOKEN}
 
 
 @dataclass(frozen=True)
@@ -97,9 +104,11 @@ class Chat(Protocol):
     async def unhelpful(self, who: Person, question: str, thread: str) -> str: ...
     async def open_faq(self, who: Person, thread: str) -> str: ...
     async def save_faq(self, who: Person, question: str, answer: str, tags: str = "") -> str: ...
+    async def web_ask_expert(self, question: str) -> str: ...
     def specialists_posts(self) -> int: ...
     async def ask_in_channel(self, who: Person, words: str) -> tuple[str, str]: ...
     async def reply(self, who: Person, root: str, words: str) -> None: ...
+    def specialists_text(self) -> str: ...
 
 
 class TeamsChat:
@@ -109,6 +118,7 @@ class TeamsChat:
         self.t = harness
         self.kb = harness.kb
         self._n = 0
+        self._heard_specialists = False
 
     def person_id(self, who: Person) -> str:
         return who.teams[0]
@@ -163,6 +173,17 @@ class TeamsChat:
         card = task["value"]["card"]["content"]
         return "\n".join(texts({"body": [b for b in card["body"] if b["type"] == "TextBlock"]})) or "(dialog)"
 
+    async def web_ask_expert(self, question: str) -> str:
+        if not self._heard_specialists:
+            # Teams posts through the address of the channel's own activities: someone wrote there once.
+            self.t.graph.channel_details[TEAMS_SPECIALISTS] = {"id": TEAMS_SPECIALISTS, "membershipType": "standard"}
+            hello = channel_message(self.t.service_url, "1800000000900", "今週の当番です。", channel=TEAMS_SPECIALISTS)
+            assert (await self.t.post(hello)).status == 200
+            self._heard_specialists = True
+        shown = await web_ask_expert(self.t.http, self.t.server.make_url("/api/ask-expert"), question)
+        await self.t.idle()
+        return shown
+
     def specialists_posts(self) -> int:
         return len(channel_posts(self.t.connector, TEAMS_SPECIALISTS))
 
@@ -181,6 +202,9 @@ class TeamsChat:
         )
         assert (await self.t.post(message)).status == 200
         await self.t.idle()
+
+    def specialists_text(self) -> str:
+        return "\n".join(line for card in channel_posts(self.t.connector, TEAMS_SPECIALISTS) for line in texts(card))
 
 
 class SlackChat:
@@ -242,6 +266,11 @@ class SlackChat:
             return "\n".join(body["errors"].values())
         return _shown(body["view"]["blocks"])
 
+    async def web_ask_expert(self, question: str) -> str:
+        shown = await web_ask_expert(self.client.http, self.client.server.make_url("/api/ask-expert"), question)
+        await self.client.drain()
+        return shown
+
     def specialists_posts(self) -> int:
         return len(specialists_posts(self.fake))
 
@@ -256,6 +285,17 @@ class SlackChat:
     async def reply(self, who: Person, root: str, words: str) -> None:
         assert await self.client.message("C1", self._ts(), who.slack, words, thread_ts=root.rsplit(":", 1)[1]) == 200
         await self.client.drain()
+
+    def specialists_text(self) -> str:
+        return "\n".join(_shown(post["blocks"]) for post in specialists_posts(self.fake))
+
+
+async def web_ask_expert(http: aiohttp.ClientSession, url: Any, question: str) -> str:
+    """専門家に聞く in the members' web chat; returns what the page shows."""
+    headers = {"Authorization": f"Bearer {WEB_TOKEN}"}
+    async with http.post(url, json={"question": question, "visitor": "v0123456789abcdef"}, headers=headers) as resp:
+        assert resp.status == 200, await resp.text()
+        return str((await resp.json())["message"])
 
 
 def _shown(items: list[dict[str, Any]]) -> str:
@@ -302,8 +342,8 @@ async def chat(
     for platform, person in (("teams", CURATOR.teams[0]), ("slack", CURATOR.slack)):
         kb.configured_roles[(platform, person)] = {Role.SPECIALIST}
     if request.param == "teams":
-        env = {"YOROZU_TEAMS_SPECIALISTS_CHANNEL": TEAMS_SPECIALISTS}
-        async with running(kb, tmp_path, login, connector, graph, **env) as harness:
+        env = {"YOROZU_TEAMS_SPECIALISTS_CHANNEL": TEAMS_SPECIALISTS, **WEB_CHAT}
+        async with running(kb, tmp_path, login, connector, graph, web_chat=True, **env) as harness:
             yield TeamsChat(harness)
     else:
         settings = slack_settings(
@@ -311,8 +351,9 @@ async def chat(
             fake_slack,
             YOROZU_SLACK_SPECIALISTS_CHANNEL=SLACK_SPECIALISTS,
             YOROZU_ABSTAIN_BELOW=str(FAKE_ABSTAIN_BELOW),
+            **WEB_CHAT,
         )
-        async with running_slack(settings, kb) as client:
+        async with running_slack(settings, kb, web_chat=True) as client:
             yield SlackChat(client, fake_slack)
 
 
@@ -387,6 +428,18 @@ async def test_ask_expert_with_no_question_to_send_says_so(chat: Chat, monkeypat
     shown = await chat.ask_expert(ASKER, "？", channel=NOT_PUBLIC[chat.platform], asker=ASKER)
     assert text("ask_expert_empty", JA) in shown
     assert chat.specialists_posts() == 0
+
+
+async def test_ask_expert_from_the_web_chat_posts_once_in_the_configured_platforms_channel(chat: Chat) -> None:
+    # A web visitor has no platform identity: the platform whose specialists' channel is set posts it.
+    shown = await chat.web_ask_expert(MACRO_QUESTION)
+    assert shown == text("ask_expert_web_sent", JA, platforms=PLATFORM_NAMES[chat.platform])
+    assert chat.specialists_posts() == 1
+    posted = chat.specialists_text()
+    assert text("expert_post_intro_unnamed", JA) in posted and MACRO_QUESTION in posted
+    assert text("expert_post_where", JA, channel="ウェブチャット") in posted
+    assert await chat.web_ask_expert(MACRO_QUESTION) == text("ask_expert_already", JA)
+    assert chat.specialists_posts() == 1
 
 
 # --- the FAQ dialog ---------------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ class Edge:
             "SLACK_BOT_TOKEN": TOKEN,
             "YOROZU_SLACK_API_URL": self.slack.api_url,
             "YOROZU_CONSOLE_TOKEN": CONSOLE_TOKEN,
+            "YOROZU_SLACK_SPECIALISTS_CHANNEL": "CSPEC",  # 専門家に聞く from the web chat enqueues its post
         }
         app = create_app(
             Settings.from_env(env),
@@ -401,7 +402,9 @@ web_body = st.one_of(
 
 @FUZZ
 @given(
-    path=st.sampled_from(["/api/ask", "/api/who", "/api/console/login", "/api/console/faq/1/verify"]),
+    path=st.sampled_from(
+        ["/api/ask", "/api/who", "/api/ask-expert", "/api/console/login", "/api/console/faq/1/verify"]
+    ),
     body=web_body,
     content_type=content_types,
     bearer=st.sampled_from([None, CONSOLE_TOKEN, "wrong-token-0123456789abcdef"]),

@@ -18,10 +18,13 @@ from bot.job_specs import (
     SlackFeedback,
     SlackPerson,
     SlackSuggest,
+    SlackWebAskExpert,
     TeamsAskExpert,
     TeamsChannelInfo,
     TeamsSuggest,
     TeamsSyncTeam,
+    TeamsWebAskExpert,
+    WebAskExpert,
     expert_request_from_json,
     expert_request_json,
 )
@@ -102,6 +105,14 @@ STORED: list[tuple[JobSpec, dict[str, Any]]] = [
             "response_url": "https://hooks.example/1",
         },
     ),
+    (
+        SlackWebAskExpert("CSPEC", {"question": "VPN は？", "subscribers": [["U4", "Tom", "VPN"]]}),
+        {"channel": "CSPEC", "request": {"question": "VPN は？", "subscribers": [["U4", "Tom", "VPN"]]}},
+    ),
+    (
+        TeamsWebAskExpert("19:experts", {"question": "VPN は？", "subscribers": []}),
+        {"channel": "19:experts", "request": {"question": "VPN は？", "subscribers": []}},
+    ),
 ]
 
 
@@ -138,6 +149,8 @@ def test_the_listeners_and_handlers_use_the_spec_kinds() -> None:
         "slack.channel",
     )
     assert curation.JOB_ASK_EXPERT == "slack.ask_expert"
+    assert curation.JOB_WEB_ASK_EXPERT == WebAskExpert.of("slack").kind == "slack.web_ask_expert"
+    assert WebAskExpert.of("teams").kind == "teams.web_ask_expert"
 
 
 def test_a_repeated_request_adds_repeat_and_only_then() -> None:
@@ -167,6 +180,8 @@ def test_payloads_queued_by_older_versions_still_read() -> None:
     [
         (TeamsSuggest, {"reference": REFERENCE, "channel_id": "19:c", "message_id": "1"}),
         (TeamsAskExpert, {"channel_id": "19:experts", "request": {}}),
+        (SlackWebAskExpert, {"request": {"question": "VPN は？", "subscribers": []}}),
+        (TeamsWebAskExpert, {"channel": "19:experts", "request": "VPN は？"}),
         (SlackSuggest, {"channel": "C1", "text": "x"}),
         (SlackPerson, {"user": None}),
         (SlackChannel, {}),

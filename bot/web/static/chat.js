@@ -163,14 +163,21 @@ function suggestionCard(s, data) {
   return card;
 }
 
-function askExpertButton(question) {
-  const box = el("div", {});
+// 専門家に聞く: the question goes to the specialists' channel (Slack or Teams, whichever is set up), once
+// per question however often it is pressed; the people who answered similar questions are listed below.
+function askExpertButton(data) {
+  const box = el("div", { class: "ask-expert" });
   const button = el("button", { type: "button", class: "small secondary" }, "専門家に聞く");
   button.addEventListener("click", async () => {
     button.disabled = true;
     box.textContent = "…";
-    try { renderExperts(box, await call("POST", "/api/who", { topic: question }), true); }
-    catch (err) { box.textContent = ""; box.append(el("p", { class: "error" }, `エラー：${err.message}`)); }
+    try {
+      const r = await call("POST", "/api/ask-expert", { question: data.question, question_id: data.question_id, visitor: visitor() });
+      const people = el("div", {});
+      renderExperts(people, r, true);
+      box.textContent = "";
+      box.append(el("p", { class: "note" + (r.sent_to.length ? " sent" : ""), role: "status" }, r.message), people);
+    } catch (err) { box.textContent = ""; box.append(el("p", { class: "error" }, `エラー：${err.message}`)); }
     finally { button.disabled = false; }
   });
   return [el("div", { class: "actions" }, button), box];
@@ -183,7 +190,7 @@ function renderAnswer(box, data) {
   } else {
     for (const s of data.suggestions) box.append(suggestionCard(s, data));
   }
-  box.append(...askExpertButton(data.question));
+  box.append(...askExpertButton(data));
 }
 
 function renderExperts(box, data, fromQuestion = false) {

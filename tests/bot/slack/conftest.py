@@ -172,9 +172,11 @@ async def slack(kb: KnowledgeBase, fake_slack: FakeSlack, tmp_path: Path) -> Asy
 
 
 @contextlib.asynccontextmanager
-async def running_slack(settings: Settings, kb: KnowledgeBase, *, drain: bool = True) -> AsyncIterator[SlackClient]:
-    """The real app with Slack mounted, on a real port, until the block ends."""
-    app = create_app(settings, service=KnowledgeService(kb), platforms=[mount])
+async def running_slack(
+    settings: Settings, kb: KnowledgeBase, *, drain: bool = True, web_chat: bool = False
+) -> AsyncIterator[SlackClient]:
+    """The real app with Slack mounted (and the web chat, when asked), on a real port, until the block ends."""
+    app = create_app(settings, service=KnowledgeService(kb), platforms=[mount], web_chat=web_chat)
     async with TestServer(app, host="127.0.0.1", port=0) as server, aiohttp.ClientSession() as http:
         client = SlackClient(server, http, app, kb)
         yield client

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestServer
 
-from bot.app import RUNNER_KEY, create_app
+from bot.app import RUNNER_KEY, PlatformMount, create_app
 from bot.service import KnowledgeService
 from bot.settings import Settings
 from bot.teams import mount
@@ -181,9 +181,13 @@ async def running(
     login: FakeMicrosoftLogin,
     connector: tuple[FakeBotConnector, str],
     graph: tuple[FakeGraph, str],
+    *,
+    web_chat: bool = False,
+    platforms: Sequence[PlatformMount] = (mount,),
     **env: str,
 ) -> AsyncIterator[TeamsHarness]:
-    """One Yorozu process with Teams mounted on ``kb``, with extra settings (``env``)."""
+    """One Yorozu process with Teams mounted on ``kb`` (with other ``platforms`` and the web chat, when
+    asked), with extra settings (``env``)."""
     fake, service_url = connector
     fake_graph, graph_url = graph
     # The Bot Connector names the team's Entra group; Graph knows the community's standard channel.
@@ -194,7 +198,7 @@ async def running(
         tmp_path, login, YOROZU_GRAPH_URL=graph_url, YOROZU_GRAPH_TOKEN_URL=login.token_url, **env
     )
     kb.followup_after = settings.followup_after  # as open_knowledge_base(settings) would open it
-    app = create_app(settings, service=service, platforms=[mount])
+    app = create_app(settings, service=service, platforms=platforms, web_chat=web_chat)
     async with TestServer(app, host="127.0.0.1", port=0) as server, aiohttp.ClientSession() as http:
         yield TeamsHarness(server, http, login, fake, service_url, kb, service, fake_graph)
 
