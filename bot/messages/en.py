@@ -114,6 +114,11 @@ TEXTS_EN: dict[str, str | Plural] = {
     "web_question_too_long": "The question is too long: write at most {max} characters.",
     "web_bad_visitor": "'visitor' must be 8 to 64 letters, digits, '-' or '_'.",
     "web_bad_question_id": "'question_id' must be the id /api/ask returned.",
+    "web_empty_field": "'{field}' must be a non-empty string.",
+    "web_bad_thread_key": "'key' must name a thread as platform:channel:root.",
+    "web_no_thread": "No such thread (it may have been deleted).",
+    "web_no_faq": "No published FAQ entry {id}.",
+    "web_bad_verdict": "'verdict' is one of {verdicts}.",
     "web_cross_site": "Requests from other sites are refused.",
     "followup_unanswered": "Nobody has replied to this question yet.",
     # --- the command line (`yorozu ...`): human-readable output; --json output is never translated ---

@@ -104,6 +104,11 @@ TEXTS_JA: dict[str, str] = {
     "web_question_too_long": "質問が長すぎます。{max}文字以内で書いてください。",
     "web_bad_visitor": "visitor は 8〜64 文字の英数字、「-」、「_」で書いてください。",
     "web_bad_question_id": "question_id には /api/ask が返した id を入れてください。",
+    "web_empty_field": "{field} を入力してください。",
+    "web_bad_thread_key": "key には platform:channel:root の形でスレッドを指定してください。",
+    "web_no_thread": "そのスレッドはありません（削除されたのかもしれません）。",
+    "web_no_faq": "公開中の FAQ {id} はありません。",
+    "web_bad_verdict": "verdict は {verdicts} のどれかです。",
     "web_cross_site": "ほかのサイトからの送信は受け付けません。",
     "followup_unanswered": "この質問にはまだ返信がありません。",
     # --- the command line (`yorozu ...`): human-readable output; --json output is never translated ---

@@ -117,11 +117,10 @@ HTTP_ERRORS: dict[int, type[web.HTTPException]] = {
 }
 
 
-def knowledge_http_error(exc: KnowledgeError, *, as_json: bool = True) -> web.HTTPException:
-    """A knowledge error as the HTTP error :mod:`bot.errors` names for it: a JSON body (the console's
-    API), or the message as the reason (the web chat's API)."""
-    cls = HTTP_ERRORS[http_status(exc)]
-    return json_error(cls, str(exc)) if as_json else cls(reason=str(exc))
+def knowledge_http_error(exc: KnowledgeError) -> web.HTTPException:
+    """A knowledge error as the HTTP error :mod:`bot.errors` names for it, with a JSON body (the console's
+    API)."""
+    return json_error(HTTP_ERRORS[http_status(exc)], str(exc))
 
 
 def _digest(value: str) -> bytes:

@@ -31,15 +31,16 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.errors import chat_message, http_status
 from bot.interactions import CommandKind, ask_expert, parse_command
 from bot.job_specs import WebAskExpert, expert_request_json
 from bot.messages import Locale, text
 from bot.replies import QuestionRef
 from bot.service import KnowledgeService
 from bot.settings import ConfigError, Settings
-from bot.web.console_auth import ConsoleAuth, knowledge_http_error
+from bot.web.console_auth import HTTP_ERRORS, ConsoleAuth
 from knowledge.base import KnowledgeBase
-from knowledge.errors import InvalidInput, InvalidQuestion, NotFound
+from knowledge.errors import InvalidInput, InvalidQuestion, KnowledgeError, NotFound
 from knowledge.events import ChannelSeen
 from knowledge.faq import parse_thread_key
 from knowledge.model import Actor, ExpertRequest, FaqStatus, Scope, Verdict, Visibility
@@ -136,24 +137,31 @@ async def _asset(request: web.Request) -> web.FileResponse:
 
 async def _body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(reason="send JSON (Content-Type: application/json)")
+        raise _refused(web.HTTPUnsupportedMediaType, "web_send_json")
     try:
         # A lone surrogate would fail the encoder and NUL the database: cleaned here, at the edge.
         body = storable_json(json.loads(await request.read()))
+    except web.HTTPRequestEntityTooLarge:  # the application's client_max_size
+        raise _refused(web.HTTPRequestEntityTooLarge, "web_question_too_long", max=MAX_QUESTION_CHARS * 4) from None
     except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested deeper than any request is
-        raise web.HTTPBadRequest(reason="the body is not valid JSON") from None
+        raise _refused(web.HTTPBadRequest, "web_bad_json") from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(reason="the body must be a JSON object")
+        raise _refused(web.HTTPBadRequest, "web_bad_json")
     return body
 
 
 def _text(body: dict[str, Any], field: str) -> str:
     value = body.get(field)
     if not isinstance(value, str) or not value.strip():
-        raise web.HTTPBadRequest(reason=f"'{field}' must be a non-empty string")
+        raise _refused(web.HTTPBadRequest, "web_empty_field", field=field)
     if len(value) > MAX_QUESTION_CHARS * 4:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_QUESTION_CHARS * 4, actual_size=len(value))
+        raise _refused(web.HTTPRequestEntityTooLarge, "web_question_too_long", max=MAX_QUESTION_CHARS * 4)
     return value
+
+
+def _knowledge_refusal(exc: KnowledgeError) -> web.HTTPException:
+    """A knowledge error as the HTTP error :mod:`bot.errors` names for it, said as a chat reply says it."""
+    return HTTP_ERRORS[http_status(exc)](reason=chat_message(exc, Locale.JA))
 
 
 async def _ask(request: web.Request) -> web.Response:
@@ -177,7 +185,7 @@ async def _ask(request: web.Request) -> web.Response:
             record_as=(PLATFORM, question_id),
         )
     except InvalidQuestion as exc:
-        raise knowledge_http_error(exc, as_json=False) from None
+        raise _knowledge_refusal(exc) from None
     return _json({"kind": "answer", "question_id": question_id, **result.to_json()})
 
 
@@ -186,7 +194,7 @@ async def _who(request: web.Request) -> web.Response:
     try:
         experts = await request.app[SERVICE].run(KnowledgeBase.experts, topic)
     except InvalidQuestion as exc:
-        raise knowledge_http_error(exc, as_json=False) from None
+        raise _knowledge_refusal(exc) from None
     return _json({"kind": "who", "topic": topic, "experts": [e.to_json() for e in experts]})
 
 
@@ -194,16 +202,16 @@ async def _thread(request: web.Request) -> web.Response:
     """A whole public thread (``?key=platform:channel:root``)."""
     key = request.query.get("key", "")
     if not key or len(key) > MAX_KEY_CHARS:
-        raise web.HTTPBadRequest(reason="'key' must name a thread as platform:channel:root")
+        raise _refused(web.HTTPBadRequest, "web_bad_thread_key")
     try:
         platform, channel_id, root_id = parse_thread_key(key)
         detail = await request.app[SERVICE].run(
             KnowledgeBase.thread, platform, channel_id, root_id, scope=Scope.public()
         )
     except InvalidInput as exc:
-        raise knowledge_http_error(exc, as_json=False) from None
+        raise _knowledge_refusal(exc) from None
     except NotFound:
-        raise web.HTTPNotFound(reason="no such thread (it may have been deleted)") from None
+        raise _refused(web.HTTPNotFound, "web_no_thread") from None
     return _json(detail.to_json())
 
 
@@ -215,7 +223,7 @@ async def _faq(request: web.Request) -> web.Response:
     except NotFound:
         entry = None
     if entry is None or entry.status != FaqStatus.PUBLISHED:
-        raise web.HTTPNotFound(reason=f"no published FAQ entry {faq_id}")
+        raise _refused(web.HTTPNotFound, "web_no_faq", id=faq_id)
     now = datetime.now(UTC)
     return _json(
         {
@@ -237,19 +245,19 @@ async def _feedback(request: web.Request) -> web.Response:
     body = await _body(request)
     verdict_raw = body.get("verdict")
     if verdict_raw not in {str(v) for v in Verdict}:
-        raise web.HTTPBadRequest(reason=f"'verdict' is one of {', '.join(Verdict)}")
+        raise _refused(web.HTTPBadRequest, "web_bad_verdict", verdicts=", ".join(Verdict))
     visitor = body.get("visitor")
     if not isinstance(visitor, str) or not VISITOR.fullmatch(visitor):
-        raise web.HTTPBadRequest(reason="'visitor' must be 8 to 64 letters, digits, '-' or '_'")
+        raise _refused(web.HTTPBadRequest, "web_bad_visitor")
     question_id = body.get("question_id")
     if not isinstance(question_id, str) or not QUESTION_ID.fullmatch(question_id):
-        raise web.HTTPBadRequest(reason="'question_id' must be the id /api/ask returned")
+        raise _refused(web.HTTPBadRequest, "web_bad_question_id")
     question = _text(body, "question")
     suggested = _text(body, "suggested_thread")
     try:
         parse_thread_key(suggested)
     except InvalidInput as exc:
-        raise knowledge_http_error(exc, as_json=False) from None
+        raise _knowledge_refusal(exc) from None
     await request.app[SERVICE].run(
         KnowledgeBase.record_feedback,
         platform=PLATFORM,
@@ -273,7 +281,7 @@ async def _ask_expert(request: web.Request) -> web.Response:
     """
     if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
         raise _refused(web.HTTPForbidden, "web_cross_site")
-    body = await _body_ja(request)
+    body = await _body(request)
     question = body.get("question")
     if not isinstance(question, str) or not question.strip():
         raise _refused(web.HTTPBadRequest, "ask_expert_empty")
@@ -347,18 +355,6 @@ async def _enqueue_request(service: KnowledgeService, platform: str, channel: st
     digest = hashlib.sha256(normalize(request.question).encode()).hexdigest()[:24]
     key = f"ask_expert:{PLATFORM}:{WEB_CHANNEL}:{platform}:{channel}:{digest}"
     return await service.enqueue(spec.kind, spec.to_payload(), key=key)
-
-
-async def _body_ja(request: web.Request) -> dict[str, Any]:
-    """:func:`_body` with its refusals in Japanese."""
-    try:
-        return await _body(request)
-    except web.HTTPUnsupportedMediaType:
-        raise _refused(web.HTTPUnsupportedMediaType, "web_send_json") from None
-    except web.HTTPRequestEntityTooLarge:  # the application's client_max_size
-        raise _refused(web.HTTPRequestEntityTooLarge, "web_question_too_long", max=MAX_QUESTION_CHARS * 4) from None
-    except web.HTTPBadRequest:
-        raise _refused(web.HTTPBadRequest, "web_bad_json") from None
 
 
 def _refused(cls: type[web.HTTPException], key: str, **params: object) -> web.HTTPException:

@@ -20,6 +20,9 @@ from knowledge.base import KnowledgeBase
 from knowledge.model import Actor
 from tests.conftest import BACKUP_THREAD, MACRO_THREAD, community
 
+# A refusal the web chat shows: Japanese, as the page is (kana or kanji in it).
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
 
 @pytest.fixture
 async def server(kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[TestServer]:
@@ -94,13 +97,14 @@ async def test_bad_input_gets_a_clear_4xx(
 ) -> None:
     async with http.post(server.make_url("/api/ask"), data=body, headers=headers) as resp:
         assert resp.status == status
-        assert "error" in await resp.json()
+        assert JAPANESE.search((await resp.json())["error"])  # the page shows it as it is
 
 
 async def test_oversized_body_is_413(server: TestServer, http: aiohttp.ClientSession) -> None:
     big = io.BytesIO(b'{"question": "' + b"a" * (MAX_BODY_BYTES + 10) + b'"}')
     async with http.post(server.make_url("/api/ask"), data=big, headers={"Content-Type": "application/json"}) as resp:
         assert resp.status == 413
+        assert "質問が長すぎます" in (await resp.json())["error"]
 
 
 async def test_unknown_route_and_method(server: TestServer, http: aiohttp.ClientSession) -> None:
@@ -163,7 +167,7 @@ async def test_a_whole_public_thread_and_nothing_private(server: TestServer, htt
     for key, status in [("slack:G1:200.0", 404), ("slack:C1:999.0", 404), ("no-colons", 400), ("", 400)]:
         async with http.get(server.make_url("/api/thread"), params={"key": key}) as resp:
             assert resp.status == status, key
-            assert "error" in await resp.json()
+            assert JAPANESE.search((await resp.json())["error"]), key
 
 
 async def test_buttons_feed_the_review_queue_and_helpfulness(
@@ -211,7 +215,7 @@ async def test_feedback_with_bad_input_is_a_clear_400(
         **change,
     }
     async with http.post(server.make_url("/api/feedback"), json=body) as resp:
-        assert resp.status == 400 and "error" in await resp.json()
+        assert resp.status == 400 and JAPANESE.search((await resp.json())["error"])
     assert kb.review_queue() == []
 
 
