@@ -348,7 +348,7 @@ class IvfIndex:
     ) -> None:
         self._dimension = dimension
         self.train_at = train_at
-        self.nprobe = nprobe
+        self._nprobe = nprobe
         self._exact: FaissIndex | None = None
         self._ivf: faiss.IndexIVF | None = None
         self._ids: set[int] = set()
@@ -364,6 +364,19 @@ class IvfIndex:
     @property
     def dimension(self) -> int:
         return self._dimension
+
+    @property
+    def nprobe(self) -> int:
+        """Clusters scanned per query; set on a live index, it applies to the next search."""
+        return self._nprobe
+
+    @nprobe.setter
+    def nprobe(self, value: int) -> None:
+        if value < 1:
+            raise ValueError(f"nprobe must be at least 1, not {value}")
+        self._nprobe = value
+        if self._ivf is not None:
+            self._ivf.nprobe = value
 
     @property
     def nlist(self) -> int:
