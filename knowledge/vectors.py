@@ -76,13 +76,17 @@ class VectorIndex(Protocol):
 
 VectorIndexKind = Literal["exact", "ivf", "auto"]
 VECTOR_INDEX_KINDS: tuple[VectorIndexKind, ...] = ("exact", "ivf", "auto")
-# `auto` stays exact below this size: exact search at 100k vectors is ~10 ms on two cores.
+# `auto` stays exact below this size. Exact search at 100k vectors: ~9 ms on synthetic vectors (the
+# 100k profile of 2026-12-03 in docs/benchmarks.md), 23.8 ms mean on real e5 vectors against 7.1 ms for
+# IVF at IVF_NPROBE (recall@10 0.965; 2026-12-03, docs/benchmarks.md row "IVF recall@10").
 AUTO_APPROXIMATE_AT = 200_000
 # `ivf` trains its clusters once it holds this many vectors (k-means needs data); exact until then.
 IVF_TRAIN_AT = 10_000
-# Clusters scanned per query. On real e5 vectors probing 5-10 % of the clusters gave recall@10 0.95-0.97;
-# on the synthetic 1M benchmark 32 of 1000 gave only 0.78 (docs/benchmarks.md): tune on real data.
-IVF_NPROBE = 32
+# Clusters scanned per query: the smallest nprobe with recall@10 >= 0.95 against exact on real e5 vectors
+# of 100,000 public Japanese texts (nlist 316): 128 gives 0.965 (96: 0.938, 32: 0.822), 7.1 ms mean a
+# query against 1.6 ms at 32 (2026-12-03, docs/benchmarks.md row "IVF recall@10"). At a fixed nprobe
+# recall falls as the corpus grows (64: 0.97 at 10k, 0.90 at 100k), so above 100k it is below 0.965.
+IVF_NPROBE = 128
 # k-means runs on at most this many vectors per centroid (FAISS's own advice is 39..256).
 IVF_TRAIN_PER_CENTROID = 64
 # The exact index scans an 8-bit copy first from this size (below it the full scan takes < 3 ms).
@@ -90,7 +94,8 @@ COARSE_AT = 20_000
 # How many of the 8-bit scan's best are re-scored exactly (at least; four times k when k is larger).
 COARSE_CANDIDATES = 256
 # The 8-bit copy is split into this many shards, scanned side by side: one thread scans ~5 GB/s here, so
-# 100k vectors take ~8 ms on one core and ~4 ms on two (docs/benchmarks.md).
+# 100k vectors' 38 MB take ~8 ms on one core and 4.2 ms on two (measured 2026-12-02, in the history of
+# docs/benchmarks.md: `git log -p docs/benchmarks.md`).
 COARSE_SHARDS = max(
     1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 )
@@ -99,8 +104,9 @@ COARSE_SHARDS = max(
 @contextlib.contextmanager
 def _one_thread() -> Iterator[None]:
     """FAISS on one OpenMP thread for the duration: one query is faster on one thread than on FAISS's
-    two (100k exact vectors: 12 ms against 29 ms, docs/benchmarks.md). Where a scan is worth splitting,
-    it is split by hand (the 8-bit copy's shards, one thread each). Callers hold the index lock.
+    two (100k exact vectors: 12 ms against 29 ms, measured 2026-11-23; `git log -p docs/benchmarks.md`).
+    Where a scan is worth splitting, it is split by hand (the 8-bit copy's shards, one thread each).
+    Callers hold the index lock.
     """
     before = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
@@ -348,7 +354,7 @@ class IvfIndex:
     ) -> None:
         self._dimension = dimension
         self.train_at = train_at
-        self.nprobe = nprobe
+        self._nprobe = nprobe
         self._exact: FaissIndex | None = None
         self._ivf: faiss.IndexIVF | None = None
         self._ids: set[int] = set()
@@ -364,6 +370,19 @@ class IvfIndex:
     @property
     def dimension(self) -> int:
         return self._dimension
+
+    @property
+    def nprobe(self) -> int:
+        """Clusters scanned per query; set on a live index, it applies to the next search."""
+        return self._nprobe
+
+    @nprobe.setter
+    def nprobe(self, value: int) -> None:
+        if value < 1:
+            raise ValueError(f"nprobe must be at least 1, not {value}")
+        self._nprobe = value
+        if self._ivf is not None:
+            self._ivf.nprobe = value
 
     @property
     def nlist(self) -> int:

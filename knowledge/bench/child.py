@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from knowledge.bench.real import child_recall_real
 from knowledge.bench.scale import child_embedders, child_open, child_recall
 from knowledge.bench.stream import child_ingest
 
@@ -21,6 +22,7 @@ CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
     "recall": lambda d, nprobes, samples: child_recall(Path(d), nprobes, samples),
     "ingest": lambda d, rate, seconds, burst, ask: child_ingest(Path(d), rate, seconds, burst, ask),
     "embedders": lambda count: child_embedders(count),
+    "recall-real": lambda texts, vectors, sizes, nprobes: child_recall_real(texts, vectors, sizes, nprobes),
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import faiss
 import numpy as np
+import numpy.typing as npt
 
 from knowledge import ingest, search
 from knowledge.base import KnowledgeBase
@@ -217,29 +218,73 @@ def child_recall(data_dir: Path, nprobes: list[int], samples: int) -> dict[str, 
     gen = Generator(seed=0)  # the corpus's topics (seed 0), with noise of its own
     gen.vec_rng = np.random.default_rng(7)
     queries = gen.vectors(np.random.default_rng(7).integers(0, len(gen.topics), samples))
+    out = measure_recall(exact, ivf, queries, nprobes)
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def measure_recall(
+    exact: FaissIndex,
+    ivf: IvfIndex,
+    queries: npt.NDArray[np.float32],
+    nprobes: list[int],
+    *,
+    k: int = 10,
+    groups: list[str] | None = None,
+) -> dict[str, Any]:
+    """Recall@k of ``ivf`` against ``exact`` (the share of the exact top k that the approximate top k
+    holds, over all queries) and the search time of one query, for each nprobe; vector search alone.
+
+    ``groups`` names each query's group (its source); recall is then also given per group. The index's
+    own nprobe is put back afterwards.
+    """
+    if groups is not None and len(groups) != len(queries):
+        raise ValueError(f"{len(groups)} groups for {len(queries)} queries")
+    for q in queries[:10]:  # warm-up
+        exact.search(q, k)
     truth = []
     exact_t = []
     for q in queries:
         s = time.perf_counter()
-        truth.append({i for i, _ in exact.search(q, 10)})
+        truth.append({i for i, _ in exact.search(q, k)})
         exact_t.append(time.perf_counter() - s)
-    out: dict[str, Any] = {"vectors": len(exact), "exact_search_ms": percentiles(exact_t), "ivf": {}}
-    for nprobe in nprobes:
-        faiss_ivf.nprobe = nprobe
-        hits = 0
-        times = []
-        for q, want in zip(queries, truth, strict=True):
-            s = time.perf_counter()
-            got = {i for i, _ in ivf.search(q, 10)}
-            times.append(time.perf_counter() - s)
-            hits += len(want & got)
-        out["ivf"][str(nprobe)] = {
-            "recall@10": round(hits / (10 * samples), 4),
-            "search_ms": percentiles(times),
-        }
-    out["nlist"] = int(faiss_ivf.nlist)
-    out["peak_rss_mb"] = peak_rss_mb()
+    out: dict[str, Any] = {
+        "vectors": len(exact),
+        "queries": len(queries),
+        "approximate": ivf.approximate,
+        "nlist": ivf.nlist,
+        "exact_search_ms": percentiles(exact_t),
+        "ivf": {},
+    }
+    before = ivf.nprobe
+    try:
+        for nprobe in nprobes:
+            ivf.nprobe = nprobe
+            for q in queries[:10]:
+                ivf.search(q, k)
+            hits = np.zeros(len(queries), dtype=np.int64)
+            times = []
+            for n, (q, want) in enumerate(zip(queries, truth, strict=True)):
+                s = time.perf_counter()
+                got = {i for i, _ in ivf.search(q, k)}
+                times.append(time.perf_counter() - s)
+                hits[n] = len(want & got)
+            wanted = np.asarray([len(w) for w in truth])
+            row: dict[str, Any] = {
+                f"recall@{k}": _share(hits, wanted),
+                "search_ms": percentiles(times),
+            }
+            if groups is not None:
+                names = np.asarray(groups)
+                row["by_group"] = {g: _share(hits[names == g], wanted[names == g]) for g in sorted(set(groups))}
+            out["ivf"][str(nprobe)] = row
+    finally:
+        ivf.nprobe = before
     return out
+
+
+def _share(hits: npt.NDArray[np.int64], wanted: npt.NDArray[np.int64]) -> float:
+    return round(float(hits.sum() / max(int(wanted.sum()), 1)), 4)
 
 
 def child_embedders(count: int) -> dict[str, Any]:

@@ -76,6 +76,28 @@ def test_ivf_recall_against_exact_search(ivf: IvfIndex) -> None:
     assert hits / 1000 >= 0.9
 
 
+def test_nprobe_set_on_a_live_index_applies_to_the_next_search(ivf: IvfIndex) -> None:
+    exact = FaissIndex(DIM)
+    exact.add(ids(3000), unit_vectors(3000))
+    queries = unit_vectors(50, seed=6)
+
+    def recall() -> float:
+        hits = sum(len({i for i, _ in exact.search(q, 10)} & {i for i, _ in ivf.search(q, 10)}) for q in queries)
+        return hits / 500
+
+    ivf.nprobe = 1
+    one = recall()
+    ivf.nprobe = ivf.nlist  # every cluster: exact search
+    assert ivf.nprobe == ivf.nlist and recall() == 1.0 > one
+    with pytest.raises(ValueError, match="at least 1"):
+        ivf.nprobe = 0
+    # Set before clustering, it is kept when the index clusters.
+    young = IvfIndex(DIM, train_at=1000, nprobe=8)
+    young.nprobe = 2
+    young.add(ids(1000), unit_vectors(1000))
+    assert young.approximate and young.nprobe == 2 and young._ivf is not None and young._ivf.nprobe == 2
+
+
 def test_saved_ivf_loads_with_its_clusters_and_ids(ivf: IvfIndex, tmp_path: Path) -> None:
     path = tmp_path / "threads.faiss"
     ivf.remove(np.asarray([5], dtype=np.int64))
