@@ -249,14 +249,19 @@ def refresh_thread(conn: Connection, thread_id: int) -> bool:
     repo.lock_thread(conn, thread_id)
     facts = repo.thread_facts(conn, thread_id)
     changed = repo.save_thread_state(conn, thread_id, derive_state(facts))
-    # The asker thanking under Yorozu's answer teaches the thread it suggested (knowledge.learning):
-    # that thread's document holds the questions it solved, so it is derived again too.
+    # The asker thanking under Yorozu's answer teaches the thread it suggested (knowledge.learning).
     for key in learning.sync(conn, facts):
-        other = repo.find_thread_by_key(conn, key)
-        if other is not None and not key.startswith(f"{repo.FAQ_PLATFORM}:"):
-            repo.lock_thread(conn, other)
-            repo.save_thread_state(conn, other, derive_state(repo.thread_facts(conn, other)))
+        solved_changed(conn, key)
     return changed
+
+
+def solved_changed(conn: Connection, key: str) -> None:
+    """The questions the thread ``key`` names solved changed (a 解決した, a thanks): its document holds
+    them, so it is derived again. A FAQ entry's mirror is derived from the entry, not from them."""
+    thread_id = repo.find_thread_by_key(conn, key)
+    if thread_id is not None and not key.startswith(f"{repo.FAQ_PLATFORM}:"):
+        repo.lock_thread(conn, thread_id)
+        repo.save_thread_state(conn, thread_id, derive_state(repo.thread_facts(conn, thread_id)))
 
 
 def derive_state(facts: repo.ThreadFacts) -> repo.ThreadState:

@@ -82,6 +82,7 @@ def sync(conn: Connection, facts: repo.ThreadFacts) -> list[str]:
             kept.add(row.suggested_thread)  # a button press, or this verdict as it should be
     repo.delete_feedback(conn, stale)
     if wanted is not None and wanted not in kept:
+        solved_by = repo.find_thread_by_key(conn, wanted)
         repo.record_feedback(
             conn,
             platform=platform,
@@ -91,17 +92,9 @@ def sync(conn: Connection, facts: repo.ThreadFacts) -> list[str]:
             suggested_thread=wanted,
             person_external_id=asker,
             verdict="solved",
-            answer_external_id=_shown_answer(conn, wanted),
+            answer_external_id=repo.shown_answer_id(conn, solved_by) if solved_by is not None else None,
             source=SOURCE,
         )
         changed.append(wanted)
     own = thread_key(platform, channel_id, facts.root_external_id)
     return [key for key in dict.fromkeys(changed) if key != own]
-
-
-def _shown_answer(conn: Connection, key: str) -> str | None:
-    """The answer the suggested thread showed (accepted, else the most related reply): the one credited."""
-    thread_id = repo.find_thread_by_key(conn, key)
-    view = repo.thread_views(conn, [thread_id]).get(thread_id) if thread_id is not None else None
-    answer = view.shown_answer if view is not None else None
-    return answer.external_id if answer is not None else None

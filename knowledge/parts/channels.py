@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from knowledge import faq, ingest
+from knowledge import ingest
 from knowledge import insights as ins
 from knowledge.model import Job, NewJob, Verdict, Visibility
 from knowledge.parts.ingest import enqueue_in
@@ -119,7 +119,7 @@ class Channels(KnowledgeState):
             thread_id = repo.find_thread_by_key(conn, suggested_thread)
             answer_id = None
             if verdict == Verdict.SOLVED and thread_id is not None:
-                answer_id = self._shown_answer(conn, thread_id)
+                answer_id = repo.shown_answer_id(conn, thread_id)
             repo.record_feedback(
                 conn,
                 platform=platform,
@@ -131,12 +131,4 @@ class Channels(KnowledgeState):
                 verdict=str(verdict),
                 answer_external_id=answer_id,
             )
-            if thread_id is not None and not suggested_thread.startswith(f"{repo.FAQ_PLATFORM}:"):
-                # The questions a thread solved are part of its document: derive it again.
-                ingest.refresh_thread(conn, thread_id)
-
-    @staticmethod
-    def _shown_answer(conn: Any, thread_id: int) -> str | None:
-        view = repo.thread_views(conn, [thread_id]).get(thread_id)
-        best = faq.best_answer(view) if view is not None else None
-        return best.external_id if best is not None else None
+            ingest.solved_changed(conn, suggested_thread)

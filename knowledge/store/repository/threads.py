@@ -286,3 +286,11 @@ def find_thread_by_key(conn: Connection, key: str) -> int | None:
     except InvalidInput:
         return None
     return find_thread_id(conn, platform, channel_external_id, root_external_id)
+
+
+def shown_answer_id(conn: Connection, thread_id: int) -> str | None:
+    """The message id of the answer a suggestion of this thread shows (accepted, else the most related
+    reply): the one 解決した credits."""
+    view = thread_views(conn, [thread_id]).get(thread_id)
+    answer = view.shown_answer if view is not None else None
+    return answer.external_id if answer is not None else None
